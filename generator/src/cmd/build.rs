@@ -1,0 +1,89 @@
+//! `generator build`: writes the static site and the edge data, atomically.
+
+use crate::cli::{InputArgs, OutputFormat};
+use crate::emit::{self, Staging};
+use crate::plan::Output;
+use anyhow::Result;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output directory (replaced as a whole when the build succeeds).
+    #[arg(long, short, default_value = "site")]
+    pub out: PathBuf,
+    /// Print the files the build would write, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Fail after writing this many files (tests the atomic swap).
+    #[arg(long, hide = true)]
+    pub fail_after_writes: Option<usize>,
+}
+
+impl BuildArgs {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Fails when the input has problems or a file cannot be read or written; the previous
+    /// site is then left as it was.
+    pub fn run(self) -> Result<()> {
+        let started = Instant::now();
+        let staging = if self.dry_run {
+            None
+        } else {
+            Some(Staging::new(&self.out)?)
+        };
+        let incoming = staging.as_ref().map(Staging::incoming);
+        let checked = match super::check(&self.input, incoming.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                super::report_failure(self.input.format, &e);
+                return Err(e);
+            }
+        };
+        let plan = &checked.plan;
+        if let Some(staging) = staging {
+            emit::emit(plan, staging, &self.out, self.fail_after_writes)?;
+        }
+        let c = plan.counts;
+        log::info!(
+            "-> {} {} files ({:.1} MiB) for {} apps, {} releases, {} artifacts in {:.2?}; hashed {} files, {} from cache",
+            if self.dry_run { "would write" } else { "wrote" },
+            c.files,
+            c.bytes as f64 / 1_048_576.0,
+            c.apps,
+            c.releases,
+            c.artifacts,
+            started.elapsed(),
+            checked.hashed.files_hashed,
+            checked.hashed.files_cached,
+        );
+        match self.input.format {
+            OutputFormat::Json => {
+                let s = super::Summary {
+                    ok: true,
+                    counts: Some(c),
+                    hashed: Some(checked.hashed),
+                    out: (!self.dry_run).then_some(self.out.as_path()),
+                    problems: &[],
+                };
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            }
+            OutputFormat::Text if self.dry_run => {
+                for (path, out) in &plan.files {
+                    let kind = match out {
+                        Output::Bytes(_) => "index",
+                        Output::Artifact { .. } => "artifact",
+                    };
+                    println!("{kind:8} {:>12} {path}", out.size());
+                }
+            }
+            OutputFormat::Text => {}
+        }
+        Ok(())
+    }
+}

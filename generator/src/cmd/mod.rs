@@ -1,0 +1,105 @@
+//! One module per subcommand, plus the steps `validate` and `build` share.
+
+pub mod build;
+pub mod schema;
+pub mod validate;
+
+use crate::cli::{InputArgs, OutputFormat};
+use crate::hash::{self, Cache, Job};
+use crate::plan::{self, Plan};
+use crate::problem::{InvalidInput, Problem, Problems};
+use crate::validate::{Catalog, Source};
+use anyhow::Result;
+use serde::Serialize;
+use std::path::Path;
+
+/// The result of loading, validating, hashing and planning.
+pub struct Checked {
+    /// The plan of every output file.
+    pub plan: Plan,
+    /// Hashing counts.
+    pub hashed: hash::Stats,
+}
+
+/// Loads, validates, hashes (copying into `copy_dir` when given) and plans. Every problem of
+/// the input is returned together as [`InvalidInput`].
+///
+/// # Errors
+/// [`InvalidInput`] for problems in the input; other errors for I/O failures.
+pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
+    let mut problems = Problems::default();
+    let input = crate::load::load(&args.root, &mut problems)?;
+    let Some(catalog) = crate::validate::validate(input, &mut problems) else {
+        return Err(InvalidInput(problems.into_sorted()).into());
+    };
+    let cache = Cache::load(args.cache_path());
+    let outcome = hash::hash_all(&jobs(&catalog, copy_dir), &cache, copy_dir)?;
+    let Some(plan) = plan::plan(&catalog, &outcome.files, &mut problems) else {
+        return Err(InvalidInput(problems.into_sorted()).into());
+    };
+    cache.save(&outcome.keep)?;
+    Ok(Checked {
+        plan,
+        hashed: outcome.stats,
+    })
+}
+
+/// The files to hash. A file on another filesystem than `copy_dir` cannot be hard-linked into
+/// the site, so it is marked to be copied during the hash pass.
+fn jobs(catalog: &Catalog, copy_dir: Option<&Path>) -> Vec<Job> {
+    use std::os::unix::fs::MetadataExt;
+    let build_dev = copy_dir
+        .and_then(|d| std::fs::metadata(d).ok())
+        .map(|m| m.dev());
+    catalog
+        .apps
+        .iter()
+        .flat_map(|a| &a.releases)
+        .flat_map(|r| &r.artifacts)
+        .filter_map(|a| match &a.source {
+            Source::Local { key, path } => Some(Job {
+                key: key.clone(),
+                path: path.clone(),
+                copy: build_dev
+                    .is_some_and(|dev| std::fs::metadata(path).map_or(true, |m| m.dev() != dev)),
+            }),
+            Source::Remote { .. } => None,
+        })
+        .collect()
+}
+
+/// The JSON printed on stdout for `--format json`.
+#[derive(Serialize)]
+pub struct Summary<'a> {
+    /// Whether the command succeeded.
+    pub ok: bool,
+    /// Counts of the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<plan::Counts>,
+    /// Hashing counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashed: Option<hash::Stats>,
+    /// Output directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out: Option<&'a Path>,
+    /// Problems found.
+    pub problems: &'a [Problem],
+}
+
+/// Prints the problems of a failed check as JSON when asked (text goes to stderr via `main`).
+pub fn report_failure(format: OutputFormat, err: &anyhow::Error) {
+    if format == OutputFormat::Json {
+        let problems = err
+            .downcast_ref::<InvalidInput>()
+            .map(|p| p.0.as_slice())
+            .unwrap_or(&[]);
+        let s = Summary {
+            ok: false,
+            counts: None,
+            hashed: None,
+            out: None,
+            problems,
+        };
+        println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+    }
+}

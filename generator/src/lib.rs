@@ -1,0 +1,13 @@
+//! The generator: reads release manifests, validates them with errors that name the file, the
+//! field and the fix, hashes artifacts, and writes the static site and the edge data.
+//!
+//! Pipeline: [`load`] → [`validate`] → [`hash`] → [`plan`] (pure) → [`emit`] (the only writer).
+
+pub mod cli;
+pub mod cmd;
+pub mod emit;
+pub mod hash;
+pub mod load;
+pub mod plan;
+pub mod problem;
+pub mod validate;

@@ -1,0 +1,454 @@
+//! The real `generator` binary on broken copies of the example: every rejection names the file
+//! and the field, and all problems of a run are reported together.
+
+use e2e_tests::{copy_tree, example_dir, stdout_json};
+use std::path::Path;
+use std::process::Command;
+
+struct Repo {
+    _tmp: tempfile::TempDir,
+    root: std::path::PathBuf,
+}
+
+impl Repo {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("repo");
+        copy_tree(&example_dir(), &root);
+        Self { _tmp: tmp, root }
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let p = self.root.join(rel);
+        let text = std::fs::read_to_string(&p).expect("read manifest");
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        std::fs::write(&p, text.replacen(from, to, 1)).expect("write manifest");
+        self
+    }
+
+    fn write(&self, rel: &str, text: &str) -> &Self {
+        let p = self.root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+        self
+    }
+
+    /// Runs `validate --format json`, expects failure, returns (file, field, message) triples.
+    fn problems(&self) -> Vec<(String, String, String)> {
+        let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+            .args(["validate", "--no-cache", "--format", "json", "--root"])
+            .arg(&self.root)
+            .output()
+            .expect("run generator");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "expected a validation failure; stderr: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("hint:"),
+            "every problem needs a fix: {stderr}"
+        );
+        let v = stdout_json(&o);
+        assert_eq!(v["ok"], false);
+        v["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .map(|p| {
+                (
+                    p["file"].as_str().unwrap_or_default().to_owned(),
+                    p["field"].as_str().unwrap_or_default().to_owned(),
+                    p["message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn expect(&self, file: &str, field: &str, message_part: &str) {
+        let problems = self.problems();
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == file && fi == field && m.contains(message_part)),
+            "no problem {file} / {field} / {message_part:?} in {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_example_is_valid() {
+    let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["validate", "--no-cache", "--format", "json", "--root"])
+        .arg(example_dir())
+        .output()
+        .expect("run generator");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = stdout_json(&o);
+    assert_eq!(v["counts"]["apps"], 5);
+}
+
+#[test]
+fn rejects_duplicate_version() {
+    let r = Repo::new();
+    let text =
+        std::fs::read_to_string(r.root.join("releases/android-demo/1.0.0.toml")).expect("read");
+    r.write(
+        "releases/android-demo/again.toml",
+        &text.replace("version_code = 100", "version_code = 101"),
+    );
+    let problems = r.problems();
+    assert!(
+        problems.iter().any(|(f, fi, m)| fi == "version"
+            && (f.ends_with("again.toml") || f.ends_with("1.0.0.toml"))
+            && m.contains("also released by")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn rejects_duplicate_version_code() {
+    Repo::new()
+        .edit(
+            "releases/android-demo/1.2.0.toml",
+            "version_code = 120",
+            "version_code = 110",
+        )
+        .expect(
+            "releases/android-demo/1.2.0.toml",
+            "version_code",
+            "also used by",
+        );
+}
+
+#[test]
+fn rejects_missing_artifact_file() {
+    Repo::new()
+        .edit(
+            "releases/windows-tool/1.0.0.toml",
+            "windows-tool-1.0.0.exe",
+            "nope.exe",
+        )
+        .expect(
+            "releases/windows-tool/1.0.0.toml",
+            "artifacts[0].file",
+            "does not exist",
+        );
+}
+
+#[test]
+fn rejects_path_traversal() {
+    Repo::new()
+        .edit(
+            "releases/windows-tool/1.0.0.toml",
+            "files/windows-tool-1.0.0.exe",
+            "../../apps/windows-tool.toml",
+        )
+        .expect(
+            "releases/windows-tool/1.0.0.toml",
+            "artifacts[0].file",
+            "outside the releases directory",
+        );
+    Repo::new()
+        .edit(
+            "releases/windows-tool/1.0.0.toml",
+            "files/windows-tool-1.0.0.exe",
+            "/etc/hostname",
+        )
+        .expect(
+            "releases/windows-tool/1.0.0.toml",
+            "artifacts[0].file",
+            "not a relative path",
+        );
+}
+
+#[test]
+fn rejects_symlink_out_of_the_releases_directory() {
+    let r = Repo::new();
+    let outside = r.root.join("outside.bin");
+    std::fs::write(&outside, b"x").expect("write");
+    std::os::unix::fs::symlink(
+        &outside,
+        r.root.join("releases/windows-tool/files/link.exe"),
+    )
+    .expect("symlink");
+    r.edit(
+        "releases/windows-tool/1.0.0.toml",
+        "windows-tool-1.0.0.exe",
+        "link.exe",
+    )
+    .expect(
+        "releases/windows-tool/1.0.0.toml",
+        "artifacts[0].file",
+        "outside the releases directory",
+    );
+}
+
+#[test]
+fn rejects_versions_bad_for_the_apps_ordering() {
+    // Protocol C needs x.y.z.
+    Repo::new()
+        .edit(
+            "releases/desktop-pro/1.0.0.toml",
+            "version = \"1.0.0\"",
+            "version = \"1.0\"",
+        )
+        .expect(
+            "releases/desktop-pro/1.0.0.toml",
+            "version",
+            "protocols.license",
+        );
+    // Protocol E compares numeric components only.
+    Repo::new()
+        .edit(
+            "releases/windows-tool/1.0.0.toml",
+            "version = \"1.0.0\"",
+            "version = \"1.0.0-beta\"",
+        )
+        .expect(
+            "releases/windows-tool/1.0.0.toml",
+            "version",
+            "protocols.tinyaii",
+        );
+    // SemVer apps need SemVer.
+    Repo::new()
+        .edit(
+            "releases/android-demo/1.0.0.toml",
+            "version = \"1.0.0\"",
+            "version = \"1.0\"",
+        )
+        .expect("releases/android-demo/1.0.0.toml", "version", "versioning");
+    // Versions become path segments.
+    Repo::new()
+        .edit(
+            "releases/ios-demo/adhoc-2.1.0-110.toml",
+            "version = \"2.1.0\"",
+            "version = \"2.1 0\"",
+        )
+        .expect(
+            "releases/ios-demo/adhoc-2.1.0-110.toml",
+            "version",
+            "character",
+        );
+}
+
+#[test]
+fn rejects_versions_that_rank_equal() {
+    // 1.0 and 1.0.0 are the same version for tinyaii's numeric ordering.
+    let r = Repo::new();
+    let text =
+        std::fs::read_to_string(r.root.join("releases/windows-tool/1.0.0.toml")).expect("read");
+    r.write(
+        "releases/windows-tool/1.0.toml",
+        &text.replace("version = \"1.0.0\"", "version = \"1.0\""),
+    );
+    let problems = r.problems();
+    assert!(
+        problems
+            .iter()
+            .any(|(_, fi, m)| fi == "version" && m.contains("ranks equal")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn rejects_unknown_architecture_and_channel() {
+    let r = Repo::new();
+    r.edit(
+        "releases/android-demo/1.0.0.toml",
+        "arch = \"armeabi-v7a\"",
+        "arch = \"mips\"",
+    )
+    .edit(
+        "releases/ios-demo/release-2.0.0-100.toml",
+        "channel = \"release\"",
+        "channel = \"nightly\"",
+    );
+    let problems = r.problems();
+    for (file, field, part) in [
+        (
+            "releases/android-demo/1.0.0.toml",
+            "artifacts[1].arch",
+            "unknown architecture `mips`",
+        ),
+        (
+            "releases/ios-demo/release-2.0.0-100.toml",
+            "channel",
+            "unknown channel `nightly`",
+        ),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == file && fi == field && m.contains(part)),
+            "missing {file} {field}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn rejects_unknown_app_and_misplaced_release() {
+    Repo::new()
+        .write("releases/ghost/1.0.0.toml", "app = \"ghost\"\nversion = \"1.0.0\"\npublished_at = 2026-01-01T00:00:00Z\ncontent = '{}'\n")
+        .expect("releases/ghost/1.0.0.toml", "app", "unknown app `ghost`");
+    Repo::new()
+        .write("releases/ios-demo/stray.toml", "app = \"windows-tool\"\nversion = \"9.0.0\"\npublished_at = 2026-01-01T00:00:00Z\ncontent = '{}'\n")
+        .expect("releases/ios-demo/stray.toml", "app", "not under releases/windows-tool/");
+}
+
+#[test]
+fn rejects_digest_mismatch_of_a_local_file() {
+    Repo::new()
+        .edit(
+            "releases/windows-tool/1.0.0.toml",
+            "[[artifacts]]\n",
+            &format!("[[artifacts]]\nmd5 = \"{}\"\n", "0".repeat(32)),
+        )
+        .expect(
+            "releases/windows-tool/1.0.0.toml",
+            "artifacts[0].md5",
+            "states",
+        );
+}
+
+#[test]
+fn rejects_external_url_without_digest() {
+    Repo::new()
+        .edit("releases/desktop-pro/1.3.0.toml", "size = 2048\n", "")
+        .expect(
+            "releases/desktop-pro/1.3.0.toml",
+            "artifacts[0].size",
+            "required with `url`",
+        );
+}
+
+#[test]
+fn rejects_out_of_range_values_naming_the_field() {
+    Repo::new()
+        .edit(
+            "apps/desktop-pro.toml",
+            "offline_ttl_seconds = 3600",
+            "offline_ttl_seconds = 30",
+        )
+        .expect(
+            "apps/desktop-pro.toml",
+            "policy.offline_ttl_seconds",
+            "between 60 and 604800",
+        );
+    Repo::new()
+        .edit(
+            "releases/android-demo/1.4.0.toml",
+            "rollout = 25",
+            "rollout = 150",
+        )
+        .expect(
+            "releases/android-demo/1.4.0.toml",
+            "rollout",
+            "between 0 and 100",
+        );
+    Repo::new()
+        .edit(
+            "releases/android-demo/1.4.0.toml",
+            "rollout = 25",
+            "rollot = 25",
+        )
+        .expect(
+            "releases/android-demo/1.4.0.toml",
+            "rollot",
+            "unknown field",
+        );
+    Repo::new()
+        .edit(
+            "releases/remote-config/v2.toml",
+            "content = '{\"test\"",
+            "content = '[\"test\"",
+        )
+        .expect(
+            "releases/remote-config/v2.toml",
+            "content",
+            "not valid JSON",
+        );
+}
+
+#[test]
+fn rejects_app_problems() {
+    Repo::new()
+        .edit(
+            "apps/windows-tool.toml",
+            "id = \"windows-tool\"",
+            "id = \"win-tool\"",
+        )
+        .expect(
+            "apps/windows-tool.toml",
+            "id",
+            "does not match the file name",
+        );
+    Repo::new()
+        .edit("apps/ios-demo.toml", "app_id = 2", "app_id = 1")
+        .expect(
+            "apps/ios-demo.toml",
+            "protocols.zealot.app_id",
+            "also used by apps/android-demo.toml",
+        );
+    Repo::new()
+        .edit(
+            "apps/desktop-pro.toml",
+            "min_version = \"1.1.0\"",
+            "min_version = \"1.1\"",
+        )
+        .expect(
+            "apps/desktop-pro.toml",
+            "policy.min_version",
+            "protocols.license",
+        );
+}
+
+#[test]
+fn reports_every_problem_in_one_run() {
+    let r = Repo::new();
+    r.edit(
+        "releases/windows-tool/1.0.0.toml",
+        "windows-tool-1.0.0.exe",
+        "nope.exe",
+    )
+    .edit(
+        "releases/android-demo/1.4.0.toml",
+        "rollout = 25",
+        "rollout = 150",
+    )
+    .edit(
+        "apps/desktop-pro.toml",
+        "offline_ttl_seconds = 3600",
+        "offline_ttl_seconds = 30",
+    )
+    .edit(
+        "releases/ios-demo/release-2.0.0-100.toml",
+        "channel = \"release\"",
+        "channel = \"nightly\"",
+    );
+    let problems = r.problems();
+    let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(files.len(), 4, "{problems:#?}");
+}
+
+#[test]
+fn committed_schemas_match_the_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["schema", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run generator");
+    assert!(o.status.success());
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    for name in ["release.schema.json", "app.schema.json", "site.schema.json"] {
+        let fresh = std::fs::read_to_string(dir.path().join(name)).expect("fresh schema");
+        let old = std::fs::read_to_string(committed.join(name)).unwrap_or_default();
+        assert!(
+            fresh == old,
+            "schemas/{name} is stale: run `cargo run -p generator -- schema --out-dir schemas`"
+        );
+    }
+}

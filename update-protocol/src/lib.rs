@@ -1,0 +1,19 @@
+//! The release model shared by the generator and the edge worker: manifest and index types,
+//! validated names and digests, the version orderings of each wire protocol, and time values.
+//! Pure: no I/O and no clock (time comes in as an argument), so it also builds for
+//! `wasm32-unknown-unknown`.
+//!
+//! ```
+//! use update_protocol::version::VersionScheme;
+//! use std::cmp::Ordering;
+//! // Protocol A ranks a pre-release above its release; SemVer ranks it below.
+//! assert_eq!(VersionScheme::HotUpdate.compare("1.0.0-beta", "1.0.0"), Ok(Ordering::Greater));
+//! assert_eq!(VersionScheme::Semver.compare("1.0.0-beta", "1.0.0"), Ok(Ordering::Less));
+//! ```
+
+pub mod digest;
+pub mod index;
+pub mod manifest;
+pub mod names;
+pub mod time;
+pub mod version;
