@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use update_protocol::index::{EdgeApp, SiteIndex, Snapshot};
 
-fn build(root: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+/// Runs `build --format json` of `root` into `out`.
+fn run_build(root: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "build",
         "--root",
@@ -17,7 +18,12 @@ fn build(root: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
         "json",
     ];
     args.extend_from_slice(extra);
-    let o = run_generator(&args);
+    run_generator(&args)
+}
+
+/// A successful build's JSON summary.
+fn build(root: &Path, out: &Path, extra: &[&str]) -> serde_json::Value {
+    let o = run_build(root, out, extra);
     assert!(
         o.status.success(),
         "build failed: {}",
@@ -63,15 +69,7 @@ fn failed_build_leaves_previous_site_untouched() {
     let m = root.join("releases/windows-tool/1.1.0.toml");
     let text = std::fs::read_to_string(&m).expect("read");
     std::fs::write(&m, text.replace("更新说明 1.1.0", "changed notes")).expect("write");
-    let o = run_generator(&[
-        "build",
-        "--root",
-        root.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--fail-after-writes",
-        "5",
-    ]);
+    let o = run_build(&root, &out, &["--fail-after-writes", "5"]);
     assert!(
         !o.status.success(),
         "the injected failure must fail the build"
@@ -89,13 +87,7 @@ fn failed_build_leaves_previous_site_untouched() {
         ),
     )
     .expect("write");
-    let o = run_generator(&[
-        "build",
-        "--root",
-        root.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let o = run_build(&root, &out, &[]);
     assert_eq!(
         o.status.code(),
         Some(1),

@@ -31,6 +31,11 @@ impl BuildArgs {
     /// Fails when the input has problems or a file cannot be read or written; the previous
     /// site is then left as it was.
     pub fn run(self) -> Result<()> {
+        self.execute()
+            .inspect_err(|e| super::report_failure(self.input.format, e))
+    }
+
+    fn execute(&self) -> Result<()> {
         let started = Instant::now();
         let staging = if self.dry_run {
             None
@@ -38,13 +43,7 @@ impl BuildArgs {
             Some(Staging::new(&self.out)?)
         };
         let incoming = staging.as_ref().map(Staging::incoming);
-        let checked = match super::check(&self.input, incoming.as_deref()) {
-            Ok(c) => c,
-            Err(e) => {
-                super::report_failure(self.input.format, &e);
-                return Err(e);
-            }
-        };
+        let checked = super::check(&self.input, incoming.as_deref())?;
         let plan = &checked.plan;
         if let Some(staging) = staging {
             emit::emit(plan, staging, &self.out, self.fail_after_writes)?;
@@ -64,14 +63,7 @@ impl BuildArgs {
         );
         match self.input.format {
             OutputFormat::Json => {
-                let s = super::Summary {
-                    ok: true,
-                    counts: Some(c),
-                    hashed: Some(checked.hashed),
-                    out: (!self.dry_run).then_some(self.out.as_path()),
-                    problems: &[],
-                };
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                checked.print_json((!self.dry_run).then_some(self.out.as_path()))?;
             }
             OutputFormat::Text if self.dry_run => {
                 for (path, out) in &plan.files {

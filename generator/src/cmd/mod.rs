@@ -86,7 +86,25 @@ pub struct Summary<'a> {
     pub problems: &'a [Problem],
 }
 
-/// Prints the problems of a failed check as JSON when asked (text goes to stderr via `main`).
+impl Checked {
+    /// Prints the success summary as JSON on stdout.
+    ///
+    /// # Errors
+    /// Fails when stdout cannot be written.
+    pub fn print_json(&self, out: Option<&Path>) -> Result<()> {
+        let s = Summary {
+            ok: true,
+            counts: Some(self.plan.counts),
+            hashed: Some(self.hashed),
+            out,
+            problems: &[],
+        };
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        Ok(())
+    }
+}
+
+/// Prints a failed command's problems as JSON when asked (text goes to stderr via `main`).
 pub fn report_failure(format: OutputFormat, err: &anyhow::Error) {
     if format == OutputFormat::Json {
         let problems = err

@@ -18,25 +18,15 @@ impl ValidateArgs {
     /// # Errors
     /// Fails when the input has problems or cannot be read.
     pub fn run(self) -> Result<()> {
-        let checked = match super::check(&self.input, None) {
-            Ok(c) => c,
-            Err(e) => {
-                super::report_failure(self.input.format, &e);
-                return Err(e);
-            }
-        };
+        self.execute()
+            .inspect_err(|e| super::report_failure(self.input.format, e))
+    }
+
+    fn execute(&self) -> Result<()> {
+        let checked = super::check(&self.input, None)?;
         let c = checked.plan.counts;
         match self.input.format {
-            OutputFormat::Json => {
-                let s = super::Summary {
-                    ok: true,
-                    counts: Some(c),
-                    hashed: Some(checked.hashed),
-                    out: None,
-                    problems: &[],
-                };
-                println!("{}", serde_json::to_string_pretty(&s)?);
-            }
+            OutputFormat::Json => checked.print_json(None)?,
             OutputFormat::Text => println!(
                 "ok: {} apps, {} releases, {} artifacts",
                 c.apps, c.releases, c.artifacts
