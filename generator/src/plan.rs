@@ -168,16 +168,14 @@ pub fn plan(
         paths::HEADERS.to_owned(),
         Output::Bytes(HEADERS.as_bytes().to_vec()),
     );
-    // The edge data is read by the worker only; until the worker serves the site (and refuses
-    // that prefix with `run_worker_first`), keep it out of the uploaded assets altogether.
-    let mut ignore = format!("{EDGE_PREFIX}\n");
+    // The edge data is uploaded with the assets: the worker reads it through the assets binding
+    // and refuses to serve it (`run_worker_first` for `/_edge/*` in wrangler.toml).
     if base.is_some() {
-        ignore.push_str("artifacts\n");
+        files.insert(
+            paths::ASSETS_IGNORE.to_owned(),
+            Output::Bytes(b"artifacts\n".to_vec()),
+        );
     }
-    files.insert(
-        paths::ASSETS_IGNORE.to_owned(),
-        Output::Bytes(ignore.into_bytes()),
-    );
 
     let snapshot = snapshot(&files);
     files.insert(paths::SNAPSHOT.to_owned(), Output::Bytes(json(&snapshot)));

@@ -112,3 +112,174 @@ pub fn stdout_json(out: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// The edge worker, built once per test process by `scripts/build-worker.sh` (worker-build,
+/// offline). Returns the path of its `index.js`.
+///
+/// # Panics
+/// Panics when the build fails.
+pub fn worker_main() -> &'static Path {
+    static MAIN: OnceLock<PathBuf> = OnceLock::new();
+    MAIN.get_or_init(|| {
+        let status = Command::new(workspace_root().join("scripts/build-worker.sh"))
+            .status()
+            .expect("run scripts/build-worker.sh (needs worker-build, wasm-bindgen, npm ci)");
+        assert!(status.success(), "worker build failed");
+        workspace_root().join("edge-worker/build/index.js")
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The real worker under `wrangler dev` (workerd, local KV and D1), serving a site the
+/// generator built from the example. Stopped (with its whole process group) on drop.
+pub struct Edge {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+}
+
+impl Edge {
+    /// Builds the worker and the example site, and starts `wrangler dev` on free ports.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start() -> Edge {
+        use std::os::unix::process::CommandExt;
+        let main = worker_main();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let site = dir.path().join("site");
+        let out = run_generator(&[
+            "build",
+            "--root",
+            example_dir().to_str().expect("utf-8"),
+            "--out",
+            site.to_str().expect("utf-8"),
+            "--no-cache",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Same settings as the root wrangler.toml, pointed at this test's site; no [build]
+        // (the worker was built above).
+        let root_config =
+            std::fs::read_to_string(workspace_root().join("wrangler.toml")).expect("wrangler.toml");
+        let config = root_config
+            .lines()
+            .filter(|l| !l.starts_with("command =") && l.trim() != "[build]")
+            .map(|l| {
+                if l.starts_with("main =") {
+                    format!("main = {:?}", main.display().to_string())
+                } else if l.starts_with("directory =") {
+                    format!("directory = {:?}", site.display().to_string())
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config_path = dir.path().join("wrangler.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("wrangler.log")).expect("log file");
+        let child = Command::new(workspace_root().join("node_modules/.bin/wrangler"))
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--persist-to")
+            .arg(dir.path().join("state"))
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1")
+            .current_dir(dir.path())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("start wrangler dev (run npm ci)");
+        let edge = Edge {
+            child,
+            dir,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while std::time::Instant::now() < deadline {
+            if ureq::get(&format!("{}/index.json", edge.base))
+                .call()
+                .is_ok()
+            {
+                return edge;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!("wrangler dev did not start:\n{}", edge.log());
+    }
+
+    /// What wrangler printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("wrangler.log")).unwrap_or_default()
+    }
+
+    /// `POST path` with a JSON body: (status, parsed body).
+    ///
+    /// # Panics
+    /// Panics on a transport error or a body that is not JSON.
+    pub fn post_json(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let r = ureq::post(&format!("{}{path}", self.base))
+            .set("content-type", "application/json")
+            .send_string(body);
+        Self::json(r)
+    }
+
+    /// `GET path`: (status, body text).
+    ///
+    /// # Panics
+    /// Panics on a transport error.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        match ureq::get(&format!("{}{path}", self.base)).call() {
+            Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
+    fn json(r: std::result::Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
+        let (code, resp) = match r {
+            Ok(r) => (r.status(), r),
+            Err(ureq::Error::Status(code, r)) => (code, r),
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let text = resp.into_string().unwrap_or_default();
+        let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        (code, v)
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        // wrangler starts workerd as a child: stop the whole group, forcibly if it does not
+        // exit on SIGTERM within a few seconds (wrangler dev may keep running).
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &group])
+            .status();
+        for _ in 0..20 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .status();
+        let _ = self.child.wait();
+    }
+}

@@ -15,5 +15,7 @@ pub mod digest;
 pub mod index;
 pub mod manifest;
 pub mod names;
+pub mod rollout;
 pub mod time;
+pub mod tinyaii;
 pub mod version;
