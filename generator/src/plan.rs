@@ -4,6 +4,7 @@
 use crate::hash::{Digests, Hashed};
 use crate::problem::{Problem, Problems};
 use crate::validate::{AppModel, ArtifactModel, Catalog, ReleaseModel, Source};
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -107,51 +108,22 @@ pub fn plan(
     };
     let base = catalog.site.artifact_base_url.as_deref();
 
-    for app in &catalog.apps {
-        let public = app.manifest.visibility == Visibility::Public;
-        let mut releases: Vec<EdgeRelease> = Vec::with_capacity(app.releases.len());
-        for r in &app.releases {
-            let mut artifacts = Vec::with_capacity(r.artifacts.len());
-            for a in &r.artifacts {
-                let Some((artifact, output)) = resolve_artifact(app, r, a, hashed, base, problems)
-                else {
-                    continue;
-                };
-                if let Some((path, out)) = output {
-                    files.insert(path, out);
-                }
-                lookup.artifacts.insert(
-                    artifact.id.clone(),
-                    ArtifactRef {
-                        app: app.manifest.id.clone(),
-                        url: artifact.url.clone(),
-                    },
-                );
-                artifacts.push(artifact);
-            }
-            counts.artifacts += artifacts.len();
-            releases.push(edge_release(app, r, artifacts));
-        }
-        counts.releases += releases.len();
-        number_for_zealot(app, &mut releases);
+    // Apps are independent: plan them in parallel, then merge in catalog order.
+    let planned: Vec<AppPlan> = catalog
+        .apps
+        .par_iter()
+        .map(|app| plan_app(app, hashed, base))
+        .collect();
+    for (app, p) in catalog.apps.iter().zip(planned) {
+        files.extend(p.files);
+        lookup.artifacts.extend(p.artifacts);
         add_lookup(app, &mut lookup);
-
-        let entry = app_entry(app);
-        if public {
-            public_files(app, &entry, &releases, &mut files);
-            site_apps.push(entry);
+        site_apps.extend(p.entry);
+        counts.releases += p.releases;
+        counts.artifacts += p.artifact_count;
+        for problem in p.problems.0 {
+            problems.push(problem);
         }
-        let edge = EdgeApp {
-            schema_version: SCHEMA_VERSION,
-            app: app.manifest.clone(),
-            default_channel: app.default_channel.clone(),
-            default_arch: app.default_arch.clone(),
-            releases,
-        };
-        files.insert(
-            paths::edge_app(&app.manifest.id),
-            Output::Bytes(json(&edge)),
-        );
     }
     if !problems.is_empty() {
         return None;
@@ -185,6 +157,69 @@ pub fn plan(
     Some(Plan { files, counts })
 }
 
+/// One app's share of the plan.
+struct AppPlan {
+    files: Vec<(String, Output)>,
+    artifacts: Vec<(String, ArtifactRef)>,
+    entry: Option<AppEntry>,
+    releases: usize,
+    artifact_count: usize,
+    problems: Problems,
+}
+
+fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str>) -> AppPlan {
+    let mut out = AppPlan {
+        files: Vec::new(),
+        artifacts: Vec::new(),
+        entry: None,
+        releases: app.releases.len(),
+        artifact_count: 0,
+        problems: Problems::default(),
+    };
+    let mut releases: Vec<EdgeRelease> = Vec::with_capacity(app.releases.len());
+    for r in &app.releases {
+        let mut artifacts = Vec::with_capacity(r.artifacts.len());
+        for a in &r.artifacts {
+            let Some((artifact, output)) =
+                resolve_artifact(app, r, a, hashed, base, &mut out.problems)
+            else {
+                continue;
+            };
+            out.files.extend(output);
+            out.artifacts.push((
+                artifact.id.clone(),
+                ArtifactRef {
+                    app: app.manifest.id.clone(),
+                    url: artifact.url.clone(),
+                },
+            ));
+            artifacts.push(artifact);
+        }
+        out.artifact_count += artifacts.len();
+        releases.push(edge_release(app, r, artifacts));
+    }
+    number_for_zealot(app, &mut releases);
+    if app.manifest.visibility == Visibility::Public {
+        let entry = app_entry(app);
+        let mut public = BTreeMap::new();
+        public_files(app, &entry, &releases, &mut public);
+        out.files.extend(public);
+        out.entry = Some(entry);
+    }
+    let edge = EdgeApp {
+        schema_version: SCHEMA_VERSION,
+        app: app.manifest.clone(),
+        default_channel: app.default_channel.clone(),
+        default_arch: app.default_arch.clone(),
+        releases,
+    };
+    out.files.push((
+        paths::edge_app(&app.manifest.id),
+        Output::Bytes(json(&edge)),
+    ));
+    out
+}
+
 /// Pretty JSON with a final newline: the one serialization used for every index file.
 pub fn json<T: Serialize>(v: &T) -> Vec<u8> {
     // Serializing these types cannot fail: every map key is a string or an integer.
@@ -203,7 +238,7 @@ pub fn is_public(path: &str) -> bool {
 
 fn snapshot(files: &BTreeMap<String, Output>) -> Snapshot {
     let files = files
-        .iter()
+        .par_iter()
         .filter(|(p, _)| is_public(p))
         .map(|(p, o)| {
             let (size, sha256) = match o {
@@ -212,6 +247,8 @@ fn snapshot(files: &BTreeMap<String, Output>) -> Snapshot {
             };
             (p.clone(), SnapshotEntry { size, sha256 })
         })
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect();
     Snapshot {
         schema_version: SCHEMA_VERSION,

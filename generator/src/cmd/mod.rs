@@ -27,16 +27,22 @@ pub struct Checked {
 /// # Errors
 /// [`InvalidInput`] for problems in the input; other errors for I/O failures.
 pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
+    let started = std::time::Instant::now();
+    let lap = |what: &str| log::debug!("{what} done at {:.0?}", started.elapsed());
     let mut problems = Problems::default();
     let input = crate::load::load(&args.root, &mut problems)?;
+    lap("load");
     let Some(catalog) = crate::validate::validate(input, &mut problems) else {
         return Err(InvalidInput(problems.into_sorted()).into());
     };
+    lap("validate");
     let cache = Cache::load(args.cache_path());
     let outcome = hash::hash_all(&jobs(&catalog, copy_dir), &cache, copy_dir)?;
+    lap("hash");
     let Some(plan) = plan::plan(&catalog, &outcome.files, &mut problems) else {
         return Err(InvalidInput(problems.into_sorted()).into());
     };
+    lap("plan");
     cache.save(&outcome.keep)?;
     Ok(Checked {
         plan,
