@@ -8,29 +8,46 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
     /// Not of the form `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-    #[error("`{0}` is not an RFC 3339 time such as 2026-03-28T21:00:00Z")]
-    Syntax(String),
-    /// A field is out of range (month 13, February 30, hour 24, offset over 23:59...).
-    #[error("`{0}` is out of range")]
-    Range(String),
-    /// A date or time without an offset: it would mean a different instant in each time zone.
-    #[error("`{0}` has no UTC offset; add one such as Z or +08:00")]
-    NoOffset(String),
+    #[error("`{input}` is not an RFC 3339 time such as 2026-03-28T21:00:00Z")]
+    Syntax {
+        /// The text given.
+        input: String,
+    },
+    /// A field is out of range (month 13, February 30, hour 24, second 60, offset 24:00), or
+    /// the instant falls outside years 0000 to 9999 (`field` is then `year`).
+    #[error("`{input}` has its {field} out of range")]
+    Range {
+        /// The text given.
+        input: String,
+        /// Which field: `month`, `day`, `hour`, `minute`, `second`, `offset` or `year`.
+        field: &'static str,
+    },
+    /// A date or date-time without an offset (a TOML local date or time): it would mean a
+    /// different instant in each time zone.
+    #[error(
+        "`{input}` has no UTC offset: add one such as Z or +08:00 so the instant is unambiguous"
+    )]
+    NoOffset {
+        /// The text given.
+        input: String,
+    },
 }
 
-/// An instant in UTC with nanosecond precision.
+/// An instant in UTC with nanosecond precision, parsed from RFC 3339, within years 0000 to
+/// 9999.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     secs: i64,
     nanos: u32,
 }
 
-/// Seconds from 0000-01-01 to 1970-01-01 and from 9999-12-31T23:59:59 to 1970: the range we
-/// format (four-digit years).
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds: the four-digit years that
+/// every format here can write.
 const MIN_SECS: i64 = -62_167_219_200;
 const MAX_SECS: i64 = 253_402_300_799;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`,
+/// <https://howardhinnant.github.io/date_algorithms.html>).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -49,132 +66,187 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    // Both are small positive numbers by construction.
+    // Day 1..=31 and month 1..=12 by construction, so the conversions cannot fail.
     let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
     let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
 }
 
-/// Reads exactly `n` ASCII digits at `*i`.
-fn digits(b: &[u8], i: &mut usize, n: usize) -> Option<u32> {
-    let s = b.get(*i..*i + n)?;
-    if !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    *i += n;
-    Some(s.iter().fold(0, |acc, c| acc * 10 + u32::from(c - b'0')))
+/// What the text says, before any range check.
+struct Fields {
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+    /// `None` for `Z`, else the sign (-1 or 1), hours and minutes.
+    offset: Option<(i64, u32, u32)>,
 }
 
-fn expect(b: &[u8], i: &mut usize, accept: &[u8]) -> Option<()> {
-    let c = *b.get(*i)?;
-    accept.contains(&c).then(|| *i += 1)
+enum Shape {
+    Syntax,
+    NoOffset,
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    /// Exactly `n` ASCII digits.
+    fn num(&mut self, n: usize) -> Result<u32, Shape> {
+        let s = self.b.get(self.i..self.i + n).ok_or(Shape::Syntax)?;
+        if !s.iter().all(u8::is_ascii_digit) {
+            return Err(Shape::Syntax);
+        }
+        self.i += n;
+        Ok(s.iter().fold(0, |acc, c| acc * 10 + u32::from(c - b'0')))
+    }
+
+    /// One byte out of `accept`.
+    fn eat(&mut self, accept: &[u8]) -> Result<u8, Shape> {
+        match self.b.get(self.i) {
+            Some(c) if accept.contains(c) => {
+                self.i += 1;
+                Ok(*c)
+            }
+            _ => Err(Shape::Syntax),
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.i == self.b.len()
+    }
+}
+
+/// The grammar of Go's `time.RFC3339` fast path (`parseRFC3339` in `time/format_rfc3339.go`),
+/// widened to `t`, `z` and a space separator (RFC 3339 §5.6 allows the first two, TOML the
+/// last). `time.Parse` falls back to its generic parser, which also takes a one-digit hour, a
+/// `,` before the fraction, over 9 fraction digits and offsets up to ±24:60 (golang/go#54580);
+/// no SDK sends those, and they are refused here. A text that stops where an offset should
+/// start is a local date or time.
+fn fields(s: &str) -> Result<Fields, Shape> {
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    let year = c.num(4)?;
+    c.eat(b"-")?;
+    let month = c.num(2)?;
+    c.eat(b"-")?;
+    let day = c.num(2)?;
+    if c.done() {
+        return Err(Shape::NoOffset);
+    }
+    c.eat(b"Tt ")?;
+    let hour = c.num(2)?;
+    c.eat(b":")?;
+    let minute = c.num(2)?;
+    c.eat(b":")?;
+    let second = c.num(2)?;
+    let mut nanos = 0;
+    if c.eat(b".").is_ok() {
+        let start = c.i;
+        let n = c.b[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if n == 0 || n > 9 {
+            return Err(Shape::Syntax);
+        }
+        let frac = c.num(n)?;
+        nanos = frac * 10u32.pow(9 - u32::try_from(n).map_err(|_| Shape::Syntax)?);
+    }
+    if c.done() {
+        return Err(Shape::NoOffset);
+    }
+    let offset = match c.eat(b"Zz+-")? {
+        b'Z' | b'z' => None,
+        sign => {
+            let h = c.num(2)?;
+            c.eat(b":")?;
+            let m = c.num(2)?;
+            Some((if sign == b'-' { -1 } else { 1 }, h, m))
+        }
+    };
+    if !c.done() {
+        return Err(Shape::Syntax);
+    }
+    Ok(Fields {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+        offset,
+    })
 }
 
 impl Timestamp {
     /// The Unix epoch.
     pub const UNIX_EPOCH: Timestamp = Timestamp { secs: 0, nanos: 0 };
 
-    /// Parses RFC 3339 as Go's `time.RFC3339` accepts it:
-    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with `t`/`z` in either case and, as TOML
-    /// allows, a space instead of `T`. A fraction has 1 to 9 digits; leap seconds are refused.
+    /// Parses RFC 3339 with the grammar of Go's strict `time.RFC3339` parser (protocol D's
+    /// `X-Timestamp`): `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. Also accepts `t`, `z` and,
+    /// as TOML writes it, a space instead of `T`. A fraction has 1 to 9 digits; leap seconds
+    /// (`:60`) are refused, as Go does.
     ///
     /// # Errors
-    /// [`TimeError::NoOffset`] for a local time, [`TimeError::Range`] for an impossible date
-    /// or time, [`TimeError::Syntax`] otherwise.
+    /// [`TimeError::NoOffset`] for a local date or time, [`TimeError::Range`] for an
+    /// impossible date, time or offset, or an instant outside years 0000 to 9999,
+    /// [`TimeError::Syntax`] otherwise.
     pub fn parse_rfc3339(s: &str) -> Result<Timestamp, TimeError> {
-        let syntax = || TimeError::Syntax(s.to_owned());
-        let b = s.as_bytes();
-        let mut i = 0;
-        let date = (|| {
-            let y = digits(b, &mut i, 4)?;
-            expect(b, &mut i, b"-")?;
-            let mo = digits(b, &mut i, 2)?;
-            expect(b, &mut i, b"-")?;
-            let d = digits(b, &mut i, 2)?;
-            Some((y, mo, d))
-        })();
-        let Some((y, mo, d)) = date else {
-            return Err(syntax());
+        let f = fields(s).map_err(|e| match e {
+            Shape::Syntax => TimeError::Syntax {
+                input: s.to_owned(),
+            },
+            Shape::NoOffset => TimeError::NoOffset {
+                input: s.to_owned(),
+            },
+        })?;
+        let range = |field| TimeError::Range {
+            input: s.to_owned(),
+            field,
         };
-        if i == b.len() {
-            return Err(TimeError::NoOffset(s.to_owned()));
+        let checks = [
+            ((1..=12).contains(&f.month), "month"),
+            (f.day >= 1 && f.day <= days_in_month(f.year, f.month), "day"),
+            (f.hour <= 23, "hour"),
+            (f.minute <= 59, "minute"),
+            (f.second <= 59, "second"),
+            (
+                f.offset.is_none_or(|(_, h, m)| h <= 23 && m <= 59),
+                "offset",
+            ),
+        ];
+        if let Some((_, field)) = checks.iter().find(|(ok, _)| !ok) {
+            return Err(range(field));
         }
-        let time = (|| {
-            expect(b, &mut i, b"Tt ")?;
-            let h = digits(b, &mut i, 2)?;
-            expect(b, &mut i, b":")?;
-            let mi = digits(b, &mut i, 2)?;
-            expect(b, &mut i, b":")?;
-            let se = digits(b, &mut i, 2)?;
-            Some((h, mi, se))
-        })();
-        let Some((h, mi, se)) = time else {
-            return Err(syntax());
-        };
-        let mut nanos = 0u32;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let start = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            let n = i - start;
-            if n == 0 || n > 9 {
-                return Err(syntax());
-            }
-            let mut frac = 0u32;
-            for c in &b[start..i] {
-                frac = frac * 10 + u32::from(c - b'0');
-            }
-            nanos = frac * 10u32.pow(u32::try_from(9 - n).unwrap_or(0));
-        }
-        let offset: i64 = match b.get(i) {
-            None => return Err(TimeError::NoOffset(s.to_owned())),
-            Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-            Some(sign @ (b'+' | b'-')) => {
-                let sign = if *sign == b'-' { -1 } else { 1 };
-                i += 1;
-                let oh = digits(b, &mut i, 2).ok_or_else(syntax)?;
-                expect(b, &mut i, b":").ok_or_else(syntax)?;
-                let om = digits(b, &mut i, 2).ok_or_else(syntax)?;
-                if i != b.len() {
-                    return Err(syntax());
-                }
-                if oh > 23 || om > 59 {
-                    return Err(TimeError::Range(s.to_owned()));
-                }
-                sign * (i64::from(oh) * 3600 + i64::from(om) * 60)
-            }
-            Some(_) => return Err(syntax()),
-        };
-        let y = i64::from(y);
-        if !(1..=12).contains(&mo)
-            || d == 0
-            || d > days_in_month(y, mo)
-            || h > 23
-            || mi > 59
-            || se > 59
-        {
-            return Err(TimeError::Range(s.to_owned()));
-        }
-        let secs = days_from_civil(y, mo, d) * 86_400
-            + i64::from(h) * 3600
-            + i64::from(mi) * 60
-            + i64::from(se)
+        let offset = f.offset.map_or(0, |(sign, h, m)| {
+            sign * (i64::from(h) * 3600 + i64::from(m) * 60)
+        });
+        let secs = days_from_civil(i64::from(f.year), f.month, f.day) * 86_400
+            + i64::from(f.hour * 3600 + f.minute * 60 + f.second)
             - offset;
-        Timestamp::from_unix(secs, nanos).ok_or_else(|| TimeError::Range(s.to_owned()))
+        Timestamp::from_unix(secs, f.nanos).ok_or_else(|| range("year"))
     }
 
-    /// The instant `seconds` (and `nanos`) after the Unix epoch, within years 0000..=9999.
+    /// The instant `seconds` and `nanos` after the Unix epoch; `None` outside years 0000 to
+    /// 9999 or when `nanos` is a second or more.
     pub fn from_unix(seconds: i64, nanos: u32) -> Option<Timestamp> {
         ((MIN_SECS..=MAX_SECS).contains(&seconds) && nanos < 1_000_000_000).then_some(Timestamp {
             secs: seconds,
@@ -182,21 +254,33 @@ impl Timestamp {
         })
     }
 
-    /// The instant `ms` milliseconds after the Unix epoch (as JavaScript's `Date.now()`),
-    /// clamped to years 0000..=9999.
+    /// The instant `ms` milliseconds after the Unix epoch (JavaScript's `Date.now()`),
+    /// clamped to years 0000 to 9999.
     pub fn from_unix_millis(ms: i64) -> Timestamp {
-        let secs = ms.div_euclid(1000).clamp(MIN_SECS, MAX_SECS);
+        let secs = ms.div_euclid(1000);
+        if secs < MIN_SECS {
+            return Timestamp {
+                secs: MIN_SECS,
+                nanos: 0,
+            };
+        }
+        if secs > MAX_SECS {
+            return Timestamp {
+                secs: MAX_SECS,
+                nanos: 999_000_000,
+            };
+        }
         // rem_euclid(1000) is in 0..1000, so the product fits.
         let nanos = u32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap_or(0);
         Timestamp { secs, nanos }
     }
 
-    /// Whole seconds since the Unix epoch.
+    /// Whole seconds since the Unix epoch (rounded down).
     pub fn unix_seconds(self) -> i64 {
         self.secs
     }
 
-    /// Milliseconds since the Unix epoch (protocol A's `timestamp`).
+    /// Milliseconds since the Unix epoch, rounded down (protocol A's `timestamp`).
     pub fn unix_millis(self) -> i64 {
         self.secs * 1000 + i64::from(self.nanos / 1_000_000)
     }
@@ -206,7 +290,7 @@ impl Timestamp {
         self.nanos
     }
 
-    /// `s` seconds later (earlier when negative), clamped to years 0000..=9999.
+    /// `s` seconds later (earlier when negative), clamped to years 0000 to 9999.
     #[must_use]
     pub fn add_seconds(self, s: i64) -> Timestamp {
         Timestamp {
@@ -215,14 +299,16 @@ impl Timestamp {
         }
     }
 
-    fn parts(self, offset_secs: i64) -> (i64, u32, u32, i64, i64, i64) {
+    /// Year, month, day, hour, minute and second at `offset_secs` east of UTC.
+    fn civil(self, offset_secs: i64) -> (i64, u32, u32, i64, i64, i64) {
         let local = self.secs + offset_secs;
         let (y, m, d) = civil_from_days(local.div_euclid(86_400));
         let s = local.rem_euclid(86_400);
         (y, m, d, s / 3600, s % 3600 / 60, s % 60)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ`, with the fraction (trailing zeros trimmed) when not whole.
+    /// `YYYY-MM-DDTHH:MM:SSZ`, with the fraction (trailing zeros trimmed) when the second is
+    /// not whole: `2026-03-28T21:00:00Z`, `2026-03-28T21:00:00.5Z`.
     pub fn to_rfc3339(self) -> String {
         let mut out = self.to_seconds_z();
         if self.nanos != 0 {
@@ -237,22 +323,25 @@ impl Timestamp {
 
     /// Exactly `YYYY-MM-DDTHH:MM:SSZ`, the fraction dropped (TUF's `expires`).
     pub fn to_seconds_z(self) -> String {
-        let (y, m, d, h, mi, s) = self.parts(0);
+        let (y, m, d, h, mi, s) = self.civil(0);
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as JavaScript's `toISOString()` (protocols A and C).
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the milliseconds truncated, as JavaScript's
+    /// `Date.prototype.toISOString()` writes it (protocols A and C).
     pub fn to_iso_millis(self) -> String {
-        let (y, m, d, h, mi, s) = self.parts(0);
+        let (y, m, d, h, mi, s) = self.civil(0);
         let ms = self.nanos / 1_000_000;
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
     }
 
-    /// Local time at a fixed offset with milliseconds, as Rails renders times
-    /// (`2019-12-25T14:26:06.608+08:00`; `+00:00` for UTC, never `Z`). Zealot answers with it.
+    /// Local time at a fixed offset (minutes east of UTC, clamped to ±23:59) with
+    /// milliseconds, as Rails renders times for Zealot: `2019-12-25T14:26:06.608+08:00`, and
+    /// `+00:00` rather than `Z` for UTC. Within a day of the range's ends the local year can
+    /// be -1 or 10000, written as Rust formats it (`-001`, `10000`).
     pub fn to_offset_millis(self, offset_minutes: i32) -> String {
         let off = i64::from(offset_minutes.clamp(-1439, 1439));
-        let (y, m, d, h, mi, s) = self.parts(off * 60);
+        let (y, m, d, h, mi, s) = self.civil(off * 60);
         let ms = self.nanos / 1_000_000;
         let sign = if off < 0 { '-' } else { '+' };
         let (oh, om) = (off.abs() / 60, off.abs() % 60);
@@ -262,6 +351,7 @@ impl Timestamp {
 
 impl std::str::FromStr for Timestamp {
     type Err = TimeError;
+
     fn from_str(s: &str) -> Result<Self, TimeError> {
         Timestamp::parse_rfc3339(s)
     }
@@ -282,6 +372,7 @@ impl serde::Serialize for Timestamp {
 impl<'de> serde::Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visitor;
+
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = Timestamp;
 
@@ -293,23 +384,27 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
                 Timestamp::parse_rfc3339(v).map_err(E::custom)
             }
 
-            // The `toml` crate hands a bare TOML datetime over as a map with one private key
-            // whose value is the datetime's text.
+            // The `toml` crate (toml_datetime's `FIELD`) hands a bare TOML datetime over as a
+            // map whose single key is `$__toml_private_datetime` and whose value is the
+            // datetime's text. Any one-entry map with a string value is taken that way.
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<Timestamp, A::Error> {
-                let Some((_, text)) = map.next_entry::<String, String>()? else {
-                    return Err(serde::de::Error::custom("expected a datetime"));
-                };
-                if map.next_entry::<String, serde::de::IgnoredAny>()?.is_some() {
-                    return Err(serde::de::Error::custom(
-                        "expected a datetime, found a table",
+                use serde::de::{Error, IgnoredAny};
+                if map.next_key::<IgnoredAny>()?.is_none() {
+                    return Err(A::Error::custom(
+                        "expected a datetime, found an empty table",
                     ));
                 }
-                Timestamp::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+                let text: String = map.next_value()?;
+                if map.next_key::<IgnoredAny>()?.is_some() {
+                    return Err(A::Error::custom("expected a datetime, found a table"));
+                }
+                Timestamp::parse_rfc3339(&text).map_err(A::Error::custom)
             }
         }
+
         d.deserialize_any(Visitor)
     }
 }
@@ -343,75 +438,182 @@ mod tests {
         let cases: &[(&str, i64, u32)] = &[
             ("1970-01-01T00:00:00Z", 0, 0),
             ("2025-02-17T10:34:55+08:00", 1_739_759_695, 0),
+            ("2025-02-17T02:34:55Z", 1_739_759_695, 0),
             ("2025-02-17t02:34:55z", 1_739_759_695, 0),
             ("2025-02-17 02:34:55Z", 1_739_759_695, 0),
+            ("2025-02-16T22:34:55-04:00", 1_739_759_695, 0),
+            ("2025-02-17T02:34:55+00:00", 1_739_759_695, 0),
+            ("2025-02-17T02:34:55-00:00", 1_739_759_695, 0),
+            ("2026-03-28 21:00:00+08:00", 1_774_702_800, 0),
             ("2026-03-28T21:10:00.5-01:30", 1_774_737_600, 500_000_000),
+            ("2026-03-28T21:10:00.000000001Z", 1_774_732_200, 1),
+            ("2026-03-28T21:10:00.120Z", 1_774_732_200, 120_000_000),
             ("2024-02-29T23:59:59.123456789Z", 1_709_251_199, 123_456_789),
+            ("2000-02-29T00:00:00Z", 951_782_400, 0),
             ("1969-12-31T23:59:59Z", -1, 0),
+            ("1969-12-31T23:59:59.999Z", -1, 999_000_000),
+            ("0000-01-01T00:00:00Z", MIN_SECS, 0),
+            ("9999-12-31T23:59:59.999999999Z", MAX_SECS, 999_999_999),
+            ("9999-12-31T23:59:59+23:59", MAX_SECS - 86_340, 0),
         ];
         for &(s, secs, nanos) in cases {
             let t = ts(s);
             assert_eq!((t.unix_seconds(), t.subsec_nanos()), (secs, nanos), "{s}");
+            assert_eq!(s.parse::<Timestamp>(), Ok(t), "{s}");
         }
     }
 
     #[test]
     fn rejects_bad_times() {
-        for s in [
+        let syntax: &[&str] = &[
             "",
-            "2026-03-28",
-            "2026-03-28T21:00:00",
+            "2026",
+            "2026-03-28T",
             "2026-03-28T21:00Z",
             "2026-3-28T21:00:00Z",
+            "2026-03-28T1:00:00Z",
+            "+2026-03-28T21:00:00Z",
+            "2026-03-28_21:00:00Z",
+            "2026-03-28  21:00:00Z",
             "2026-03-28T21:00:00.Z",
+            "2026-03-28T21:00:00,5Z",
             "2026-03-28T21:00:00.1234567890Z",
             "2026-03-28T21:00:00+0800",
+            "2026-03-28T21:00:00+08",
+            "2026-03-28T21:00:00 Z",
             "2026-03-28T21:00:00Zjunk",
-            "2023-02-29T00:00:00Z",
-            "2026-13-01T00:00:00Z",
-            "2026-04-31T00:00:00Z",
-            "2026-01-01T24:00:00Z",
-            "2026-01-01T23:60:00Z",
-            "2026-01-01T23:59:60Z",
-            "2026-01-01T00:00:00+24:00",
-        ] {
-            assert!(Timestamp::parse_rfc3339(s).is_err(), "{s}");
+            "2026-03-28T21:00:00Z ",
+            " 2026-03-28T21:00:00Z",
+            "2026-03-28T21:00:00UTC",
+            "21:00:00",
+            "２０２６-03-28T21:00:00Z",
+        ];
+        for s in syntax {
+            assert_eq!(
+                Timestamp::parse_rfc3339(s),
+                Err(TimeError::Syntax {
+                    input: (*s).to_owned()
+                }),
+                "{s}"
+            );
         }
-        assert!(matches!(
-            Timestamp::parse_rfc3339("2026-03-28T21:00:00"),
-            Err(TimeError::NoOffset(_))
-        ));
-        assert!(matches!(
-            Timestamp::parse_rfc3339("2026-03-28"),
-            Err(TimeError::NoOffset(_))
-        ));
+        let range: &[(&str, &str)] = &[
+            ("2023-02-29T00:00:00Z", "day"),
+            ("1900-02-29T00:00:00Z", "day"),
+            ("2026-02-30T00:00:00Z", "day"),
+            ("2026-04-31T00:00:00Z", "day"),
+            ("2026-01-00T00:00:00Z", "day"),
+            ("2026-13-01T00:00:00Z", "month"),
+            ("2026-00-01T00:00:00Z", "month"),
+            ("2026-01-01T24:00:00Z", "hour"),
+            ("2026-01-01T23:60:00Z", "minute"),
+            ("2026-12-31T23:59:60Z", "second"),
+            ("2026-01-01T00:00:00+24:00", "offset"),
+            ("2026-01-01T00:00:00-00:60", "offset"),
+            ("0000-01-01T00:00:00+00:01", "year"),
+            ("9999-12-31T23:59:59-00:01", "year"),
+        ];
+        for &(s, field) in range {
+            assert_eq!(
+                Timestamp::parse_rfc3339(s),
+                Err(TimeError::Range {
+                    input: s.to_owned(),
+                    field
+                }),
+                "{s}"
+            );
+        }
+        // TOML local dates and date-times.
+        for s in [
+            "2026-03-28",
+            "2026-03-28T21:00:00",
+            "2026-03-28 21:00:00",
+            "2026-03-28T21:00:00.5",
+        ] {
+            assert_eq!(
+                Timestamp::parse_rfc3339(s),
+                Err(TimeError::NoOffset {
+                    input: s.to_owned()
+                }),
+                "{s}"
+            );
+        }
     }
 
     #[test]
     fn formats() {
         let t = Timestamp::from_unix_millis(1_774_703_400_000);
-        assert_eq!(t.to_iso_millis(), "2026-03-28T13:10:00.000Z");
-        assert_eq!(t.to_seconds_z(), "2026-03-28T13:10:00Z");
-        assert_eq!(t.to_rfc3339(), "2026-03-28T13:10:00Z");
-        assert_eq!(t.unix_millis(), 1_774_703_400_000);
-        assert_eq!(t.to_offset_millis(480), "2026-03-28T21:10:00.000+08:00");
-        assert_eq!(t.to_offset_millis(0), "2026-03-28T13:10:00.000+00:00");
-        assert_eq!(t.to_offset_millis(-90), "2026-03-28T11:40:00.000-01:30");
         let f = ts("2019-12-25T14:26:06.608+08:00");
-        assert_eq!(f.to_offset_millis(480), "2019-12-25T14:26:06.608+08:00");
-        assert_eq!(f.to_rfc3339(), "2019-12-25T06:26:06.608Z");
+        let cases: &[(String, &str)] = &[
+            (t.to_iso_millis(), "2026-03-28T13:10:00.000Z"),
+            (t.to_seconds_z(), "2026-03-28T13:10:00Z"),
+            (t.to_rfc3339(), "2026-03-28T13:10:00Z"),
+            (t.to_string(), "2026-03-28T13:10:00Z"),
+            (t.to_offset_millis(480), "2026-03-28T21:10:00.000+08:00"),
+            (t.to_offset_millis(0), "2026-03-28T13:10:00.000+00:00"),
+            (t.to_offset_millis(-90), "2026-03-28T11:40:00.000-01:30"),
+            (t.to_offset_millis(5000), "2026-03-29T13:09:00.000+23:59"),
+            (f.to_offset_millis(480), "2019-12-25T14:26:06.608+08:00"),
+            (f.to_rfc3339(), "2019-12-25T06:26:06.608Z"),
+            (f.to_iso_millis(), "2019-12-25T06:26:06.608Z"),
+            (f.to_seconds_z(), "2019-12-25T06:26:06Z"),
+            (
+                ts("2026-03-28T21:00:00.5Z").to_rfc3339(),
+                "2026-03-28T21:00:00.5Z",
+            ),
+            (
+                ts("2026-03-28T21:00:00.000000010Z").to_rfc3339(),
+                "2026-03-28T21:00:00.00000001Z",
+            ),
+            (
+                ts("2026-03-28T21:00:00.9999Z").to_iso_millis(),
+                "2026-03-28T21:00:00.999Z",
+            ),
+            (
+                Timestamp::from_unix_millis(-1).to_iso_millis(),
+                "1969-12-31T23:59:59.999Z",
+            ),
+            (t.add_seconds(86_400).to_seconds_z(), "2026-03-29T13:10:00Z"),
+            (
+                t.add_seconds(-1_774_703_400).to_seconds_z(),
+                "1970-01-01T00:00:00Z",
+            ),
+            (Timestamp::UNIX_EPOCH.to_rfc3339(), "1970-01-01T00:00:00Z"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        assert_eq!(t.unix_millis(), 1_774_703_400_000);
+        assert_eq!(f.unix_millis(), 1_577_255_166_608);
+    }
+
+    #[test]
+    fn clamps_to_four_digit_years() {
+        let min = Timestamp::from_unix(MIN_SECS, 0).expect("min");
+        let max = Timestamp::from_unix(MAX_SECS, 999_999_999).expect("max");
+        assert_eq!(min.to_rfc3339(), "0000-01-01T00:00:00Z");
+        assert_eq!(max.to_iso_millis(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(Timestamp::from_unix(MIN_SECS - 1, 0), None);
+        assert_eq!(Timestamp::from_unix(MAX_SECS + 1, 0), None);
+        assert_eq!(Timestamp::from_unix(0, 1_000_000_000), None);
+        assert_eq!(Timestamp::from_unix_millis(i64::MIN), min);
         assert_eq!(
-            Timestamp::from_unix_millis(-1).to_iso_millis(),
-            "1969-12-31T23:59:59.999Z"
+            Timestamp::from_unix_millis(i64::MAX).to_iso_millis(),
+            "9999-12-31T23:59:59.999Z"
         );
-        assert_eq!(t.add_seconds(86_400).to_seconds_z(), "2026-03-29T13:10:00Z");
+        assert_eq!(min.add_seconds(i64::MIN), min);
+        assert_eq!(max.add_seconds(i64::MAX), max);
     }
 
     #[test]
     fn round_trips_every_day_of_a_leap_cycle() {
-        for day in -800..147_000i64 {
-            let t = Timestamp::from_unix(day * 86_400 + 3661, 0).expect("in range");
+        // 400 years from 1969 (146,097 days) plus the start of the range, through formatting
+        // and parsing, and through the civil-date conversions directly.
+        for day in (-800..147_000i64).chain(-719_528..-719_000) {
+            let t = Timestamp::from_unix(day * 86_400 + 3661, 1_000).expect("in range");
             assert_eq!(ts(&t.to_rfc3339()), t);
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m, d), day);
         }
     }
 
@@ -419,14 +621,41 @@ mod tests {
     fn deserializes_strings_and_toml_datetimes() {
         let t: Timestamp = serde_json::from_str("\"2026-01-01T00:00:00Z\"").expect("string");
         assert_eq!(t.unix_seconds(), 1_767_225_600);
-        let m: Timestamp =
-            serde_json::from_str(r#"{"$__toml_private_datetime":"2026-01-01T08:00:00+08:00"}"#)
-                .expect("toml map");
-        assert_eq!(m, t);
-        assert!(serde_json::from_str::<Timestamp>("\"2026-01-01T00:00:00\"").is_err());
         assert_eq!(
-            serde_json::to_string(&t).expect("ser"),
+            serde_json::to_string(&t).expect("serialize"),
             "\"2026-01-01T00:00:00Z\""
         );
+        let ok = [
+            r#"{"$__toml_private_datetime":"2026-01-01T00:00:00Z"}"#,
+            r#"{"$__toml_private_datetime":"2026-01-01T08:00:00+08:00"}"#,
+            r#"{"$__toml_private_datetime":"2026-01-01 08:00:00+08:00"}"#,
+            r#""2025-12-31T23:00:00-01:00""#,
+        ];
+        for json in ok {
+            assert_eq!(
+                serde_json::from_str::<Timestamp>(json).ok(),
+                Some(t),
+                "{json}"
+            );
+        }
+        let bad: &[(&str, &str)] = &[
+            (r#""2026-01-01T00:00:00""#, "no UTC offset"),
+            (
+                r#"{"$__toml_private_datetime":"2026-01-01T00:00:00"}"#,
+                "no UTC offset",
+            ),
+            (
+                r#"{"$__toml_private_datetime":"2026-01-01"}"#,
+                "no UTC offset",
+            ),
+            (r#"{"$__toml_private_datetime":1}"#, "invalid type"),
+            (r#"{}"#, "empty table"),
+            (r#"{"a":"2026-01-01T00:00:00Z","b":"x"}"#, "found a table"),
+            ("1767225600", "invalid type"),
+        ];
+        for &(json, want) in bad {
+            let e = serde_json::from_str::<Timestamp>(json).expect_err(json);
+            assert!(e.to_string().contains(want), "{json}: {e}");
+        }
     }
 }
