@@ -1,7 +1,7 @@
 //! Reads the generator's edge data (`_edge/…`) through the assets binding.
 
 use serde::de::DeserializeOwned;
-use update_protocol::index::{EDGE_PREFIX, EdgeApp, EdgeLookup, paths};
+use update_protocol::index::{EdgeApp, EdgeLookup, paths};
 use update_protocol::names::AppId;
 use worker::{Env, Result};
 
@@ -32,6 +32,5 @@ pub async fn lookup(env: &Env) -> Result<EdgeLookup> {
 
 /// One app's edge data.
 pub async fn app(env: &Env, id: &AppId) -> Result<Option<EdgeApp>> {
-    debug_assert!(paths::edge_app(id).starts_with(EDGE_PREFIX));
     read(env, &paths::edge_app(id)).await
 }

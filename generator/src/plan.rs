@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use update_protocol::digest::Sha256Digest;
 use update_protocol::index::{
-    AppEntry, AppIndex, ArchEntry, Artifact, ArtifactRef, ChannelEntry, EDGE_PREFIX, EdgeApp,
-    EdgeLookup, EdgeRelease, HistoryFile, Latest, LatestFile, Release, SCHEMA_VERSION, SiteIndex,
-    Snapshot, SnapshotEntry, ToolsetlinkRef, paths,
+    AppEntry, AppIndex, ArchEntry, Artifact, ArtifactRef, ChannelEntry, EdgeApp, EdgeLookup,
+    EdgeRelease, HistoryFile, Latest, LatestFile, Release, SCHEMA_VERSION, SiteIndex, Snapshot,
+    SnapshotEntry, ToolsetlinkRef, paths,
 };
 use update_protocol::manifest::{ArtifactRole, ReleaseState, Visibility};
 use update_protocol::names::ArchKey;
@@ -230,7 +230,7 @@ pub fn json<T: Serialize>(v: &T) -> Vec<u8> {
 
 /// Whether a path is a public file that mirrors copy (and the snapshot lists).
 pub fn is_public(path: &str) -> bool {
-    !(path.starts_with(&format!("{EDGE_PREFIX}/"))
+    !(paths::is_edge(path)
         || path == paths::HEADERS
         || path == paths::ASSETS_IGNORE
         || path == paths::SNAPSHOT)

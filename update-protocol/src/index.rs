@@ -35,6 +35,14 @@ pub mod paths {
     /// Edge lookup tables (protocol identifiers to apps, artifact ids to URLs).
     pub const EDGE_LOOKUP: &str = "_edge/lookup.json";
 
+    /// Whether a site path (with or without its leading `/`) is the edge-only data, which is
+    /// never public: the worker refuses it and the snapshot leaves it out.
+    pub fn is_edge(path: &str) -> bool {
+        let p = path.strip_prefix('/').unwrap_or(path);
+        p.strip_prefix(EDGE_PREFIX)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
     /// An app's index: its channels and the latest release per architecture.
     pub fn app_index(app: &AppId) -> String {
         format!("apps/{app}/index.json")
@@ -356,4 +364,19 @@ pub struct ArtifactRef {
     pub app: AppId,
     /// Download URL (site-relative or absolute).
     pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paths::is_edge;
+
+    #[test]
+    fn edge_paths() {
+        for p in ["_edge", "/_edge", "_edge/lookup.json", "/_edge/apps/a.json"] {
+            assert!(is_edge(p), "{p}");
+        }
+        for p in ["/_edgey", "_edge.json", "/apps/_edge/x", "index.json", "/"] {
+            assert!(!is_edge(p), "{p}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! the HTTP status (`shared/spec/seed-protocols.md`, section E, with its proposals).
 
 use crate::index::{Artifact, EdgeApp, EdgeRelease};
-use crate::manifest::{Platform, UpgradeType};
+use crate::manifest::{Architecture, ArtifactRole, Platform, UpgradeType};
 use crate::rollout;
 use crate::version::VersionScheme;
 use serde::{Deserialize, Serialize};
@@ -128,15 +128,22 @@ fn requested_platform(p: Option<&str>) -> Option<Platform> {
     }
 }
 
-/// The primary artifact of `r` for `platform` (any platform when `None`), following the app's
-/// architecture order.
+/// The app's architectures in declared order (`order`, then file order), computed once per
+/// request rather than once per release.
+fn ordered_archs(app: &EdgeApp) -> Vec<&Architecture> {
+    let mut archs: Vec<_> = app.app.architectures.iter().collect();
+    archs.sort_by_key(|a| a.order);
+    archs
+}
+
+/// The primary artifact of `r` for `platform` (any platform when `None`): the default
+/// architecture's first, then in `archs` order.
 fn artifact_for<'a>(
     app: &EdgeApp,
+    archs: &[&Architecture],
     r: &'a EdgeRelease,
     platform: Option<Platform>,
 ) -> Option<&'a Artifact> {
-    let mut archs: Vec<_> = app.app.architectures.iter().collect();
-    archs.sort_by_key(|a| a.order);
     let arch_platform = |key: &str| {
         archs
             .iter()
@@ -144,24 +151,20 @@ fn artifact_for<'a>(
             .and_then(|a| a.platform)
             .unwrap_or(app.app.platform)
     };
-    let mut primaries: Vec<&Artifact> = r
-        .release
+    r.release
         .artifacts
         .iter()
-        .filter(|a| a.role == crate::manifest::ArtifactRole::Primary)
+        .filter(|a| a.role == ArtifactRole::Primary)
         .filter(|a| platform.is_none_or(|p| arch_platform(a.arch.as_str()) == p))
-        .collect();
-    // The default architecture first, then the declared order.
-    primaries.sort_by_key(|a| {
-        (
-            a.arch != app.default_arch,
-            archs
-                .iter()
-                .position(|x| x.key == a.arch)
-                .unwrap_or(usize::MAX),
-        )
-    });
-    primaries.first().copied()
+        .min_by_key(|a| {
+            (
+                a.arch != app.default_arch,
+                archs
+                    .iter()
+                    .position(|x| x.key == a.arch)
+                    .unwrap_or(usize::MAX),
+            )
+        })
 }
 
 /// Makes a site-relative URL absolute against the request's origin.
@@ -195,6 +198,7 @@ pub fn version_check(
         .unwrap_or_else(|| app.default_channel.clone());
     let platform = requested_platform(req.platform.as_deref());
     let device = req.machine_id.as_deref();
+    let archs = ordered_archs(app);
 
     let best = app
         .releases
@@ -202,7 +206,7 @@ pub fn version_check(
         .filter(|r| r.release.channel == channel && rollout::offered(r, device))
         .filter_map(|r| {
             let key = scheme.key(&r.release.version).ok()?;
-            let artifact = artifact_for(app, r, platform)?;
+            let artifact = artifact_for(app, &archs, r, platform)?;
             Some((key, r, artifact))
         })
         .max_by(|a, b| a.0.cmp(&b.0));
