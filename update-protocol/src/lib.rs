@@ -12,10 +12,15 @@
 //! ```
 
 pub mod digest;
+pub mod hot_update;
 pub mod index;
+pub mod keys;
+pub mod license;
 pub mod manifest;
 pub mod names;
 pub mod rollout;
 pub mod time;
 pub mod tinyaii;
+pub mod toolsetlink;
 pub mod version;
+pub mod zealot;
