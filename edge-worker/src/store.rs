@@ -1,9 +1,43 @@
-//! Reads the generator's edge data (`_edge/…`) through the assets binding.
+//! Everything the handlers read: the generator's edge data (`_edge/…`, through the assets
+//! binding), credential records (KV `KEYS`), the recoverable secrets (worker secret
+//! `EDGE_SECRETS`) and the nonce store (KV `NONCES`).
+//!
+//! Edge data and secrets belong to one deployment and never change under an isolate, so they
+//! are cached for the isolate's life. Credential records are cached for [`RECORD_CACHE_MS`]:
+//! a revocation reaches the edge within KV's own propagation delay (about 60 s) plus that.
 
 use serde::de::DeserializeOwned;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use update_protocol::index::{EdgeApp, EdgeLookup, paths};
+use update_protocol::keys::{self, EdgeSecrets, KeyRecord, SECRETS_VAR};
 use update_protocol::names::AppId;
+use update_protocol::time::Timestamp;
 use worker::{Env, Result};
+
+/// How long a credential record (or its absence) is trusted without asking KV again.
+pub const RECORD_CACHE_MS: i64 = 30_000;
+
+/// Most records kept per isolate; the cache is emptied when it grows past this.
+const RECORD_CACHE_MAX: usize = 10_000;
+
+/// A cached record: when it was read (ms) and what KV held.
+type CachedRecord = (i64, Option<Rc<KeyRecord>>);
+
+thread_local! {
+    static LOOKUP: RefCell<Option<Rc<EdgeLookup>>> = const { RefCell::new(None) };
+    static APPS: RefCell<HashMap<AppId, Rc<EdgeApp>>> = RefCell::new(HashMap::new());
+    static SECRETS: RefCell<Option<Rc<EdgeSecrets>>> = const { RefCell::new(None) };
+    static RECORDS: RefCell<HashMap<String, CachedRecord>> = RefCell::new(HashMap::new());
+}
+
+/// The current time from the runtime clock (`SystemTime` panics on wasm32).
+pub fn now() -> Timestamp {
+    // Milliseconds since 1970 fit an i64 for 292 million years; the cast cannot overflow.
+    #[allow(clippy::cast_possible_truncation)]
+    Timestamp::from_unix_millis(worker::Date::now().as_millis() as i64)
+}
 
 /// Fetches and parses one edge file; `None` when it does not exist.
 async fn read<T: DeserializeOwned>(env: &Env, path: &str) -> Result<Option<T>> {
@@ -26,11 +60,98 @@ async fn read<T: DeserializeOwned>(env: &Env, path: &str) -> Result<Option<T>> {
 }
 
 /// The lookup tables from protocol identifiers to apps.
-pub async fn lookup(env: &Env) -> Result<EdgeLookup> {
-    Ok(read(env, paths::EDGE_LOOKUP).await?.unwrap_or_default())
+pub async fn lookup(env: &Env) -> Result<Rc<EdgeLookup>> {
+    if let Some(l) = LOOKUP.with_borrow(Clone::clone) {
+        return Ok(l);
+    }
+    let l: Rc<EdgeLookup> = Rc::new(read(env, paths::EDGE_LOOKUP).await?.unwrap_or_default());
+    LOOKUP.set(Some(l.clone()));
+    Ok(l)
 }
 
 /// One app's edge data.
-pub async fn app(env: &Env, id: &AppId) -> Result<Option<EdgeApp>> {
-    read(env, &paths::edge_app(id)).await
+pub async fn app(env: &Env, id: &AppId) -> Result<Option<Rc<EdgeApp>>> {
+    if let Some(a) = APPS.with_borrow(|m| m.get(id).cloned()) {
+        return Ok(Some(a));
+    }
+    let Some(a) = read::<EdgeApp>(env, &paths::edge_app(id)).await? else {
+        return Ok(None);
+    };
+    let a = Rc::new(a);
+    APPS.with_borrow_mut(|m| m.insert(id.clone(), a.clone()));
+    Ok(Some(a))
+}
+
+/// The recoverable secrets; empty when the worker secret is not set.
+///
+/// # Errors
+/// Fails when the secret is set but is not valid JSON (the message does not include it).
+pub fn secrets(env: &Env) -> Result<Rc<EdgeSecrets>> {
+    if let Some(s) = SECRETS.with_borrow(Clone::clone) {
+        return Ok(s);
+    }
+    let s = match env.secret(SECRETS_VAR) {
+        Ok(v) => serde_json::from_str(&v.to_string())
+            .map_err(|e| worker::Error::RustError(format!("{SECRETS_VAR} is not valid: {e}")))?,
+        Err(_) => EdgeSecrets::default(),
+    };
+    let s = Rc::new(s);
+    SECRETS.set(Some(s.clone()));
+    Ok(s)
+}
+
+/// The record of a presented credential (looked up by its sha256), `None` when unknown.
+pub async fn record(env: &Env, secret: &str) -> Result<Option<Rc<KeyRecord>>> {
+    let key = keys::kv_key(secret);
+    let now = now().unix_millis();
+    let cached = RECORDS.with_borrow(|m| m.get(&key).cloned());
+    if let Some((at, r)) = cached
+        && now - at < RECORD_CACHE_MS
+    {
+        return Ok(r);
+    }
+    let text = env.kv("KEYS")?.get(&key).text().await?;
+    // A record that does not parse is treated as unknown: it grants nothing.
+    let r = text
+        .and_then(|t| serde_json::from_str::<KeyRecord>(&t).ok())
+        .map(Rc::new);
+    RECORDS.with_borrow_mut(|m| {
+        if m.len() >= RECORD_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(key, (now, r.clone()));
+    });
+    Ok(r)
+}
+
+/// Single-use tokens with a time to live. KV has no compare-and-set, so two uses of one nonce
+/// at different locations within KV's propagation delay may both pass; a Durable Object
+/// implementation of this trait gives strict single use.
+pub trait NonceStore {
+    /// Records `key` for `ttl_seconds`; `false` when it was already recorded.
+    async fn first_use(&self, key: &str, ttl_seconds: u64) -> Result<bool>;
+}
+
+/// [`NonceStore`] on the `NONCES` KV namespace.
+pub struct KvNonces(worker::kv::KvStore);
+
+impl KvNonces {
+    /// The store bound as `NONCES`.
+    pub fn new(env: &Env) -> Result<Self> {
+        Ok(KvNonces(env.kv("NONCES")?))
+    }
+}
+
+impl NonceStore for KvNonces {
+    async fn first_use(&self, key: &str, ttl_seconds: u64) -> Result<bool> {
+        if self.0.get(key).text().await?.is_some() {
+            return Ok(false);
+        }
+        self.0
+            .put(key, "1")?
+            .expiration_ttl(ttl_seconds.max(60))
+            .execute()
+            .await?;
+        Ok(true)
+    }
 }

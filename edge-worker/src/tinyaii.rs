@@ -1,13 +1,13 @@
 //! Protocol E (tinyaii) routes: parse, decide with `update_protocol::tinyaii`, answer in its
 //! envelope. Every failure, internal ones included, answers in that envelope.
 
-use crate::store;
+use crate::{http, store};
 use serde::Serialize;
 use update_protocol::tinyaii::{self, Envelope, Error};
 use worker::{Env, Request, Response, Result};
 
 fn respond<T: Serialize>(status: u16, body: &Envelope<T>) -> Result<Response> {
-    Ok(Response::from_json(body)?.with_status(status))
+    http::json(status, body)
 }
 
 fn fail(e: Error) -> Result<Response> {
@@ -16,21 +16,14 @@ fn fail(e: Error) -> Result<Response> {
 
 /// `POST /api/v1/version/check`.
 pub async fn version_check(mut req: Request, env: &Env) -> Result<Response> {
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > tinyaii::MAX_BODY_BYTES) {
-        return fail(Error::BadRequest);
-    }
-    let Ok(body) = req.bytes().await else {
+    let Some(body) = http::body(&mut req, tinyaii::MAX_BODY_BYTES).await? else {
         return fail(Error::BadRequest);
     };
     let parsed = match tinyaii::parse(&body) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let origin = req.url()?.origin().ascii_serialization();
+    let origin = http::origin(&req);
     match answer(env, &parsed, &origin).await {
         Ok(Ok(data)) => respond(200, &Envelope::ok("检查成功", data)),
         Ok(Err(e)) => fail(e),

@@ -24,6 +24,8 @@ pub enum Command {
     Build(crate::cmd::build::BuildArgs),
     /// Print the JSON Schema of a manifest kind, for editors and CI checks.
     Schema(crate::cmd::schema::SchemaArgs),
+    /// Create, import, list, revoke, rotate and export the credentials the edge checks.
+    Keys(crate::cmd::keys::KeysArgs),
 }
 
 /// Output format of a command's result on stdout.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod emit;
 pub mod hash;
+pub mod keystore;
 pub mod load;
 pub mod plan;
 pub mod problem;

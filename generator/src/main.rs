@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => a.run(),
         Command::Build(a) => a.run(),
         Command::Schema(a) => a.run(),
+        Command::Keys(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -499,10 +499,13 @@ pub fn package(
     let version = &r.release.version;
     let download_url = match site_path(&artifact.url) {
         Some(_) => format!(
-            "{}/api/v1/apps/{}/update/download/{}",
+            "{}/api/v1/apps/{}/update/download/{}?licenseKey={}",
             origin.trim_end_matches('/'),
             segment(&ids.app_id),
-            segment(version)
+            segment(version),
+            // The client follows `downloadUrl` as is; the key it already sent in the package
+            // query is what the download route checks.
+            segment(&req.license_key)
         ),
         None => artifact.url.clone(),
     };
@@ -689,7 +692,7 @@ mod tests {
             now(),
         )
         .expect("package");
-        let route = "https://u.example/api/v1/apps/app_desktop_pro/update/download/1.1.0";
+        let route = "https://u.example/api/v1/apps/app_desktop_pro/update/download/1.1.0?licenseKey=LIC-1";
         assert_eq!(p.download_url, route);
         assert_eq!(p.signature, sign("new-secret", APP_ID, "1.1.0", route));
         assert_eq!(p.release_note.as_deref(), Some("notes 1.1.0"));

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the steps `validate` and `build` share.
 
 pub mod build;
+pub mod keys;
 pub mod schema;
 pub mod validate;
 

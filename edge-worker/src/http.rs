@@ -1,0 +1,96 @@
+//! Request and response plumbing shared by the protocol handlers.
+
+use serde::Serialize;
+use worker::{Request, Response, Result};
+
+/// Reads the body, or `None` when it is larger than `cap` bytes (by its declared length or by
+/// what arrives). A body that cannot be read counts as empty: the parsers then reject it.
+pub async fn body(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return Ok(None);
+    }
+    let bytes = req.bytes().await.unwrap_or_default();
+    Ok((bytes.len() <= cap).then_some(bytes))
+}
+
+/// A header's value, if present and readable.
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// The request's query parameters, decoded; the first value of a repeated name wins.
+pub fn query(req: &Request) -> Vec<(String, String)> {
+    req.url()
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+/// The first value of query parameter `name`.
+pub fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The request's origin (`https://host[:port]`), for making site-relative URLs absolute.
+pub fn origin(req: &Request) -> String {
+    req.url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// A JSON answer with `status`.
+pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
+    Ok(Response::from_json(body)?.with_status(status))
+}
+
+/// A redirect to `url` (absolute, or site-relative made absolute against `origin`).
+pub fn redirect(url: &str, origin: &str) -> Result<Response> {
+    let target = if url.starts_with('/') {
+        format!("{}{url}", origin.trim_end_matches('/'))
+    } else {
+        url.to_owned()
+    };
+    let resp = Response::empty()?.with_status(302);
+    resp.headers().set("location", &target)?;
+    Ok(resp)
+}
+
+/// Decodes `%XX` escapes (a path segment); invalid escapes and non-UTF-8 results are kept as
+/// they are, so the lookup that follows simply finds nothing.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+            (b'%', Some(h), Some(l)) => {
+                // Two hex digits make at most 255.
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for `filename*=UTF-8''`.
+pub fn percent_encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
