@@ -1,1 +1,1785 @@
-//! Placeholder: filled in by the protocol's module.
+//! Protocol D (toolsetlink UpgradeLink): signed `POST /v1/{configuration,apk,url,file}/upgrade`
+//! and unsigned `GET /v1/{url,file,apk}/download` (`shared/spec/seed-protocols.md`, section D).
+//!
+//! The worker's order, each step a function here except the KV write:
+//! route ([`Endpoint`]) → body bytes (≤ [`MAX_BODY_BYTES`]) → [`check_headers`] with `now` →
+//! [`authenticate`] (access key, then the MD5 signature over the raw bytes) → record
+//! [`nonce_kv_key`] for [`NONCE_TTL_SECONDS`], answering [`Error::NonceUsed`] if it was there →
+//! [`parse_upgrade`] → [`resolve`] in `EdgeLookup.toolsetlink` → load the `EdgeApp` →
+//! [`upgrade`] → serialize the [`Answer`] (or [`Error::envelope`]) with [`Error::status`].
+//! The signature is checked before the nonce is recorded, so unsigned garbage cannot burn the
+//! nonces of genuine clients. The nonce store is not a trait here: KV is async I/O, and this
+//! crate has neither.
+
+use crate::digest::to_hex;
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
+use crate::keys::{AccessSecret, EdgeSecrets, ct_eq, sha256_hex};
+use crate::manifest::{Architecture, ArtifactRole, ReleaseState, UpgradeType};
+use crate::names::{AppId, ChannelKey};
+use crate::rollout;
+use crate::time::Timestamp;
+use md5::{Digest, Md5};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// Largest request body accepted: the SDKs send a compact JSON object of five fields.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// How far `X-Timestamp` may be from now, either way (upstream: ±5 minutes, edges included).
+pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
+
+/// Shortest `X-Nonce` accepted. The SDKs send 8 random bytes as 16 hex digits and every doc
+/// page asks for 16+; the open-source server does not check it.
+pub const MIN_NONCE_CHARS: usize = 16;
+
+/// How long a used nonce is remembered (KV `expirationTtl`). A timestamp stays acceptable for
+/// at most 600 s (from 300 s ahead of now to 300 s behind), so 900 s outlives it with margin
+/// for clock differences between edge locations.
+pub const NONCE_TTL_SECONDS: u32 = 900;
+
+/// Prefix of used-nonce keys in KV, apart from the `key:` credential records.
+pub const NONCE_KV_PREFIX: &str = "nonce:";
+
+/// The KV key recording that `nonce` was used with `access_key`: nonces are unique per access
+/// key, and hashing the pair bounds the key's length whatever the headers hold. Header values
+/// cannot contain a newline, so the separator is unambiguous.
+pub fn nonce_kv_key(access_key: &str, nonce: &str) -> String {
+    format!(
+        "{NONCE_KV_PREFIX}{}",
+        sha256_hex(&format!("{access_key}\n{nonce}"))
+    )
+}
+
+/// The four JSON routes and, for three of them, their download redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `/v1/configuration/upgrade`, key `configurationKey`, answers a JSON `content`.
+    Configuration,
+    /// `/v1/apk/upgrade`, key `apkKey`.
+    Apk,
+    /// `/v1/url/upgrade`, key `urlKey`.
+    Url,
+    /// `/v1/file/upgrade`, key `fileKey`.
+    File,
+}
+
+impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 4] = [
+        Endpoint::Configuration,
+        Endpoint::Apk,
+        Endpoint::Url,
+        Endpoint::File,
+    ];
+
+    /// The body (or query) field that carries the key; also `ToolsetlinkRef::field`.
+    pub fn key_field(self) -> &'static str {
+        match self {
+            Endpoint::Configuration => "configurationKey",
+            Endpoint::Apk => "apkKey",
+            Endpoint::Url => "urlKey",
+            Endpoint::File => "fileKey",
+        }
+    }
+
+    /// The signed `POST` route.
+    pub fn upgrade_path(self) -> &'static str {
+        match self {
+            Endpoint::Configuration => "/v1/configuration/upgrade",
+            Endpoint::Apk => "/v1/apk/upgrade",
+            Endpoint::Url => "/v1/url/upgrade",
+            Endpoint::File => "/v1/file/upgrade",
+        }
+    }
+
+    /// The unsigned `GET` redirect route; configurations have none upstream.
+    pub fn download_path(self) -> Option<&'static str> {
+        match self {
+            Endpoint::Configuration => None,
+            Endpoint::Apk => Some("/v1/apk/download"),
+            Endpoint::Url => Some("/v1/url/download"),
+            Endpoint::File => Some("/v1/file/download"),
+        }
+    }
+
+    /// The endpoint whose upgrade route is `path` (exact match, no query).
+    pub fn from_upgrade_path(path: &str) -> Option<Endpoint> {
+        Self::ALL.into_iter().find(|e| e.upgrade_path() == path)
+    }
+
+    /// The endpoint whose download route is `path` (exact match, no query).
+    pub fn from_download_path(path: &str) -> Option<Endpoint> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.download_path() == Some(path))
+    }
+
+    /// Whether an answer needs a file (everything but configurations).
+    fn needs_file(self) -> bool {
+        self != Endpoint::Configuration
+    }
+}
+
+/// What went wrong, with upstream's code and message where upstream has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// 400004 `Missing X-Timestamp header` (absent or empty, as Go's `Header.Get`).
+    MissingTimestamp,
+    /// 400004 `Invalid X-Timestamp format`: not Go's `time.RFC3339`.
+    InvalidTimestamp,
+    /// 401001: more than [`TIMESTAMP_WINDOW_SECONDS`] from now.
+    TimestampOutOfWindow,
+    /// 400004 `Missing X-Nonce header`.
+    MissingNonce,
+    /// 400004 `Invalid X-Nonce header`: shorter than [`MIN_NONCE_CHARS`].
+    InvalidNonce,
+    /// 400004 `Missing X-AccessKey header`.
+    MissingAccessKey,
+    /// 400004 `Missing X-Signature header`.
+    MissingSignature,
+    /// 401001 `X-AccessKey is error`.
+    UnknownAccessKey,
+    /// 401002 `Signature Invalid`.
+    SignatureInvalid,
+    /// 401001 `Invalid X-Nonce: nonce already used` (validly signed, nonce seen before).
+    NonceUsed,
+    /// 400005: over [`MAX_BODY_BYTES`].
+    BodyTooLarge,
+    /// 400005: not a JSON object (upstream answers 500001 with the parser's text).
+    BodyInvalid,
+    /// 400002 `field "<name>" is not set` (go-zero's text).
+    FieldNotSet(&'static str),
+    /// 400003 `type mismatch for field "<name>"` (go-zero's text).
+    FieldTypeMismatch(&'static str),
+    /// 400003 `请求参数<key>不能为空`.
+    EmptyKey(Endpoint),
+    /// 400003 `请求参数versionCode格式错误`.
+    InvalidVersionCode,
+    /// 404001: no app has this key for this endpoint (or the access key may not see it).
+    AppNotFound(Endpoint),
+    /// 404001 `未获取到可使用版本`: a download names no servable version.
+    NoVersion,
+    /// 500001 `服务内部错误`, for the worker's own failures (KV, assets); details go to the log.
+    Internal,
+}
+
+impl Error {
+    /// The envelope's `code`.
+    pub fn code(self) -> u32 {
+        match self {
+            Error::FieldNotSet(_) => 400_002,
+            Error::FieldTypeMismatch(_) | Error::EmptyKey(_) | Error::InvalidVersionCode => 400_003,
+            Error::MissingTimestamp
+            | Error::InvalidTimestamp
+            | Error::MissingNonce
+            | Error::InvalidNonce
+            | Error::MissingAccessKey
+            | Error::MissingSignature => 400_004,
+            Error::BodyTooLarge | Error::BodyInvalid => 400_005,
+            Error::TimestampOutOfWindow | Error::UnknownAccessKey | Error::NonceUsed => 401_001,
+            Error::SignatureInvalid => 401_002,
+            Error::AppNotFound(_) | Error::NoVersion => 404_001,
+            Error::Internal => 500_001,
+        }
+    }
+
+    /// HTTP status: `code / 1000` (every code here has six digits).
+    pub fn status(self) -> u16 {
+        u16::try_from(self.code() / 1000).unwrap_or(500)
+    }
+
+    /// The envelope's `msg`.
+    pub fn message(self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Error::MissingTimestamp => "Missing X-Timestamp header",
+            Error::InvalidTimestamp => "Invalid X-Timestamp format",
+            Error::TimestampOutOfWindow => {
+                "Invalid X-Timestamp: timestamp is out of allowed window"
+            }
+            Error::MissingNonce => "Missing X-Nonce header",
+            Error::InvalidNonce => "Invalid X-Nonce header",
+            Error::MissingAccessKey => "Missing X-AccessKey header",
+            Error::MissingSignature => "Missing X-Signature header",
+            Error::UnknownAccessKey => "X-AccessKey is error",
+            Error::SignatureInvalid => "Signature Invalid",
+            Error::NonceUsed => "Invalid X-Nonce: nonce already used",
+            Error::BodyTooLarge => "Invalid request body: larger than 16 KiB",
+            Error::BodyInvalid => "Invalid request body: not a JSON object",
+            Error::FieldNotSet(f) => return Cow::Owned(format!("field \"{f}\" is not set")),
+            Error::FieldTypeMismatch(f) => {
+                return Cow::Owned(format!("type mismatch for field \"{f}\""));
+            }
+            Error::EmptyKey(e) => return Cow::Owned(format!("请求参数{}不能为空", e.key_field())),
+            Error::InvalidVersionCode => "请求参数versionCode格式错误",
+            Error::AppNotFound(Endpoint::Configuration) => "请求configuration应用不存在",
+            Error::AppNotFound(Endpoint::Apk) => "请求安卓应用不存在",
+            Error::AppNotFound(Endpoint::Url) => "请求url应用不存在",
+            Error::AppNotFound(Endpoint::File) => "请求file应用不存在",
+            Error::NoVersion => "未获取到可使用版本",
+            Error::Internal => "服务内部错误",
+        })
+    }
+
+    /// The error envelope. `trace_id` is the worker's request id (e.g. `cf-ray`), or empty.
+    pub fn envelope(self, trace_id: &str) -> ErrorEnvelope {
+        ErrorEnvelope {
+            code: self.code(),
+            msg: self.message(),
+            docs: "",
+            trace_id: trace_id.to_owned(),
+        }
+    }
+}
+
+/// `{"code", "msg", "docs", "traceId"}`, upstream's `ErrResp`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorEnvelope {
+    /// Six-digit code; the HTTP status is `code / 1000`.
+    pub code: u32,
+    /// Message.
+    pub msg: Cow<'static, str>,
+    /// Help text upstream; always empty here.
+    pub docs: &'static str,
+    /// Request id for support, or empty.
+    #[serde(rename = "traceId")]
+    pub trace_id: String,
+}
+
+/// The signed headers, all present and checked for shape and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedHeaders<'a> {
+    /// `X-Timestamp`, byte for byte (it is signed as sent).
+    pub timestamp: &'a str,
+    /// `X-Nonce`.
+    pub nonce: &'a str,
+    /// `X-AccessKey`.
+    pub access_key: &'a str,
+    /// `X-Signature`.
+    pub signature: &'a str,
+}
+
+/// Checks the four headers in upstream's order (replay middleware, then the signature
+/// middleware's presence checks): timestamp present, RFC 3339, within ±300 s of `now`
+/// (inclusive); nonce present and at least [`MIN_NONCE_CHARS`] long; access key and signature
+/// present. An empty value counts as missing, as Go's `Header.Get` makes it.
+///
+/// # Errors
+/// The first failing check, in that order.
+pub fn check_headers<'a>(
+    timestamp: Option<&'a str>,
+    nonce: Option<&'a str>,
+    access_key: Option<&'a str>,
+    signature: Option<&'a str>,
+    now: Timestamp,
+) -> Result<SignedHeaders<'a>, Error> {
+    let present = |v: Option<&'a str>, e: Error| v.filter(|s| !s.is_empty()).ok_or(e);
+    let timestamp = present(timestamp, Error::MissingTimestamp)?;
+    // Go's RFC3339 layout wants an upper-case `T` and `Z`; the shared parser is more lenient.
+    if timestamp.bytes().any(|c| matches!(c, b't' | b'z' | b' ')) {
+        return Err(Error::InvalidTimestamp);
+    }
+    let ts = Timestamp::parse_rfc3339(timestamp).map_err(|_| Error::InvalidTimestamp)?;
+    if ts < now.add_seconds(-TIMESTAMP_WINDOW_SECONDS)
+        || ts > now.add_seconds(TIMESTAMP_WINDOW_SECONDS)
+    {
+        return Err(Error::TimestampOutOfWindow);
+    }
+    let nonce = present(nonce, Error::MissingNonce)?;
+    if nonce.chars().count() < MIN_NONCE_CHARS {
+        return Err(Error::InvalidNonce);
+    }
+    Ok(SignedHeaders {
+        timestamp,
+        nonce,
+        access_key: present(access_key, Error::MissingAccessKey)?,
+        signature: present(signature, Error::MissingSignature)?,
+    })
+}
+
+/// Go's `url.QueryUnescape`: `%XX` to its byte, `+` to a space. `None` for a `%` not followed
+/// by two hex digits. The bytes need not be UTF-8 (Go strings are bytes).
+pub fn query_unescape(s: &str) -> Option<Vec<u8>> {
+    fn hex(c: Option<u8>) -> Option<u8> {
+        char::from(c?)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(c) = bytes.next() {
+        out.push(match c {
+            b'%' => (hex(bytes.next())? << 4) | hex(bytes.next())?,
+            b'+' => b' ',
+            c => c,
+        });
+    }
+    Some(out)
+}
+
+/// MD5 of `[body=<body>&]nonce=…&secretKey=…&timestamp=…&url=…` as lowercase hex. Upstream
+/// joins the sorted pairs and then trims every trailing `&`, which can only come from the url.
+fn sign(body: Option<&[u8]>, nonce: &str, secret_key: &str, timestamp: &str, url: &[u8]) -> String {
+    let mut h = Md5::new();
+    if let Some(body) = body {
+        h.update(b"body=");
+        h.update(body);
+        h.update(b"&");
+    }
+    for (k, v) in [
+        ("nonce=", nonce),
+        ("&secretKey=", secret_key),
+        ("&timestamp=", timestamp),
+    ] {
+        h.update(k.as_bytes());
+        h.update(v.as_bytes());
+    }
+    h.update(b"&url=");
+    let end = url.iter().rposition(|&c| c != b'&').map_or(0, |i| i + 1);
+    h.update(url.get(..end).unwrap_or_default());
+    to_hex(&h.finalize())
+}
+
+/// The `X-Signature` a client sends for `body` (raw bytes, omitted from the string when
+/// empty, as the SDKs do) and `url` (path plus query, already percent-decoded).
+pub fn signature(body: &[u8], nonce: &str, secret_key: &str, timestamp: &str, url: &str) -> String {
+    let body = (!body.is_empty()).then_some(body);
+    sign(body, nonce, secret_key, timestamp, url.as_bytes())
+}
+
+/// Verifies `X-Signature` over the raw body and `request_uri` (path plus `?query` as
+/// received; decoded here like Go's `QueryUnescape(r.RequestURI)`). The header is lower-cased
+/// and compared in constant time. An empty body matches both the SDKs' string without `body=`
+/// and the open-source server's `body=&`.
+///
+/// # Errors
+/// [`Error::SignatureInvalid`] on a mismatch or an undecodable `request_uri`.
+pub fn verify_signature(
+    h: &SignedHeaders<'_>,
+    secret_key: &str,
+    body: &[u8],
+    request_uri: &str,
+) -> Result<(), Error> {
+    let url = query_unescape(request_uri).ok_or(Error::SignatureInvalid)?;
+    let given = h.signature.to_ascii_lowercase();
+    let matches = |body| {
+        ct_eq(
+            sign(body, h.nonce, secret_key, h.timestamp, &url).as_bytes(),
+            given.as_bytes(),
+        )
+    };
+    let ok = if body.is_empty() {
+        // Both forms are computed so the timing does not tell which one matched.
+        matches(None) | matches(Some(b""))
+    } else {
+        matches(Some(body))
+    };
+    ok.then_some(()).ok_or(Error::SignatureInvalid)
+}
+
+/// Finds the access key's secret and verifies the signature with it.
+///
+/// # Errors
+/// [`Error::UnknownAccessKey`], then [`Error::SignatureInvalid`].
+pub fn authenticate<'s>(
+    h: &SignedHeaders<'_>,
+    secrets: &'s EdgeSecrets,
+    body: &[u8],
+    request_uri: &str,
+) -> Result<&'s AccessSecret, Error> {
+    let secret = secrets
+        .toolsetlink
+        .get(h.access_key)
+        .ok_or(Error::UnknownAccessKey)?;
+    verify_signature(h, &secret.secret, body, request_uri)?;
+    Ok(secret)
+}
+
+/// The body of an upgrade request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeRequest {
+    /// The endpoint's key (`configurationKey`, `apkKey`, `urlKey` or `fileKey`).
+    pub key: String,
+    /// The client's version code (never 0).
+    pub version_code: i64,
+    /// Only this version code when above 0; else the newest.
+    pub appoint_version_code: i64,
+    /// Device model (accepted; model filters are not modelled).
+    pub dev_model_key: Option<String>,
+    /// Device id: the rollout cohort's input.
+    pub dev_key: Option<String>,
+}
+
+/// A JSON field read the way go-zero does: absent (or `null`) is "not set", a value of the
+/// wrong JSON type is a type mismatch.
+fn field<'v, T>(
+    obj: &'v Map<String, Value>,
+    name: &'static str,
+    get: impl Fn(&'v Value) -> Option<T>,
+) -> Result<Option<T>, Error> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => get(v).map(Some).ok_or(Error::FieldTypeMismatch(name)),
+    }
+}
+
+/// Parses an upgrade body. Fields are checked in upstream's struct order (key, `versionCode`,
+/// `appointVersionCode`, `devModelKey`, `devKey`), then the key's emptiness and a zero
+/// `versionCode`. `versionCode` is optional for `/v1/file/upgrade` upstream, so there its
+/// absence reads as 0.
+///
+/// # Errors
+/// [`Error::BodyTooLarge`], [`Error::BodyInvalid`], [`Error::FieldNotSet`],
+/// [`Error::FieldTypeMismatch`], [`Error::EmptyKey`], [`Error::InvalidVersionCode`].
+pub fn parse_upgrade(endpoint: Endpoint, body: &[u8]) -> Result<UpgradeRequest, Error> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Error::BodyTooLarge);
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return Err(Error::BodyInvalid);
+    };
+    let key_name = endpoint.key_field();
+    let key = field(&obj, key_name, Value::as_str)?.ok_or(Error::FieldNotSet(key_name))?;
+    let version_code = match field(&obj, "versionCode", Value::as_i64)? {
+        Some(v) => v,
+        None if endpoint == Endpoint::File => 0,
+        None => return Err(Error::FieldNotSet("versionCode")),
+    };
+    let appoint_version_code = field(&obj, "appointVersionCode", Value::as_i64)?.unwrap_or(0);
+    let text = |name| field(&obj, name, |v| v.as_str().map(str::to_owned));
+    let dev_model_key = text("devModelKey")?;
+    let dev_key = text("devKey")?;
+    if key.is_empty() {
+        return Err(Error::EmptyKey(endpoint));
+    }
+    if version_code == 0 {
+        return Err(Error::InvalidVersionCode);
+    }
+    Ok(UpgradeRequest {
+        key: key.to_owned(),
+        version_code,
+        appoint_version_code,
+        dev_model_key,
+        dev_key,
+    })
+}
+
+/// The app a key names for `endpoint`. A key of another kind (an `apkKey` sent to
+/// `/v1/url/upgrade`) is not found, as upstream keeps one table per kind; so is an app the
+/// access key may not query, so that a key's existence does not leak across tenants.
+///
+/// # Errors
+/// [`Error::AppNotFound`].
+pub fn resolve<'l>(
+    lookup: &'l EdgeLookup,
+    endpoint: Endpoint,
+    key: &str,
+    access: Option<&AccessSecret>,
+) -> Result<&'l AppId, Error> {
+    lookup
+        .toolsetlink
+        .get(key)
+        .filter(|r| r.field == endpoint.key_field())
+        .map(|r| &r.app)
+        .filter(|app| access.is_none_or(|a| a.allows(app)))
+        .ok_or(Error::AppNotFound(endpoint))
+}
+
+/// `data` of `/v1/url/upgrade`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlData {
+    /// The key, echoed.
+    pub url_key: String,
+    /// The release's version string.
+    pub version_name: String,
+    /// The release's version code.
+    pub version_code: i64,
+    /// Absolute download URL.
+    pub url_path: String,
+    /// 1 prompt, 2 silent, 3 force (0 without an update).
+    pub upgrade_type: u8,
+    /// Prompt text, else the release notes.
+    pub prompt_upgrade_content: String,
+}
+
+/// `data` of `/v1/file/upgrade`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileData {
+    /// The key, echoed.
+    pub file_key: String,
+    /// The release's version string.
+    pub version_name: String,
+    /// The release's version code.
+    pub version_code: i64,
+    /// Absolute download URL.
+    pub url_path: String,
+    /// Size in bytes.
+    pub url_file_size: u64,
+    /// 1 prompt, 2 silent, 3 force (0 without an update).
+    pub upgrade_type: u8,
+    /// Prompt text, else the release notes.
+    pub prompt_upgrade_content: String,
+}
+
+/// `data` of `/v1/apk/upgrade`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApkData {
+    /// The key, echoed.
+    pub apk_key: String,
+    /// The app's `bundle_id`, or empty.
+    pub package_name: String,
+    /// The release's version string.
+    pub version_name: String,
+    /// The release's version code.
+    pub version_code: i64,
+    /// Absolute download URL.
+    pub url_path: String,
+    /// Size in bytes.
+    pub url_file_size: u64,
+    /// MD5 hex when known (always empty upstream), else empty.
+    pub url_file_md5: String,
+    /// 1 prompt, 2 silent, 3 force (0 without an update).
+    pub upgrade_type: u8,
+    /// Prompt text, else the release notes.
+    pub prompt_upgrade_content: String,
+}
+
+/// `data` of `/v1/configuration/upgrade`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigurationData {
+    /// The key, echoed.
+    pub configuration_key: String,
+    /// The release's version string.
+    pub version_name: String,
+    /// The release's version code.
+    pub version_code: i64,
+    /// 1 prompt, 2 silent, 3 force (0 without an update).
+    pub upgrade_type: u8,
+    /// Prompt text, else the release notes.
+    pub prompt_upgrade_content: String,
+    /// The release's configuration object; `null` without an update or content.
+    pub content: Option<Value>,
+}
+
+/// The `data` of an answer, shaped by its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum UpgradeData {
+    /// `/v1/configuration/upgrade`.
+    Configuration(ConfigurationData),
+    /// `/v1/apk/upgrade`.
+    Apk(ApkData),
+    /// `/v1/url/upgrade`.
+    Url(UrlData),
+    /// `/v1/file/upgrade`.
+    File(FileData),
+}
+
+impl UpgradeData {
+    /// Every field zero-valued (`""`, `0`, `null`): upstream's "already latest" data.
+    pub fn zeroed(endpoint: Endpoint) -> UpgradeData {
+        match endpoint {
+            Endpoint::Configuration => UpgradeData::Configuration(ConfigurationData::default()),
+            Endpoint::Apk => UpgradeData::Apk(ApkData::default()),
+            Endpoint::Url => UpgradeData::Url(UrlData::default()),
+            Endpoint::File => UpgradeData::File(FileData::default()),
+        }
+    }
+}
+
+/// An upgrade answer: `{"code", "msg", "docs", "data"}`, always HTTP 200. Code 200 with the
+/// data of a new version, or code 0 `已经是最新版本` with zeroed data. Upstream's success type
+/// has no `traceId`, so neither does this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// 200 (new version) or 0 (already latest).
+    pub code: u32,
+    /// `获取到新版本` or `已经是最新版本`.
+    pub msg: &'static str,
+    /// Always empty.
+    pub docs: &'static str,
+    /// The version, or zeroed.
+    pub data: UpgradeData,
+}
+
+impl Answer {
+    /// HTTP status of both answers.
+    pub const STATUS: u16 = 200;
+
+    /// The "already latest" answer for `endpoint`.
+    pub fn latest(endpoint: Endpoint) -> Answer {
+        Answer {
+            code: 0,
+            msg: "已经是最新版本",
+            docs: "",
+            data: UpgradeData::zeroed(endpoint),
+        }
+    }
+
+    /// Whether it offers a new version.
+    pub fn has_update(&self) -> bool {
+        self.code == 200
+    }
+}
+
+/// The channel protocol D serves for `app`.
+fn channel(app: &EdgeApp) -> ChannelKey {
+    app.app
+        .protocols
+        .toolsetlink
+        .as_ref()
+        .and_then(|t| t.channel.clone())
+        .unwrap_or_else(|| app.default_channel.clone())
+}
+
+/// The app's architectures in declared order (`order`, then file order), computed once per
+/// request rather than once per release.
+fn ordered_archs(app: &EdgeApp) -> Vec<&Architecture> {
+    let mut archs: Vec<_> = app.app.architectures.iter().collect();
+    archs.sort_by_key(|a| a.order);
+    archs
+}
+
+/// The file a release is downloaded as (protocol D names no architecture): the primary
+/// artifact of the default architecture, else of the first architecture in `archs` order;
+/// never one of a disabled architecture.
+fn artifact<'a>(
+    app: &EdgeApp,
+    archs: &[&Architecture],
+    r: &'a EdgeRelease,
+) -> Option<&'a Artifact> {
+    let rank = |a: &Artifact| {
+        let pos = archs.iter().position(|x| x.key == a.arch);
+        let enabled = pos.and_then(|p| archs.get(p)).is_none_or(|x| x.enabled);
+        enabled.then_some((a.arch != app.default_arch, pos.unwrap_or(usize::MAX)))
+    };
+    r.release
+        .artifacts
+        .iter()
+        .filter(|a| a.role == ArtifactRole::Primary)
+        .filter_map(|a| rank(a).map(|k| (k, a)))
+        .min_by_key(|(k, _)| *k)
+        .map(|(_, a)| a)
+}
+
+/// Makes a site-relative URL absolute against the request's origin; absolute ones are kept.
+fn absolute(url: &str, origin: &str) -> String {
+    if url.starts_with('/') {
+        format!("{}{url}", origin.trim_end_matches('/'))
+    } else {
+        url.to_owned()
+    }
+}
+
+/// The version code of the app's `policy.min_version` release (in the served channel first,
+/// then any), if that version exists.
+fn min_version_code(app: &EdgeApp, channel: &ChannelKey) -> Option<i64> {
+    let min = app.app.policy.min_version.as_deref()?;
+    let named = |r: &&EdgeRelease| r.release.version == min;
+    let in_channel = app
+        .releases
+        .iter()
+        .filter(|r| &r.release.channel == channel)
+        .find(named);
+    in_channel
+        .or_else(|| app.releases.iter().find(named))
+        .and_then(|r| r.release.version_code)
+}
+
+/// Answers an upgrade request for `app` (found with [`resolve`]). `origin` (e.g.
+/// `https://updates.example.com`) makes site-relative URLs absolute.
+///
+/// Candidates: releases of the served channel with `version_code` above the client's that
+/// rollout offers to `devKey` (never yanked; staged ones only with a `devKey`), and, for the
+/// file endpoints, that have a file. `appointVersionCode > 0` picks exactly that code or none
+/// (no fallback); otherwise the highest code wins. `upgradeType` is the file's override, else
+/// the release's, raised to force when the client is below the `policy.min_version` release.
+pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: &str) -> Answer {
+    let channel = channel(app);
+    let archs = ordered_archs(app);
+    let best = app
+        .releases
+        .iter()
+        .filter(|r| r.release.channel == channel)
+        .filter_map(|r| {
+            let code = r.release.version_code?;
+            let file = artifact(app, &archs, r);
+            let wanted = code > req.version_code
+                && (req.appoint_version_code <= 0 || code == req.appoint_version_code)
+                && (file.is_some() || !endpoint.needs_file());
+            wanted.then_some((code, r, file))
+        })
+        .filter(|(_, r, _)| rollout::offered(r, req.dev_key.as_deref()))
+        .max_by_key(|(code, _, _)| *code);
+    let Some((code, r, file)) = best else {
+        return Answer::latest(endpoint);
+    };
+    let below_min = min_version_code(app, &channel).is_some_and(|m| req.version_code < m);
+    let upgrade_type = if below_min {
+        UpgradeType::Force
+    } else {
+        file.and_then(|a| a.upgrade).unwrap_or(r.release.upgrade)
+    }
+    .code();
+    let prompt = r.prompt.clone().unwrap_or_else(|| r.release.notes.clone());
+    let key = req.key.clone();
+    let version_name = r.release.version.clone();
+    let url_path = file.map(|a| absolute(&a.url, origin)).unwrap_or_default();
+    let size = file.map_or(0, |a| a.size);
+    let data = match endpoint {
+        Endpoint::Configuration => UpgradeData::Configuration(ConfigurationData {
+            configuration_key: key,
+            version_name,
+            version_code: code,
+            upgrade_type,
+            prompt_upgrade_content: prompt,
+            content: r.content.clone(),
+        }),
+        Endpoint::Apk => UpgradeData::Apk(ApkData {
+            apk_key: key,
+            package_name: app.app.bundle_id.clone().unwrap_or_default(),
+            version_name,
+            version_code: code,
+            url_path,
+            url_file_size: size,
+            url_file_md5: file
+                .and_then(|a| a.md5.as_ref())
+                .map(|m| m.to_hex())
+                .unwrap_or_default(),
+            upgrade_type,
+            prompt_upgrade_content: prompt,
+        }),
+        Endpoint::Url => UpgradeData::Url(UrlData {
+            url_key: key,
+            version_name,
+            version_code: code,
+            url_path,
+            upgrade_type,
+            prompt_upgrade_content: prompt,
+        }),
+        Endpoint::File => UpgradeData::File(FileData {
+            file_key: key,
+            version_name,
+            version_code: code,
+            url_path,
+            url_file_size: size,
+            upgrade_type,
+            prompt_upgrade_content: prompt,
+        }),
+    };
+    Answer {
+        code: 200,
+        msg: "获取到新版本",
+        docs: "",
+        data,
+    }
+}
+
+/// The query of a download redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRequest {
+    /// The endpoint's key.
+    pub key: String,
+    /// That version code; 0 means the newest.
+    pub version_code: i64,
+    /// A release's Zealot id (its 1-based rank in the app by publication time), standing in
+    /// for upstream's version row id; wins over `version_code` when above 0.
+    pub version_id: i64,
+}
+
+/// Parses a download query (`urlKey=…&versionCode=…&versionId=…`, without the `?`). Pairs are
+/// decoded as Go's `url.ParseQuery` does (`+` is a space, a pair with a bad escape is
+/// dropped); the first value of a repeated name wins. Unknown names are ignored.
+///
+/// # Errors
+/// [`Error::FieldNotSet`] without the key, [`Error::FieldTypeMismatch`] for a number that is
+/// not an integer, [`Error::EmptyKey`], [`Error::InvalidVersionCode`] for a negative code.
+pub fn parse_download_query(endpoint: Endpoint, query: &str) -> Result<DownloadRequest, Error> {
+    let pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let text = |s| query_unescape(s).map(|b| String::from_utf8_lossy(&b).into_owned());
+            Some((text(k)?, text(v)?))
+        })
+        .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let number = |name: &'static str| {
+        get(name).map_or(Ok(0), |v| {
+            v.parse::<i64>().map_err(|_| Error::FieldTypeMismatch(name))
+        })
+    };
+    let key_name = endpoint.key_field();
+    let key = get(key_name).ok_or(Error::FieldNotSet(key_name))?;
+    let version_code = number("versionCode")?;
+    let version_id = number("versionId")?;
+    if key.is_empty() {
+        return Err(Error::EmptyKey(endpoint));
+    }
+    if version_code < 0 {
+        return Err(Error::InvalidVersionCode);
+    }
+    Ok(DownloadRequest {
+        key: key.to_owned(),
+        version_code,
+        version_id,
+    })
+}
+
+/// Where a download redirect (302) points: the file of the release named by `version_id`, else
+/// by `version_code`, else the newest fully rolled-out release, in the served channel. A named
+/// release may still be rolling out (the client asked for it); a yanked one is never served.
+///
+/// # Errors
+/// [`Error::NoVersion`] when no such release has a file.
+pub fn download_target(
+    app: &EdgeApp,
+    req: &DownloadRequest,
+    origin: &str,
+) -> Result<String, Error> {
+    let channel = channel(app);
+    let archs = ordered_archs(app);
+    let mut servable = app
+        .releases
+        .iter()
+        .filter(|r| r.release.channel == channel && r.release.state == ReleaseState::Ready)
+        .filter_map(|r| artifact(app, &archs, r).map(|a| (r, a)));
+    let found = if req.version_id > 0 {
+        servable.find(|(r, _)| i64::from(r.zealot_id) == req.version_id)
+    } else if req.version_code > 0 {
+        servable.find(|(r, _)| r.release.version_code == Some(req.version_code))
+    } else {
+        servable
+            .filter(|(r, _)| rollout::offered(r, None))
+            .max_by_key(|(r, _)| r.release.version_code)
+    };
+    found
+        .map(|(_, a)| absolute(&a.url, origin))
+        .ok_or(Error::NoVersion)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::ToolsetlinkRef;
+    use serde_json::json;
+
+    const BODY: &[u8] = br#"{"configurationKey":"k","versionCode":1}"#;
+    const NONCE: &str = "0123456789abcdef";
+    const TS: &str = "2025-02-17T10:34:55+08:00";
+    const ORIGIN: &str = "https://u.example";
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).expect("timestamp")
+    }
+
+    fn headers(signature: &str) -> SignedHeaders<'_> {
+        SignedHeaders {
+            timestamp: TS,
+            nonce: NONCE,
+            access_key: "ak",
+            signature,
+        }
+    }
+
+    /// `_edge/apps/remote-config.json` of the example, trimmed.
+    const REMOTE_CONFIG: &str = r#"{"schema_version":1,
+      "app":{"id":"remote-config","name":"Remote configuration","platform":"other","versioning":"version-code",
+        "channels":[{"key":"stable","name":"Stable"}],
+        "protocols":{"toolsetlink":{"configuration_key":"q1hfB1VUQaK9VksTZGPU1Q"}}},
+      "default_channel":"stable","default_arch":"default",
+      "releases":[
+        {"version":"v2","version_code":2,"channel":"stable","published_at":"2026-02-17T02:34:55Z","state":"ready",
+         "rollout":100,"upgrade":"prompt","release_id":"remote-config/stable/v2","zealot_id":2,"zealot_version":2,
+         "prompt":"Содержимое подсказки","content":{"features":{"dark_mode":true},"servers":["a.example.com"],"test":1}},
+        {"version":"v1","version_code":1,"channel":"stable","published_at":"2026-01-01T00:00:00Z","state":"ready",
+         "rollout":100,"upgrade":"prompt","release_id":"remote-config/stable/v1","zealot_id":1,"zealot_version":1,
+         "content":{"test":0}}]}"#;
+
+    /// Releases of the example's `android-demo`, newest first: (version, code, state, rollout,
+    /// upgrade, prompt, primary artifacts as (arch, url, md5, upgrade override)).
+    type Rel<'a> = (
+        &'a str,
+        i64,
+        &'a str,
+        u8,
+        &'a str,
+        Option<&'a str>,
+        &'a [(&'a str, &'a str, Option<&'a str>, Option<&'a str>)],
+    );
+
+    fn android(releases: &[Rel<'_>]) -> EdgeApp {
+        let n = releases.len();
+        let releases: Vec<_> = releases
+            .iter()
+            .enumerate()
+            .map(|(i, (v, code, state, rollout, upgrade, prompt, files))| {
+                json!({
+                    "version": v, "version_code": code, "channel": "stable",
+                    "published_at": "2026-01-01T00:00:00Z", "state": state, "rollout": rollout,
+                    "upgrade": upgrade, "notes": format!("notes {v}"), "prompt": prompt,
+                    "release_id": format!("android-demo/stable/{v}"),
+                    "zealot_id": n - i, "zealot_version": n - i,
+                    "artifacts": files.iter().map(|(arch, url, md5, up)| json!({
+                        "id": format!("{v}-{arch}"), "arch": arch, "role": "primary",
+                        "name": format!("demo-{v}-{arch}.apk"), "size": 43, "sha256": "00".repeat(32),
+                        "md5": md5, "url": url, "upgrade": up,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "schema_version": 1,
+            "app": {
+                "id": "android-demo", "name": "Demo for Android", "platform": "android",
+                "bundle_id": "com.example.demo", "versioning": "semver",
+                "policy": { "min_version": "1.1.0" },
+                "architectures": [
+                    { "key": "arm64-v8a", "name": "ARM64", "default": true },
+                    { "key": "armeabi-v7a", "name": "ARMv7", "order": 1 }
+                ],
+                "channels": [{ "key": "stable", "name": "Android", "default": true }],
+                "protocols": { "toolsetlink": { "apk_key": "mui2W50H1jOC4xD6PgQagA" } }
+            },
+            "default_channel": "stable", "default_arch": "arm64-v8a", "releases": releases,
+        }))
+        .expect("fixture")
+    }
+
+    /// The example's android-demo: 1.4.0 staged at 25 % with an external file, 1.3.0 yanked,
+    /// 1.2.0 silent on arm64, 1.1.0 force with a prompt, 1.0.0.
+    fn demo() -> EdgeApp {
+        android(&[
+            (
+                "1.4.0",
+                140,
+                "ready",
+                25,
+                "prompt",
+                None,
+                &[(
+                    "arm64-v8a",
+                    "https://downloads.example.com/android/demo-1.4.0-arm64-v8a.apk",
+                    Some("0123456789abcdef0123456789abcdef"),
+                    None,
+                )],
+            ),
+            (
+                "1.3.0",
+                130,
+                "yanked",
+                100,
+                "prompt",
+                None,
+                &[(
+                    "arm64-v8a",
+                    "/artifacts/android-demo/1.3.0/x.apk",
+                    None,
+                    None,
+                )],
+            ),
+            (
+                "1.2.0",
+                120,
+                "ready",
+                100,
+                "prompt",
+                None,
+                &[(
+                    "arm64-v8a",
+                    "/artifacts/android-demo/1.2.0/c3e4.demo-1.2.0-arm64-v8a.apk",
+                    Some("8e3d6b065f93ba0d7b6210ab3f7801ff"),
+                    Some("silent"),
+                )],
+            ),
+            (
+                "1.1.0",
+                110,
+                "ready",
+                100,
+                "force",
+                Some("A security fix: please update now."),
+                &[
+                    (
+                        "armeabi-v7a",
+                        "/artifacts/android-demo/1.1.0/v7.apk",
+                        None,
+                        None,
+                    ),
+                    (
+                        "arm64-v8a",
+                        "/artifacts/android-demo/1.1.0/arm64.apk",
+                        None,
+                        None,
+                    ),
+                ],
+            ),
+            (
+                "1.0.0",
+                100,
+                "ready",
+                100,
+                "prompt",
+                None,
+                &[(
+                    "arm64-v8a",
+                    "/artifacts/android-demo/1.0.0/arm64.apk",
+                    None,
+                    None,
+                )],
+            ),
+        ])
+    }
+
+    fn req(key: &str, code: i64, appoint: i64, dev: Option<&str>) -> UpgradeRequest {
+        UpgradeRequest {
+            key: key.into(),
+            version_code: code,
+            appoint_version_code: appoint,
+            dev_model_key: None,
+            dev_key: dev.map(str::to_owned),
+        }
+    }
+
+    fn to_json<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).expect("serializes")
+    }
+
+    #[test]
+    fn signature_test_vectors() {
+        let url = "/v1/configuration/upgrade";
+        assert_eq!(
+            signature(BODY, NONCE, "s3cr3t", TS, url),
+            "b92f76544cd580eb8da069a329072aa5"
+        );
+        assert_eq!(
+            signature(b"", NONCE, "s3cr3t", TS, url),
+            "5778b53f54f5e84734ae901117968a29"
+        );
+    }
+
+    #[test]
+    fn verifies_in_any_case_and_both_empty_body_forms() {
+        let uri = "/v1/configuration/upgrade";
+        let good = "b92f76544cd580eb8da069a329072aa5";
+        assert_eq!(
+            verify_signature(&headers(good), "s3cr3t", BODY, uri),
+            Ok(())
+        );
+        let upper = good.to_ascii_uppercase();
+        assert_eq!(
+            verify_signature(&headers(&upper), "s3cr3t", BODY, uri),
+            Ok(())
+        );
+        let bad = "b92f76544cd580eb8da069a329072aa6";
+        assert_eq!(
+            verify_signature(&headers(bad), "s3cr3t", BODY, uri),
+            Err(Error::SignatureInvalid)
+        );
+        assert_eq!(
+            verify_signature(&headers(good), "other", BODY, uri),
+            Err(Error::SignatureInvalid)
+        );
+        // Empty body: the SDKs' form (no `body=`) and the server's (`body=&`).
+        let sdk = "5778b53f54f5e84734ae901117968a29";
+        assert_eq!(verify_signature(&headers(sdk), "s3cr3t", b"", uri), Ok(()));
+        let server = to_hex(&Md5::digest(
+            format!("body=&nonce={NONCE}&secretKey=s3cr3t&timestamp={TS}&url={uri}").as_bytes(),
+        ));
+        assert_ne!(server, sdk);
+        assert_eq!(
+            verify_signature(&headers(&server), "s3cr3t", b"", uri),
+            Ok(())
+        );
+        // A non-empty body is never signed as empty.
+        assert_eq!(
+            verify_signature(&headers(sdk), "s3cr3t", b" ", uri),
+            Err(Error::SignatureInvalid)
+        );
+    }
+
+    #[test]
+    fn signs_the_decoded_path_and_query() {
+        assert_eq!(
+            query_unescape("/a%2Fb+c%e4%B8%AD?x=1").as_deref(),
+            Some("/a/b c中?x=1".as_bytes())
+        );
+        assert_eq!(query_unescape("100%"), None);
+        assert_eq!(query_unescape("%4"), None);
+        assert_eq!(query_unescape("%zz"), None);
+        assert_eq!(query_unescape("%ff").as_deref(), Some(&[0xff_u8][..]));
+        let decoded = "/v1/url/upgrade?name=a b/中";
+        let sig = signature(BODY, NONCE, "s", TS, decoded);
+        let raw = "/v1/url/upgrade?name=a+b%2F%E4%B8%AD";
+        assert_eq!(verify_signature(&headers(&sig), "s", BODY, raw), Ok(()));
+        assert_eq!(
+            verify_signature(
+                &headers(&sig),
+                "s",
+                BODY,
+                "/v1/url/upgrade?name=a+b%2F%E4%B8%A"
+            ),
+            Err(Error::SignatureInvalid),
+            "an invalid escape never matches"
+        );
+        // Upstream trims trailing `&` from the joined string, so from the url.
+        let plain = signature(BODY, NONCE, "s", TS, "/v1/url/upgrade?a=1");
+        assert_eq!(
+            plain,
+            signature(BODY, NONCE, "s", TS, "/v1/url/upgrade?a=1&&")
+        );
+        assert_eq!(
+            verify_signature(&headers(&plain), "s", BODY, "/v1/url/upgrade?a=1&"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn authenticates_known_access_keys_only() {
+        let mut secrets = EdgeSecrets::default();
+        secrets.toolsetlink.insert(
+            "ak".into(),
+            AccessSecret {
+                secret: "s3cr3t".into(),
+                apps: vec![],
+            },
+        );
+        let uri = "/v1/configuration/upgrade";
+        let good = "b92f76544cd580eb8da069a329072aa5";
+        assert_eq!(
+            authenticate(&headers(good), &secrets, BODY, uri).map(|s| s.secret.as_str()),
+            Ok("s3cr3t")
+        );
+        let h = SignedHeaders {
+            access_key: "other",
+            ..headers(good)
+        };
+        assert_eq!(
+            authenticate(&h, &secrets, BODY, uri).err(),
+            Some(Error::UnknownAccessKey)
+        );
+        assert_eq!(
+            authenticate(&headers(&good.replace('b', "c")), &secrets, BODY, uri).err(),
+            Some(Error::SignatureInvalid)
+        );
+    }
+
+    #[test]
+    fn header_errors_come_in_upstream_order() {
+        let now = ts("2025-02-17T02:34:55Z");
+        let check = |t, n, a, s| check_headers(t, n, a, s, now).map(|_| ()).err();
+        let (t, n, a, s) = (Some(TS), Some(NONCE), Some("ak"), Some("sig"));
+        assert_eq!(check(t, n, a, s), None);
+        assert_eq!(check(None, None, None, None), Some(Error::MissingTimestamp));
+        assert_eq!(check(Some(""), n, a, s), Some(Error::MissingTimestamp));
+        for bad in [
+            "1739759695",
+            "2025-02-17",
+            "2025-02-17T10:34:55",
+            "2025-02-17t10:34:55+08:00",
+            "2025-02-17 10:34:55+08:00",
+            "2025-02-17T02:34:55z",
+            "2025-02-30T10:34:55+08:00",
+        ] {
+            assert_eq!(
+                check(Some(bad), None, None, None),
+                Some(Error::InvalidTimestamp),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check(Some("2025-02-17T02:44:55Z"), None, None, None),
+            Some(Error::TimestampOutOfWindow)
+        );
+        assert_eq!(check(t, None, a, s), Some(Error::MissingNonce));
+        assert_eq!(check(t, Some(""), a, s), Some(Error::MissingNonce));
+        assert_eq!(
+            check(t, Some("0123456789abcde"), a, s),
+            Some(Error::InvalidNonce)
+        );
+        assert_eq!(
+            check(t, Some("中文中文中文中文中文中文中文中文"), a, s),
+            None,
+            "length in characters"
+        );
+        assert_eq!(check(t, n, None, None), Some(Error::MissingAccessKey));
+        assert_eq!(check(t, n, Some(""), s), Some(Error::MissingAccessKey));
+        assert_eq!(check(t, n, a, None), Some(Error::MissingSignature));
+        let h = check_headers(t, n, a, s, now).expect("valid");
+        assert_eq!(
+            h,
+            SignedHeaders {
+                timestamp: TS,
+                nonce: NONCE,
+                access_key: "ak",
+                signature: "sig"
+            }
+        );
+    }
+
+    #[test]
+    fn timestamp_window_is_300_seconds_inclusive() {
+        let now = ts("2026-01-01T12:00:00Z");
+        let ok = |t: &str| check_headers(Some(t), Some(NONCE), Some("a"), Some("s"), now).is_ok();
+        assert!(ok("2026-01-01T11:55:00Z"));
+        assert!(ok("2026-01-01T12:05:00Z"));
+        assert!(ok("2026-01-01T20:05:00+08:00"));
+        assert!(!ok("2026-01-01T11:54:59Z"));
+        assert!(!ok("2026-01-01T12:05:01Z"));
+        assert!(
+            !ok("2026-01-01T12:05:00.001Z"),
+            "sub-second precision, as Go"
+        );
+        assert!(ok("2026-01-01T11:55:00.5Z"));
+    }
+
+    #[test]
+    fn nonce_keys_are_hashed_per_access_key() {
+        let k = nonce_kv_key("ak", NONCE);
+        assert!(k.starts_with(NONCE_KV_PREFIX));
+        assert_eq!(k.len(), NONCE_KV_PREFIX.len() + 64);
+        assert_eq!(k, nonce_kv_key("ak", NONCE));
+        assert_ne!(k, nonce_kv_key("ak2", NONCE));
+        assert_ne!(nonce_kv_key("a", "bc"), nonce_kv_key("ab", "c"));
+        assert_eq!(nonce_kv_key("ak", &"x".repeat(10_000)).len(), k.len());
+        const { assert!(NONCE_TTL_SECONDS >= 600) };
+    }
+
+    #[test]
+    fn error_envelopes_and_statuses() {
+        let cases = [
+            (Error::MissingTimestamp, 400_004, 400),
+            (Error::TimestampOutOfWindow, 401_001, 401),
+            (Error::SignatureInvalid, 401_002, 401),
+            (Error::NonceUsed, 401_001, 401),
+            (Error::BodyInvalid, 400_005, 400),
+            (Error::FieldNotSet("apkKey"), 400_002, 400),
+            (Error::FieldTypeMismatch("versionCode"), 400_003, 400),
+            (Error::EmptyKey(Endpoint::Url), 400_003, 400),
+            (Error::AppNotFound(Endpoint::File), 404_001, 404),
+            (Error::NoVersion, 404_001, 404),
+            (Error::Internal, 500_001, 500),
+        ];
+        for (e, code, status) in cases {
+            assert_eq!((e.code(), e.status()), (code, status), "{e:?}");
+        }
+        assert_eq!(
+            to_json(&Error::SignatureInvalid.envelope("")),
+            r#"{"code":401002,"msg":"Signature Invalid","docs":"","traceId":""}"#
+        );
+        assert_eq!(
+            to_json(&Error::NonceUsed.envelope("8f1c")),
+            r#"{"code":401001,"msg":"Invalid X-Nonce: nonce already used","docs":"","traceId":"8f1c"}"#
+        );
+        assert_eq!(
+            Error::FieldNotSet("apkKey").message(),
+            r#"field "apkKey" is not set"#
+        );
+        assert_eq!(
+            Error::FieldTypeMismatch("devKey").message(),
+            r#"type mismatch for field "devKey""#
+        );
+        assert_eq!(
+            Error::EmptyKey(Endpoint::Configuration).message(),
+            "请求参数configurationKey不能为空"
+        );
+        assert_eq!(
+            Error::AppNotFound(Endpoint::Url).message(),
+            "请求url应用不存在"
+        );
+    }
+
+    #[test]
+    fn routes() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::from_upgrade_path(e.upgrade_path()), Some(e));
+            if let Some(p) = e.download_path() {
+                assert_eq!(Endpoint::from_download_path(p), Some(e));
+            }
+        }
+        assert_eq!(Endpoint::from_upgrade_path("/v1/app/upgrade"), None);
+        assert_eq!(
+            Endpoint::from_download_path("/v1/configuration/download"),
+            None
+        );
+        assert_eq!(Endpoint::from_upgrade_path("/v1/apk/upgrade/"), None);
+    }
+
+    #[test]
+    fn parses_bodies_like_go_zero() {
+        let p = |e, b: &str| parse_upgrade(e, b.as_bytes());
+        assert_eq!(
+            p(
+                Endpoint::Apk,
+                r#"{"apkKey":"k","versionCode":5,"appointVersionCode":7,"devModelKey":"m","devKey":"d","x":[1]}"#
+            ),
+            Ok(UpgradeRequest {
+                key: "k".into(),
+                version_code: 5,
+                appoint_version_code: 7,
+                dev_model_key: Some("m".into()),
+                dev_key: Some("d".into()),
+            })
+        );
+        assert_eq!(
+            p(
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":-1,"devKey":null}"#
+            ),
+            Ok(req("k", -1, 0, None))
+        );
+        let cases = [
+            (
+                Endpoint::Url,
+                r#"{"versionCode":1}"#,
+                Error::FieldNotSet("urlKey"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":null,"versionCode":1}"#,
+                Error::FieldNotSet("urlKey"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"apkKey":"k","versionCode":1}"#,
+                Error::FieldNotSet("urlKey"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k"}"#,
+                Error::FieldNotSet("versionCode"),
+            ),
+            (Endpoint::Url, r#"{}"#, Error::FieldNotSet("urlKey")),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":1,"versionCode":1}"#,
+                Error::FieldTypeMismatch("urlKey"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":"1"}"#,
+                Error::FieldTypeMismatch("versionCode"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":1.5}"#,
+                Error::FieldTypeMismatch("versionCode"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":9223372036854775808}"#,
+                Error::FieldTypeMismatch("versionCode"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":1,"appointVersionCode":"2"}"#,
+                Error::FieldTypeMismatch("appointVersionCode"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":1,"devModelKey":3}"#,
+                Error::FieldTypeMismatch("devModelKey"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":1,"devKey":{}}"#,
+                Error::FieldTypeMismatch("devKey"),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"","versionCode":0}"#,
+                Error::EmptyKey(Endpoint::Url),
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"k","versionCode":0}"#,
+                Error::InvalidVersionCode,
+            ),
+            (
+                Endpoint::File,
+                r#"{"fileKey":"k"}"#,
+                Error::InvalidVersionCode,
+            ),
+            (
+                Endpoint::Configuration,
+                r#"{"configurationKey":"k","versionCode":1"#,
+                Error::BodyInvalid,
+            ),
+            (Endpoint::Configuration, "", Error::BodyInvalid),
+            (Endpoint::Configuration, "[1]", Error::BodyInvalid),
+            (Endpoint::Configuration, "null", Error::BodyInvalid),
+        ];
+        for (e, body, want) in cases {
+            assert_eq!(p(e, body).err(), Some(want), "{body}");
+        }
+        assert_eq!(
+            Error::InvalidVersionCode.message(),
+            "请求参数versionCode格式错误"
+        );
+        let mut big = br#"{"urlKey":"k","versionCode":1,"pad":""#.to_vec();
+        big.resize(MAX_BODY_BYTES - 2, b'x');
+        big.extend_from_slice(br#""}"#);
+        assert!(
+            parse_upgrade(Endpoint::Url, &big).is_ok(),
+            "exactly the cap"
+        );
+        big.insert(40, b'x');
+        assert_eq!(
+            parse_upgrade(Endpoint::Url, &big).err(),
+            Some(Error::BodyTooLarge)
+        );
+    }
+
+    #[test]
+    fn resolves_keys_per_endpoint_and_access_key() {
+        let mut lookup = EdgeLookup::default();
+        let app = AppId::new("android-demo").expect("id");
+        lookup.toolsetlink.insert(
+            "apk1".into(),
+            ToolsetlinkRef {
+                app: app.clone(),
+                field: "apkKey".into(),
+            },
+        );
+        assert_eq!(resolve(&lookup, Endpoint::Apk, "apk1", None), Ok(&app));
+        assert_eq!(
+            resolve(&lookup, Endpoint::Url, "apk1", None),
+            Err(Error::AppNotFound(Endpoint::Url))
+        );
+        assert_eq!(
+            resolve(&lookup, Endpoint::Apk, "nope", None),
+            Err(Error::AppNotFound(Endpoint::Apk))
+        );
+        let all = AccessSecret {
+            secret: "s".into(),
+            apps: vec![],
+        };
+        let other = AccessSecret {
+            secret: "s".into(),
+            apps: vec![AppId::new("other").expect("id")],
+        };
+        assert_eq!(
+            resolve(&lookup, Endpoint::Apk, "apk1", Some(&all)),
+            Ok(&app)
+        );
+        assert_eq!(
+            resolve(&lookup, Endpoint::Apk, "apk1", Some(&other)),
+            Err(Error::AppNotFound(Endpoint::Apk))
+        );
+    }
+
+    #[test]
+    fn configuration_update_and_latest_shapes() {
+        let app: EdgeApp = serde_json::from_str(REMOTE_CONFIG).expect("fixture");
+        let key = "q1hfB1VUQaK9VksTZGPU1Q";
+        let a = upgrade(&app, Endpoint::Configuration, &req(key, 1, 0, None), ORIGIN);
+        assert!(a.has_update());
+        assert_eq!(
+            to_json(&a),
+            r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"configurationKey":"q1hfB1VUQaK9VksTZGPU1Q","versionName":"v2","versionCode":2,"upgradeType":1,"promptUpgradeContent":"Содержимое подсказки","content":{"features":{"dark_mode":true},"servers":["a.example.com"],"test":1}}}"#
+        );
+        let latest = upgrade(&app, Endpoint::Configuration, &req(key, 2, 0, None), ORIGIN);
+        assert_eq!(latest, Answer::latest(Endpoint::Configuration));
+        assert!(!latest.has_update());
+        assert_eq!(
+            to_json(&latest),
+            r#"{"code":0,"msg":"已经是最新版本","docs":"","data":{"configurationKey":"","versionName":"","versionCode":0,"upgradeType":0,"promptUpgradeContent":"","content":null}}"#
+        );
+        // Notes stand in for a missing prompt; appointing v1 gets v1's content.
+        let v1 = upgrade(
+            &app,
+            Endpoint::Configuration,
+            &req(key, -5, 1, None),
+            ORIGIN,
+        );
+        let UpgradeData::Configuration(d) = v1.data else {
+            panic!("shape")
+        };
+        assert_eq!((d.version_code, d.content), (1, Some(json!({"test": 0}))));
+        assert_eq!(d.prompt_upgrade_content, "");
+    }
+
+    #[test]
+    fn zeroed_data_per_endpoint() {
+        let shapes = [
+            (
+                Endpoint::Apk,
+                r#"{"apkKey":"","packageName":"","versionName":"","versionCode":0,"urlPath":"","urlFileSize":0,"urlFileMd5":"","upgradeType":0,"promptUpgradeContent":""}"#,
+            ),
+            (
+                Endpoint::Url,
+                r#"{"urlKey":"","versionName":"","versionCode":0,"urlPath":"","upgradeType":0,"promptUpgradeContent":""}"#,
+            ),
+            (
+                Endpoint::File,
+                r#"{"fileKey":"","versionName":"","versionCode":0,"urlPath":"","urlFileSize":0,"upgradeType":0,"promptUpgradeContent":""}"#,
+            ),
+        ];
+        for (e, data) in shapes {
+            assert_eq!(
+                to_json(&Answer::latest(e)),
+                format!(r#"{{"code":0,"msg":"已经是最新版本","docs":"","data":{data}}}"#)
+            );
+        }
+    }
+
+    #[test]
+    fn apk_answer_fields() {
+        let app = demo();
+        let a = upgrade(
+            &app,
+            Endpoint::Apk,
+            &req("mui2W50H1jOC4xD6PgQagA", 110, 0, None),
+            ORIGIN,
+        );
+        assert_eq!(
+            to_json(&a),
+            r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"apkKey":"mui2W50H1jOC4xD6PgQagA","packageName":"com.example.demo","versionName":"1.2.0","versionCode":120,"urlPath":"https://u.example/artifacts/android-demo/1.2.0/c3e4.demo-1.2.0-arm64-v8a.apk","urlFileSize":43,"urlFileMd5":"8e3d6b065f93ba0d7b6210ab3f7801ff","upgradeType":2,"promptUpgradeContent":"notes 1.2.0"}}"#,
+            "no devKey: the staged 1.4.0 is skipped, the yanked 1.3.0 never offered; arm64 is silent"
+        );
+        // Below min_version (1.1.0 = code 110): force, whatever the release says.
+        let UpgradeData::Apk(d) =
+            upgrade(&app, Endpoint::Apk, &req("k", 100, 0, None), ORIGIN).data
+        else {
+            panic!("shape")
+        };
+        assert_eq!((d.version_code, d.upgrade_type), (120, 3));
+        // The default architecture's file first, whatever the artifact order; a prompt wins over notes.
+        let UpgradeData::Apk(d) =
+            upgrade(&app, Endpoint::Apk, &req("k", 100, 110, None), ORIGIN).data
+        else {
+            panic!("shape")
+        };
+        assert_eq!(
+            d.url_path,
+            "https://u.example/artifacts/android-demo/1.1.0/arm64.apk"
+        );
+        assert_eq!((d.url_file_md5.as_str(), d.upgrade_type), ("", 3));
+        assert_eq!(
+            d.prompt_upgrade_content,
+            "A security fix: please update now."
+        );
+        // An unresolvable min_version is skipped.
+        let mut app2 = demo();
+        app2.app.policy.min_version = Some("9.9.9".into());
+        let UpgradeData::Apk(d) =
+            upgrade(&app2, Endpoint::Apk, &req("k", 100, 0, None), ORIGIN).data
+        else {
+            panic!("shape")
+        };
+        assert_eq!(d.upgrade_type, 2);
+        // A disabled architecture's file is never offered.
+        app2.app.architectures[0].enabled = false;
+        let UpgradeData::Apk(d) =
+            upgrade(&app2, Endpoint::Apk, &req("k", 100, 110, None), ORIGIN).data
+        else {
+            panic!("shape")
+        };
+        assert_eq!(
+            d.url_path,
+            "https://u.example/artifacts/android-demo/1.1.0/v7.apk"
+        );
+        assert!(!upgrade(&app2, Endpoint::Apk, &req("k", 110, 0, None), ORIGIN).has_update());
+    }
+
+    #[test]
+    fn appoint_version_code_is_exact_without_fallback() {
+        let app = demo();
+        let code = |appoint, have| match upgrade(
+            &app,
+            Endpoint::Apk,
+            &req("k", have, appoint, None),
+            ORIGIN,
+        )
+        .data
+        {
+            UpgradeData::Apk(d) => d.version_code,
+            _ => -1,
+        };
+        assert_eq!(code(110, 100), 110);
+        assert_eq!(code(120, 100), 120);
+        assert_eq!(
+            code(130, 100),
+            0,
+            "yanked: already latest, no fallback to 120"
+        );
+        assert_eq!(code(140, 100), 0, "staged and no devKey");
+        assert_eq!(code(110, 110), 0, "not above the client's code");
+        assert_eq!(code(115, 100), 0, "no such code");
+        assert_eq!(code(-3, 100), 120, "negative means newest");
+    }
+
+    #[test]
+    fn rollout_by_dev_key() {
+        let app = demo();
+        let mut seen = std::collections::BTreeMap::new();
+        for i in 0..400 {
+            let dev = format!("device-{i}");
+            let pick = |d: &str| upgrade(&app, Endpoint::Apk, &req("k", 120, 0, Some(d)), ORIGIN);
+            let a = pick(&dev);
+            assert_eq!(a, pick(&dev), "stable per device");
+            *seen.entry(a.has_update()).or_insert(0) += 1;
+            if let UpgradeData::Apk(d) = a.data {
+                assert!(
+                    d.version_code == 0
+                        || (d.version_code == 140
+                            && d.url_path.starts_with("https://downloads.example.com/"))
+                );
+            }
+        }
+        let got = seen.get(&true).copied().unwrap_or(0);
+        assert!((60..140).contains(&got), "about 25 % of 400: {got}");
+        // An empty devKey is no device.
+        assert!(!upgrade(&app, Endpoint::Apk, &req("k", 120, 0, Some(" ")), ORIGIN).has_update());
+    }
+
+    #[test]
+    fn url_and_file_answers_need_a_file() {
+        let mut app: EdgeApp = serde_json::from_str(REMOTE_CONFIG).expect("fixture");
+        // Configurations carry no file: the file endpoints see nothing to offer.
+        assert_eq!(
+            upgrade(&app, Endpoint::Url, &req("u", 1, 0, None), ORIGIN),
+            Answer::latest(Endpoint::Url)
+        );
+        let demo = demo();
+        app.releases[0].release.artifacts = demo.releases[2].release.artifacts.clone();
+        app.releases[0].release.artifacts[0].arch = "default".parse().expect("arch");
+        app.releases[0].release.artifacts[0].url = "https://cdn.example/f.bin".into();
+        assert_eq!(
+            to_json(&upgrade(
+                &app,
+                Endpoint::File,
+                &req("f", 1, 0, None),
+                ORIGIN
+            )),
+            r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"fileKey":"f","versionName":"v2","versionCode":2,"urlPath":"https://cdn.example/f.bin","urlFileSize":43,"upgradeType":2,"promptUpgradeContent":"Содержимое подсказки"}}"#
+        );
+        assert_eq!(
+            to_json(&upgrade(&app, Endpoint::Url, &req("u", 1, 0, None), ORIGIN)),
+            r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"urlKey":"u","versionName":"v2","versionCode":2,"urlPath":"https://cdn.example/f.bin","upgradeType":2,"promptUpgradeContent":"Содержимое подсказки"}}"#
+        );
+    }
+
+    #[test]
+    fn serves_the_protocols_channel() {
+        let mut app = demo();
+        app.app.protocols.toolsetlink = Some(crate::manifest::ToolsetlinkIds {
+            apk_key: Some("k".into()),
+            channel: Some("beta".parse().expect("channel")),
+            ..Default::default()
+        });
+        assert!(!upgrade(&app, Endpoint::Apk, &req("k", 100, 0, None), ORIGIN).has_update());
+        app.releases[4].release.channel = "beta".parse().expect("channel");
+        assert!(
+            !upgrade(&app, Endpoint::Apk, &req("k", 100, 0, None), ORIGIN).has_update(),
+            "1.0.0 is not above 100"
+        );
+        assert!(upgrade(&app, Endpoint::Apk, &req("k", 99, 0, None), ORIGIN).has_update());
+    }
+
+    #[test]
+    fn download_queries() {
+        assert_eq!(
+            parse_download_query(
+                Endpoint::Apk,
+                "apkKey=a%2Bb+c&versionCode=120&versionId=0&apkKey=x&other"
+            ),
+            Ok(DownloadRequest {
+                key: "a+b c".into(),
+                version_code: 120,
+                version_id: 0
+            })
+        );
+        assert_eq!(
+            parse_download_query(Endpoint::Url, "urlKey=k"),
+            Ok(DownloadRequest {
+                key: "k".into(),
+                version_code: 0,
+                version_id: 0
+            })
+        );
+        let err = |e, q| parse_download_query(e, q).err();
+        assert_eq!(err(Endpoint::Url, ""), Some(Error::FieldNotSet("urlKey")));
+        assert_eq!(
+            err(Endpoint::Url, "urlKey=%zz"),
+            Some(Error::FieldNotSet("urlKey")),
+            "bad pair dropped"
+        );
+        assert_eq!(
+            err(Endpoint::Url, "urlKey="),
+            Some(Error::EmptyKey(Endpoint::Url))
+        );
+        assert_eq!(
+            err(Endpoint::File, "fileKey=k&versionCode=x"),
+            Some(Error::FieldTypeMismatch("versionCode"))
+        );
+        assert_eq!(
+            err(Endpoint::File, "fileKey=k&versionId=1.0"),
+            Some(Error::FieldTypeMismatch("versionId"))
+        );
+        assert_eq!(
+            err(Endpoint::File, "fileKey=k&versionCode=-1"),
+            Some(Error::InvalidVersionCode)
+        );
+    }
+
+    #[test]
+    fn download_targets() {
+        let app = demo();
+        let target = |code, id| {
+            download_target(
+                &app,
+                &DownloadRequest {
+                    key: "k".into(),
+                    version_code: code,
+                    version_id: id,
+                },
+                ORIGIN,
+            )
+        };
+        assert_eq!(
+            target(0, 0),
+            Ok(
+                "https://u.example/artifacts/android-demo/1.2.0/c3e4.demo-1.2.0-arm64-v8a.apk"
+                    .into()
+            ),
+            "newest fully rolled-out"
+        );
+        assert_eq!(
+            target(140, 0),
+            Ok("https://downloads.example.com/android/demo-1.4.0-arm64-v8a.apk".into()),
+            "named: staged is fine"
+        );
+        assert_eq!(target(130, 0), Err(Error::NoVersion), "yanked never");
+        assert_eq!(target(999, 0), Err(Error::NoVersion));
+        assert_eq!(
+            target(999, 1),
+            Ok("https://u.example/artifacts/android-demo/1.0.0/arm64.apk".into()),
+            "versionId (zealot_id) wins"
+        );
+        assert_eq!(target(0, 42), Err(Error::NoVersion));
+        let config: EdgeApp = serde_json::from_str(REMOTE_CONFIG).expect("fixture");
+        assert_eq!(
+            download_target(
+                &config,
+                &DownloadRequest {
+                    key: "k".into(),
+                    version_code: 0,
+                    version_id: 0
+                },
+                ORIGIN
+            ),
+            Err(Error::NoVersion)
+        );
+    }
+}
