@@ -1,0 +1,124 @@
+//! Protocol D (toolsetlink): the signed `POST /v1/{configuration,apk,url,file}/upgrade` routes
+//! and the unsigned `GET /v1/{apk,url,file}/download` redirects.
+//!
+//! A signed request is checked in this order: headers (timestamp window, nonce shape,
+//! presence), the access key and the MD5 signature over the raw body bytes, and only then
+//! the nonce's single use, so that unsigned traffic cannot burn a client's nonces.
+
+use crate::store::{self, KvNonces, NonceStore};
+use crate::http;
+use update_protocol::toolsetlink::{self as tl, Endpoint, Error};
+use worker::{Env, Request, Response, Result};
+
+/// The trace id echoed in error envelopes: Cloudflare's ray id when there is one.
+fn trace_id(req: &Request) -> String {
+    http::header(req, "cf-ray").unwrap_or_default()
+}
+
+fn fail(e: Error, trace: &str) -> Result<Response> {
+    http::json(e.status(), &e.envelope(trace))
+}
+
+/// The request URI as upstream signs it: the raw path plus `?query` when there is one.
+fn request_uri(req: &Request) -> String {
+    match req.url() {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+        Err(_) => req.path(),
+    }
+}
+
+/// `POST /v1/<kind>/upgrade`.
+pub async fn upgrade(mut req: Request, env: &Env, endpoint: Endpoint) -> Result<Response> {
+    let trace = trace_id(&req);
+    match answer(&mut req, env, endpoint).await {
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(e)) => fail(e, &trace),
+        Err(e) => {
+            worker::console_error!("toolsetlink upgrade: {e}");
+            fail(Error::Internal, &trace)
+        }
+    }
+}
+
+async fn answer(
+    req: &mut Request,
+    env: &Env,
+    endpoint: Endpoint,
+) -> Result<std::result::Result<Response, Error>> {
+    let (ts, nonce, ak, sig) = (
+        http::header(req, "x-timestamp"),
+        http::header(req, "x-nonce"),
+        http::header(req, "x-accesskey"),
+        http::header(req, "x-signature"),
+    );
+    let headers = match tl::check_headers(
+        ts.as_deref(),
+        nonce.as_deref(),
+        ak.as_deref(),
+        sig.as_deref(),
+        store::now(),
+    ) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(body) = http::body(req, tl::MAX_BODY_BYTES).await? else {
+        return Ok(Err(Error::BodyTooLarge));
+    };
+    let secrets = store::secrets(env)?;
+    let access = match tl::authenticate(&headers, &secrets, &body, &request_uri(req)) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let nonce_key = tl::nonce_kv_key(headers.access_key, headers.nonce);
+    if !KvNonces::new(env)?
+        .first_use(&nonce_key, u64::from(tl::NONCE_TTL_SECONDS))
+        .await?
+    {
+        return Ok(Err(Error::NonceUsed));
+    }
+    let parsed = match tl::parse_upgrade(endpoint, &body) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let lookup = store::lookup(env).await?;
+    let app_id = match tl::resolve(&lookup, endpoint, &parsed.key, Some(access)) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(app) = store::app(env, app_id).await? else {
+        return Ok(Err(Error::AppNotFound(endpoint)));
+    };
+    let answer = tl::upgrade(&app, endpoint, &parsed, &http::origin(req));
+    Ok(Ok(http::json(tl::Answer::STATUS, &answer)?))
+}
+
+/// `GET /v1/<kind>/download?<key>=…&versionCode=…&versionId=…`: a 302 to the file.
+pub async fn download(req: Request, env: &Env, endpoint: Endpoint) -> Result<Response> {
+    let trace = trace_id(&req);
+    let query = req.url().ok().and_then(|u| u.query().map(str::to_owned));
+    let parsed = match tl::parse_download_query(endpoint, query.as_deref().unwrap_or_default()) {
+        Ok(p) => p,
+        Err(e) => return fail(e, &trace),
+    };
+    let target = async {
+        let lookup = store::lookup(env).await?;
+        let Ok(app_id) = tl::resolve(&lookup, endpoint, &parsed.key, None) else {
+            return Ok(Err(Error::AppNotFound(endpoint)));
+        };
+        let Some(app) = store::app(env, app_id).await? else {
+            return Ok(Err(Error::AppNotFound(endpoint)));
+        };
+        Ok::<_, worker::Error>(tl::download_target(&app, &parsed, &http::origin(&req)))
+    };
+    match target.await {
+        Ok(Ok(url)) => http::redirect(&url, &http::origin(&req)),
+        Ok(Err(e)) => fail(e, &trace),
+        Err(e) => {
+            worker::console_error!("toolsetlink download: {e}");
+            fail(Error::Internal, &trace)
+        }
+    }
+}
