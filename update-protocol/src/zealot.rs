@@ -1,1 +1,1338 @@
-//! Placeholder: filled in by the protocol's module.
+//! Protocol B (Zealot): the read routes of Zealot's API (`GET /api/apps`, `/api/apps/:id`,
+//! `/api/apps/versions`, `/api/apps/latest`, `/api/apps/version_exist`), answering with the
+//! objects Zealot's serializers render and its `{"error": …}` bodies
+//! (`shared/spec/seed-protocols.md`, section B; `docs/protocol-b.md` lists every decision).
+//!
+//! The worker parses the query ([`Query`]), fetches the credential record by the sha256 of
+//! `token` or `channel_key`, authorizes it ([`authorize_token`], [`authorize_channel_key`]),
+//! loads the app(s) and calls one function per route. Only releases that are ready and fully
+//! rolled out appear: Zealot clients send no device id, so a staged release would otherwise
+//! reach every device at once.
+
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
+use crate::keys::{KeyKind, KeyRecord, KeyStatus};
+use crate::manifest::{Architecture, ArtifactRole, ChangelogEntry, Channel, CustomField, Platform};
+use crate::names::{AppId, ChannelKey};
+use crate::rollout;
+use crate::time::Timestamp;
+use crate::version::{VersionKey, VersionScheme};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+/// `Cache-Control` of every Zealot API answer, errors included (`Api::BaseController`).
+pub const CACHE_CONTROL: &str = "no-cache, no-store, max-age=0, must-revalidate";
+
+/// The scheme of channels that name none (the manifest's documented default).
+pub const DEFAULT_SCHEME: &str = "Release";
+
+/// Scheme and channel ids are `app_id * IDS_PER_APP + position` (1-based, declaration order),
+/// so they stay the same from build to build as long as channels are only appended.
+pub const IDS_PER_APP: u64 = 1000;
+
+/// `per_page` when the query has none (the controller's default, not the docs' 25).
+const DEFAULT_PER_PAGE: i64 = 10;
+/// `Release.paginates_per`: kaminari falls back to it for a negative `per_page`.
+const PAGINATES_PER: i64 = 50;
+/// `Release.max_paginates_per`.
+const MAX_PER_PAGE: i64 = 100;
+/// `Channel#release_versions` keeps this many distinct release versions.
+const NEWEST_VERSIONS: usize = 10;
+/// Zealot compares release and build versions with `VersionCompare`.
+const ORDER: VersionScheme = VersionScheme::Zealot;
+
+/// What went wrong, with Zealot's status and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// `token` missing, unknown, not active or expired.
+    UnauthorizedToken,
+    /// `channel_key` missing, unknown or not active, or its app or channel is not served.
+    UnauthorizedChannelKey,
+    /// The token does not grant the app (Pundit's default refusal).
+    Forbidden,
+    /// `/api/apps/:id` with an unknown or non-numeric id (the id as given).
+    AppNotFound(String),
+    /// `version_exist` found nothing.
+    ReleaseNotFound,
+    /// `version_exist` without one of its two parameter combinations.
+    MissingCombo,
+    /// A version parameter that is not a RubyGems version (upstream: 500).
+    InvalidParam(&'static str),
+    /// A path under `/api/` that is not a route.
+    ApiNotFound,
+    /// The worker failed (edge data unreadable); the detail goes to the log only.
+    Internal,
+}
+
+impl Error {
+    /// HTTP status. Bad credentials are 422 as in Zealot's code (its docs say 401).
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::UnauthorizedToken
+            | Error::UnauthorizedChannelKey
+            | Error::MissingCombo
+            | Error::InvalidParam(_) => 422,
+            Error::Forbidden => 403,
+            Error::AppNotFound(_) | Error::ReleaseNotFound | Error::ApiNotFound => 404,
+            Error::Internal => 500,
+        }
+    }
+
+    /// The `error` text, in Zealot's default (`en`) locale.
+    pub fn message(&self) -> String {
+        let missing = "param is missing or the value is empty or invalid";
+        match self {
+            Error::UnauthorizedToken => "Unauthorized user token".into(),
+            Error::UnauthorizedChannelKey => "Unauthorized channel key".into(),
+            Error::Forbidden => {
+                "The current user does not have the permission to perform this action.".into()
+            }
+            Error::AppNotFound(id) => format!("Couldn't find App with 'id'={id}"),
+            Error::ReleaseNotFound => "Not found release".into(),
+            Error::MissingCombo => format!(
+                "{missing}: combo with bundle_id, release_version, build_version or bundle_id, git_commit"
+            ),
+            Error::InvalidParam(name) => format!("{missing}: {name}"),
+            Error::ApiNotFound => "API not found".into(),
+            Error::Internal => "Internal server error".into(),
+        }
+    }
+
+    /// The body: `{"error": "…"}`.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.message(),
+        }
+    }
+}
+
+/// `{"error": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    /// The message.
+    pub error: String,
+}
+
+/// The request's parameters, decoded. A repeated name keeps its last value, as Rack does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(BTreeMap<String, String>);
+
+impl Query {
+    /// From decoded pairs, e.g. `Url::query_pairs()`.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Query {
+        Query(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+
+    /// A parameter, empty or not.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A parameter that is not blank (Rails' `present?`).
+    fn present(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The user token to look up; `None` (nothing to fetch) when absent or empty.
+    pub fn token(&self) -> Option<&str> {
+        self.get("token").filter(|t| !t.is_empty())
+    }
+
+    /// The channel key to look up; `None` when absent or empty.
+    pub fn channel_key(&self) -> Option<&str> {
+        self.get("channel_key").filter(|k| !k.is_empty())
+    }
+}
+
+/// The apps a valid user token may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant<'a> {
+    /// Every app (a token with no apps: Zealot's admin or developer).
+    All,
+    /// Only these (Zealot's collaborator apps).
+    Apps(&'a [AppId]),
+}
+
+impl Grant<'_> {
+    /// Whether the token sees `app`.
+    pub fn allows(&self, app: &AppId) -> bool {
+        match self {
+            Grant::All => true,
+            Grant::Apps(apps) => apps.contains(app),
+        }
+    }
+}
+
+fn usable(r: &KeyRecord, kind: KeyKind, now: Timestamp) -> bool {
+    r.kind == kind && r.status == KeyStatus::Active && !r.is_expired(now)
+}
+
+/// Checks the record found for `token` (`None` when absent or unknown).
+///
+/// # Errors
+/// [`Error::UnauthorizedToken`] unless it is an active, unexpired Zealot token.
+pub fn authorize_token(record: Option<&KeyRecord>, now: Timestamp) -> Result<Grant<'_>, Error> {
+    match record {
+        Some(r) if usable(r, KeyKind::ZealotToken, now) => Ok(if r.apps.is_empty() {
+            Grant::All
+        } else {
+            Grant::Apps(&r.apps)
+        }),
+        _ => Err(Error::UnauthorizedToken),
+    }
+}
+
+/// Checks the record found for `channel_key` and returns the app to load and its channel.
+///
+/// # Errors
+/// [`Error::UnauthorizedChannelKey`] unless it is an active, unexpired channel key naming
+/// exactly one app and a channel.
+pub fn authorize_channel_key(
+    record: Option<&KeyRecord>,
+    now: Timestamp,
+) -> Result<(&AppId, &ChannelKey), Error> {
+    match record {
+        Some(r) if usable(r, KeyKind::ChannelKey, now) => match (r.apps.as_slice(), &r.channel) {
+            ([app], Some(channel)) => Ok((app, channel)),
+            _ => Err(Error::UnauthorizedChannelKey),
+        },
+        _ => Err(Error::UnauthorizedChannelKey),
+    }
+}
+
+/// `GET /api/apps`: the apps to load, by Zealot app id. `scope=archived` lists none (nothing is
+/// archived here); `all`, `active` and anything else list every granted app.
+pub fn visible_apps<'l>(lookup: &'l EdgeLookup, grant: Grant<'_>, query: &Query) -> Vec<&'l AppId> {
+    if query.get("scope") == Some("archived") {
+        return Vec::new();
+    }
+    lookup.zealot.values().filter(|a| grant.allows(a)).collect()
+}
+
+/// `GET /api/apps/:id`: the app to load.
+///
+/// # Errors
+/// [`Error::AppNotFound`] for an id that is not digits or names no app (checked first, as
+/// `App.find` runs before Pundit), then [`Error::Forbidden`] when the token does not grant it.
+pub fn find_app<'l>(
+    lookup: &'l EdgeLookup,
+    grant: Grant<'_>,
+    id: &str,
+) -> Result<&'l AppId, Error> {
+    let app = Some(id)
+        .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u32>().ok())
+        .and_then(|n| lookup.zealot.get(&n))
+        .ok_or_else(|| Error::AppNotFound(id.to_owned()))?;
+    if grant.allows(app) {
+        Ok(app)
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// An app (`Api::AppSerializer` with `schemes.channels`; no `collaborators`: there are no
+/// users here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppObject {
+    /// `protocols.zealot.app_id`.
+    pub id: u32,
+    /// Display name.
+    pub name: String,
+    /// Always false.
+    pub archived: bool,
+    /// Schemes in the order their first channel is declared.
+    pub schemes: Vec<SchemeObject>,
+}
+
+/// A scheme; `channels` only inside an app object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemeObject {
+    /// `app_id * 1000 + n`, n the scheme's 1-based position.
+    pub id: u64,
+    /// `Channel.scheme`, or [`DEFAULT_SCHEME`].
+    pub name: String,
+    /// Zealot's default, true.
+    pub new_build_callout: bool,
+    /// Zealot's default, 0 (keep all).
+    pub retained_builds: u32,
+    /// The scheme's channels in declaration order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<ChannelObject>>,
+}
+
+/// A channel (`ChannelSerializer`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelObject {
+    /// `app_id * 1000 + n`, n the channel's 1-based position in the manifest.
+    pub id: u64,
+    /// [`channel_slug`].
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The app's platform: `ios`, `android`, `harmonyos`, `macos`, `windows`, `linux` (also
+    /// `web` and `other`, which Zealot lacks).
+    pub device_type: &'static str,
+    /// The bundle-id rule, `*` or a regular expression.
+    pub bundle_id: String,
+    /// Git repository URL.
+    pub git_url: Option<String>,
+    /// Always false: the edge has no download passwords.
+    pub has_password: bool,
+    /// Always `null`: keys are stored by sha256 only, and shown once when created.
+    pub key: Option<String>,
+    /// Zealot's default, `version_datetime`.
+    pub download_filename_type: &'static str,
+}
+
+/// `{id, name}` of the app inside a channel answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppRef {
+    /// Zealot app id.
+    pub id: u32,
+    /// Display name.
+    pub name: String,
+}
+
+/// The answer of `versions` and `latest` (`Api::AppVersionsSerializer`,
+/// `Api::LatestAppSerializer`): the channel, then its releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelReleases {
+    /// `"<app> <scheme> <channel>"`.
+    pub app_name: String,
+    /// The channel's bundle-id rule.
+    pub bundle_id: String,
+    /// The channel's git URL.
+    pub git_url: Option<String>,
+    /// The app.
+    pub app: AppRef,
+    /// The channel's scheme, without channels.
+    pub scheme: SchemeObject,
+    /// Releases, newest first.
+    pub releases: Vec<ReleaseObject>,
+}
+
+/// A release (`ReleaseSerializer`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseObject {
+    /// `zealot_id`: rank in the app by publication.
+    pub id: u32,
+    /// `zealot_version`: rank in the channel by publication.
+    pub version: u32,
+    /// `"<app> <scheme> <channel>"`.
+    pub app_name: String,
+    /// The app's bundle id.
+    pub bundle_id: Option<String>,
+    /// The release's version.
+    pub release_version: String,
+    /// [`build_version`].
+    pub build_version: String,
+    /// Always `api`.
+    pub source: &'static str,
+    /// Git branch.
+    pub branch: Option<String>,
+    /// Git commit.
+    pub git_commit: Option<String>,
+    /// CI job URL.
+    pub ci_url: Option<String>,
+    /// Bytes of the primary artifact.
+    pub size: Option<u64>,
+    /// `iOS`, `Android`, `HarmonyOS`, `macOS`, `Windows`, `Linux` or `Unknown`.
+    pub platform: &'static str,
+    /// Same as `platform` (what Zealot stores when the package names no device).
+    pub device_type: &'static str,
+    /// Always `null`: the edge has no icons.
+    pub icon_url: Option<String>,
+    /// Absolute download URL of the primary artifact, on every platform.
+    pub install_url: Option<String>,
+    /// `[{message, …}]`.
+    pub changelog: Vec<ChangelogEntry>,
+    /// `"- msg\n- msg"`, or `""`.
+    pub text_changelog: String,
+    /// `[{name, value, icon}]`.
+    pub custom_fields: Vec<CustomField>,
+    /// `published_at` in UTC with milliseconds.
+    pub created_at: String,
+}
+
+/// The Zealot slug of a channel: the manifest's, or the first five of the base64 alphabet's
+/// alphanumerics taken from sha256(`<app>/<channel key>`), so it never changes between builds.
+pub fn channel_slug(app: &AppId, channel: &Channel) -> String {
+    if let Some(s) = &channel.slug {
+        return s.clone();
+    }
+    const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    Sha256::digest(format!("{app}/{}", channel.key).as_bytes())
+        .iter()
+        .filter_map(|b| ALNUM.get(usize::from(b & 63)))
+        .take(5)
+        .map(|&c| char::from(c))
+        .collect()
+}
+
+/// Zealot `build_version`: the build, else the version code, else the version.
+pub fn build_version(r: &crate::index::Release) -> String {
+    r.build
+        .clone()
+        .or_else(|| r.version_code.map(|c| c.to_string()))
+        .unwrap_or_else(|| r.version.clone())
+}
+
+fn scheme_name(c: &Channel) -> &str {
+    c.scheme.as_deref().unwrap_or(DEFAULT_SCHEME)
+}
+
+fn scheme_names(app: &EdgeApp) -> Vec<&str> {
+    let mut names = Vec::new();
+    for c in &app.app.channels {
+        if !names.contains(&scheme_name(c)) {
+            names.push(scheme_name(c));
+        }
+    }
+    names
+}
+
+fn numeric_id(app: u32, index: usize) -> u64 {
+    let n = u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1);
+    u64::from(app).saturating_mul(IDS_PER_APP).saturating_add(n)
+}
+
+fn zealot_app_id(app: &EdgeApp) -> Option<u32> {
+    app.app.protocols.zealot.as_ref().map(|z| z.app_id)
+}
+
+fn scheme_object(app_id: u32, index: usize, name: &str) -> SchemeObject {
+    SchemeObject {
+        id: numeric_id(app_id, index),
+        name: name.to_owned(),
+        new_build_callout: true,
+        retained_builds: 0,
+        channels: None,
+    }
+}
+
+/// The app object of `/api/apps` and `/api/apps/:id`.
+///
+/// # Errors
+/// [`Error::Internal`] when the app has no `protocols.zealot` (the lookup and the app's data
+/// disagree).
+pub fn app_object(app: &EdgeApp) -> Result<AppObject, Error> {
+    let app_id = zealot_app_id(app).ok_or(Error::Internal)?;
+    let schemes = scheme_names(app)
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let channels = app.app.channels.iter().enumerate();
+            let channels = channels
+                .filter(|(_, c)| scheme_name(c) == name)
+                .map(|(j, c)| ChannelObject {
+                    id: numeric_id(app_id, j),
+                    slug: channel_slug(&app.app.id, c),
+                    name: c.name.clone(),
+                    device_type: app.app.platform.as_str(),
+                    bundle_id: c.bundle_id.clone(),
+                    git_url: c.git_url.clone(),
+                    has_password: false,
+                    key: None,
+                    download_filename_type: "version_datetime",
+                })
+                .collect();
+            SchemeObject {
+                channels: Some(channels),
+                ..scheme_object(app_id, i, name)
+            }
+        })
+        .collect();
+    Ok(AppObject {
+        id: app_id,
+        name: app.app.name.clone(),
+        archived: false,
+        schemes,
+    })
+}
+
+/// `GET /api/apps`: the loaded apps as objects, skipping any not served by Zealot.
+pub fn list_apps<'a>(apps: impl IntoIterator<Item = &'a EdgeApp>) -> Vec<AppObject> {
+    apps.into_iter()
+        .filter_map(|a| app_object(a).ok())
+        .collect()
+}
+
+/// A channel and what every release object of it repeats.
+struct Ctx<'a> {
+    app: &'a EdgeApp,
+    app_id: u32,
+    channel: &'a Channel,
+    scheme: SchemeObject,
+    app_name: String,
+    archs: Vec<&'a Architecture>,
+}
+
+fn context<'a>(app: &'a EdgeApp, key: &ChannelKey) -> Result<Ctx<'a>, Error> {
+    let app_id = zealot_app_id(app).ok_or(Error::UnauthorizedChannelKey)?;
+    let channel = app
+        .app
+        .channels
+        .iter()
+        .find(|c| &c.key == key)
+        .ok_or(Error::UnauthorizedChannelKey)?;
+    let name = scheme_name(channel);
+    let index = scheme_names(app)
+        .iter()
+        .position(|n| *n == name)
+        .unwrap_or(0);
+    let mut archs: Vec<_> = app.app.architectures.iter().collect();
+    archs.sort_by_key(|a| a.order);
+    Ok(Ctx {
+        app,
+        app_id,
+        channel,
+        scheme: scheme_object(app_id, index, name),
+        app_name: format!("{} {name} {}", app.app.name, channel.name),
+        archs,
+    })
+}
+
+impl<'a> Ctx<'a> {
+    fn bundle(&self) -> Option<&'a str> {
+        self.app.app.bundle_id.as_deref()
+    }
+
+    /// Every published release of the channel, yanked and staged ones too.
+    fn all(&self) -> impl Iterator<Item = &'a EdgeRelease> + use<'a, '_> {
+        let key = &self.channel.key;
+        self.app
+            .releases
+            .iter()
+            .filter(move |r| &r.release.channel == key)
+    }
+
+    /// The releases the routes show: ready and fully rolled out, newest (highest id) first.
+    fn listed(&self) -> Vec<&'a EdgeRelease> {
+        let mut v: Vec<_> = self.all().filter(|r| rollout::offered(r, None)).collect();
+        v.sort_by_key(|r| Reverse(r.zealot_id));
+        v
+    }
+
+    fn arch(&self, key: &str) -> Option<&'a Architecture> {
+        self.archs.iter().copied().find(|a| a.key.as_str() == key)
+    }
+
+    /// The default architecture's primary artifact, else the first in architecture order.
+    fn primary(&self, r: &'a EdgeRelease) -> Option<&'a Artifact> {
+        r.release
+            .artifacts
+            .iter()
+            .filter(|a| a.role == ArtifactRole::Primary)
+            .filter(|a| self.arch(a.arch.as_str()).is_none_or(|x| x.enabled))
+            .min_by_key(|a| {
+                let pos = self.archs.iter().position(|x| x.key == a.arch);
+                (a.arch != self.app.default_arch, pos.unwrap_or(usize::MAX))
+            })
+    }
+
+    fn release(&self, r: &'a EdgeRelease, origin: &str) -> ReleaseObject {
+        let rel = &r.release;
+        let primary = self.primary(r);
+        let platform = primary
+            .and_then(|a| self.arch(a.arch.as_str()))
+            .and_then(|a| a.platform)
+            .unwrap_or(self.app.app.platform);
+        let text = rel.changelog.iter().map(|e| format!("- {}", e.message));
+        ReleaseObject {
+            id: r.zealot_id,
+            version: r.zealot_version,
+            app_name: self.app_name.clone(),
+            bundle_id: self.bundle().map(str::to_owned),
+            release_version: rel.version.clone(),
+            build_version: build_version(rel),
+            source: "api",
+            branch: rel.git.branch.clone(),
+            git_commit: rel.git.commit.clone(),
+            ci_url: rel.git.ci_url.clone(),
+            size: primary.map(|a| a.size),
+            platform: display(platform),
+            device_type: display(platform),
+            icon_url: None,
+            install_url: primary.map(|a| absolute(&a.url, origin)),
+            changelog: rel.changelog.clone(),
+            text_changelog: text.collect::<Vec<_>>().join("\n"),
+            custom_fields: rel.custom_fields.clone(),
+            created_at: rel.published_at.to_iso_millis(),
+        }
+    }
+
+    fn answer(self, releases: &[&'a EdgeRelease], origin: &str) -> ChannelReleases {
+        ChannelReleases {
+            releases: releases.iter().map(|r| self.release(r, origin)).collect(),
+            app_name: self.app_name,
+            bundle_id: self.channel.bundle_id.clone(),
+            git_url: self.channel.git_url.clone(),
+            app: AppRef {
+                id: self.app_id,
+                name: self.app.app.name.clone(),
+            },
+            scheme: self.scheme,
+        }
+    }
+}
+
+/// Zealot's `Release#platform` names.
+fn display(p: Platform) -> &'static str {
+    match p {
+        Platform::Ios => "iOS",
+        Platform::Android => "Android",
+        Platform::Harmonyos => "HarmonyOS",
+        Platform::Macos => "macOS",
+        Platform::Windows => "Windows",
+        Platform::Linux => "Linux",
+        Platform::Web | Platform::Other => "Unknown",
+    }
+}
+
+/// Makes a site-relative URL absolute against the request's origin.
+fn absolute(url: &str, origin: &str) -> String {
+    if url.starts_with('/') {
+        format!("{}{url}", origin.trim_end_matches('/'))
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Ruby's `String#to_i`: leading whitespace, a sign, digits with single underscores between
+/// them; anything else ends the number, and no digits at all is 0. Saturates.
+fn ruby_to_i(s: &str) -> i64 {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (mut n, mut after_digit) = (0i64, false);
+    for b in s.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+                after_digit = true;
+            }
+            b'_' if after_digit => after_digit = false,
+            _ => break,
+        }
+    }
+    if negative { -n } else { n }
+}
+
+/// Offset and limit of kaminari's `page(page).per(per_page)` with the controller's defaults:
+/// page ≤ 0 is 1; `per_page` 0 is an empty page, negative is 50, above 100 is 100.
+fn window(query: &Query) -> (usize, usize) {
+    let page = query.get("page").map_or(1, ruby_to_i).max(1);
+    let per = query.get("per_page").map_or(DEFAULT_PER_PAGE, ruby_to_i);
+    let per = if per < 0 {
+        PAGINATES_PER
+    } else {
+        per.min(MAX_PER_PAGE)
+    };
+    let offset = (page - 1).saturating_mul(per);
+    (
+        usize::try_from(offset).unwrap_or(usize::MAX),
+        usize::try_from(per).unwrap_or(0),
+    )
+}
+
+/// `GET /api/apps/versions?channel_key&page&per_page`: one page of the channel's releases,
+/// highest id first, without totals (as upstream).
+///
+/// # Errors
+/// [`Error::UnauthorizedChannelKey`] when the app is not served by Zealot or lacks the channel.
+pub fn versions(
+    app: &EdgeApp,
+    channel: &ChannelKey,
+    query: &Query,
+    origin: &str,
+) -> Result<ChannelReleases, Error> {
+    let cx = context(app, channel)?;
+    let (offset, limit) = window(query);
+    let listed = cx.listed();
+    let page: Vec<_> = listed.iter().skip(offset).take(limit).copied().collect();
+    Ok(cx.answer(&page, origin))
+}
+
+/// A given version's key; blank counts as `0`, as `Gem::Version` takes nil and `""`.
+fn given(query: &Query, name: &'static str) -> Result<VersionKey, Error> {
+    ORDER
+        .key(query.present(name).unwrap_or("0"))
+        .map_err(|_| Error::InvalidParam(name))
+}
+
+/// `GET /api/apps/latest?channel_key[&bundle_id][&release_version][&build_version]`
+/// (`Api::LatestAppSerializer#releases`):
+/// 1. no bundle id and no versions: every release, newest first;
+/// 2. a bundle id and no versions: that bundle's releases, newest first (upstream returns one
+///    object or `null`; an array keeps one shape);
+/// 3. versions, with or without a bundle id (upstream 500s without one): `find_since_version`,
+///    see `docs/protocol-b.md`.
+///
+/// # Errors
+/// [`Error::UnauthorizedChannelKey`] as [`versions`]; [`Error::InvalidParam`] for a version
+/// that is not a RubyGems version.
+pub fn latest(
+    app: &EdgeApp,
+    channel: &ChannelKey,
+    query: &Query,
+    origin: &str,
+) -> Result<ChannelReleases, Error> {
+    let cx = context(app, channel)?;
+    let listed = cx.listed();
+    let releases = if ["release_version", "build_version"].map(|n| query.present(n)) == [None; 2] {
+        listed
+    } else {
+        since(&cx, listed, query)?
+    };
+    // Every release carries the app's bundle id: a bundle id selects all of them or none.
+    let other_bundle = query
+        .present("bundle_id")
+        .is_some_and(|b| cx.bundle() != Some(b));
+    let releases = if other_bundle { Vec::new() } else { releases };
+    Ok(cx.answer(&releases, origin))
+}
+
+/// `Channel#find_since_version`: after the client's own build when it is published (yanked or
+/// staged ones too), else among the newest release versions; then only releases whose
+/// release version is at least the given one and whose build version is above the given one.
+fn since<'a>(
+    cx: &Ctx<'a>,
+    listed: Vec<&'a EdgeRelease>,
+    query: &Query,
+) -> Result<Vec<&'a EdgeRelease>, Error> {
+    let (rv, bv) = (
+        given(query, "release_version")?,
+        given(query, "build_version")?,
+    );
+    let raw = ["release_version", "build_version"].map(|n| query.get(n));
+    let anchor = cx
+        .all()
+        .filter(|r| raw == [Some(&*r.release.version), Some(&*build_version(&r.release))])
+        .map(|r| r.zealot_id)
+        .min();
+    let candidates: Vec<_> = match anchor {
+        Some(id) => listed.into_iter().filter(|r| r.zealot_id > id).collect(),
+        None => {
+            let newest = newest_versions(&listed, &rv);
+            let newest = |r: &&EdgeRelease| newest.contains(&r.release.version.as_str());
+            listed.iter().copied().filter(newest).collect()
+        }
+    };
+    let at_least = |v: &str| ORDER.key(v).is_ok_and(|k| k >= rv);
+    let above = |v: &str| ORDER.key(v).is_ok_and(|k| k > bv);
+    Ok(candidates
+        .into_iter()
+        .filter(|r| at_least(&r.release.version) && above(&build_version(&r.release)))
+        .collect())
+}
+
+/// `Channel#release_versions` (the 10 highest distinct release versions; unparseable ones
+/// last) that are at least `min`.
+fn newest_versions<'a>(listed: &[&'a EdgeRelease], min: &VersionKey) -> Vec<&'a str> {
+    let mut distinct: Vec<&str> = Vec::new();
+    for r in listed {
+        if !distinct.contains(&r.release.version.as_str()) {
+            distinct.push(&r.release.version);
+        }
+    }
+    distinct.sort_by_cached_key(|v| Reverse(ORDER.key(v).ok()));
+    distinct.truncate(NEWEST_VERSIONS);
+    distinct.retain(|v| ORDER.key(v).is_ok_and(|k| k >= *min));
+    distinct
+}
+
+/// `GET /api/apps/version_exist?channel_key&bundle_id&(git_commit | release_version&build_version)`:
+/// the release equal on every one of `bundle_id`, `release_version`, `build_version` and
+/// `git_commit` that is given (empty values included, as Rails permits them); the lowest id
+/// when several match.
+///
+/// # Errors
+/// [`Error::UnauthorizedChannelKey`] as [`versions`], then [`Error::MissingCombo`] without a
+/// combination, [`Error::ReleaseNotFound`] when nothing matches.
+pub fn version_exist(
+    app: &EdgeApp,
+    channel: &ChannelKey,
+    query: &Query,
+    origin: &str,
+) -> Result<ReleaseObject, Error> {
+    let cx = context(app, channel)?;
+    let has = |n| query.get(n).is_some();
+    if !(has("bundle_id") && (has("git_commit") || has("release_version") && has("build_version")))
+    {
+        return Err(Error::MissingCombo);
+    }
+    let matches = |r: &&EdgeRelease| {
+        let rel = &r.release;
+        let build = build_version(rel);
+        [
+            ("bundle_id", cx.bundle()),
+            ("release_version", Some(rel.version.as_str())),
+            ("build_version", Some(build.as_str())),
+            ("git_commit", rel.git.commit.as_deref()),
+        ]
+        .into_iter()
+        .all(|(n, v)| query.get(n).is_none_or(|q| v == Some(q)))
+    };
+    let found = cx
+        .listed()
+        .into_iter()
+        .filter(matches)
+        .min_by_key(|r| r.zealot_id);
+    found
+        .map(|r| cx.release(r, origin))
+        .ok_or(Error::ReleaseNotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// `_edge/apps/ios-demo.json` of the example, trimmed (no md5s).
+    const IOS_DEMO: &str = r#"{
+      "schema_version": 1,
+      "app": {
+        "id": "ios-demo", "name": "Demo for iOS", "platform": "ios",
+        "bundle_id": "com.example.demo.ios", "versioning": "zealot",
+        "channels": [
+          { "key": "release", "name": "iOS", "scheme": "Release", "default": true },
+          { "key": "adhoc", "name": "iOS AdHoc", "scheme": "Beta", "bundle_id": "com.example.demo.ios" }
+        ],
+        "protocols": { "zealot": { "app_id": 2 } }
+      },
+      "default_channel": "release", "default_arch": "default",
+      "releases": [
+        { "version": "2.1.0", "build": "111", "release_type": "release", "channel": "release",
+          "published_at": "2026-02-20T02:00:00Z", "state": "ready", "rollout": 100, "upgrade": "prompt",
+          "changelog": [{ "message": "Build 111 of 2.1.0" }], "notes": "Build 111 of 2.1.0",
+          "git": { "branch": "main", "commit": "abc123" },
+          "custom_fields": [{ "name": "country", "value": "China", "icon": "fas fa-flag" }],
+          "artifacts": [{ "id": "8a9cf389c58802ef68c53c78", "arch": "default", "role": "primary",
+            "name": "demo-ios-2.1.0-111.ipa", "size": 41,
+            "sha256": "41d824c2c93bb7dc46dbe9fbffcb462a57a38a2f08de52a0c38e498eeb761a9c",
+            "url": "/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa" }],
+          "release_id": "ios-demo/release/2.1.0", "zealot_id": 3, "zealot_version": 2 },
+        { "version": "2.1.0", "build": "110", "release_type": "adhoc", "channel": "adhoc",
+          "published_at": "2026-02-15T02:00:00Z", "state": "ready", "rollout": 100, "upgrade": "prompt",
+          "artifacts": [], "release_id": "ios-demo/adhoc/2.1.0", "zealot_id": 2, "zealot_version": 1 },
+        { "version": "2.0.0", "build": "100", "release_type": "release", "channel": "release",
+          "published_at": "2026-01-05T02:00:00Z", "state": "ready", "rollout": 100, "upgrade": "prompt",
+          "changelog": [{ "message": "Build 100 of 2.0.0" }, { "message": "Second line" }],
+          "notes": "Build 100 of 2.0.0\nSecond line",
+          "artifacts": [{ "id": "0ff2ef5c694f3ffab2a33fa6", "arch": "default", "role": "primary",
+            "name": "demo-ios-2.0.0-100.ipa", "size": 41,
+            "sha256": "7b47117fdbdcd73bedb8cc24ed5505a8288fa54e90a60328a58358338cece73a",
+            "url": "/artifacts/ios-demo/2.0.0/7b47.demo-ios-2.0.0-100.ipa" }],
+          "release_id": "ios-demo/release/2.0.0", "zealot_id": 1, "zealot_version": 1 }
+      ]
+    }"#;
+
+    const ORIGIN: &str = "https://u.example";
+
+    fn ios_demo() -> EdgeApp {
+        serde_json::from_str(IOS_DEMO).expect("fixture")
+    }
+
+    /// ios-demo with these releases of channel `release`, oldest first:
+    /// (version, build, state, rollout). Ids follow the given order.
+    fn app(releases: &[(&str, &str, &str, u8)]) -> EdgeApp {
+        let mut v: Value = serde_json::from_str(IOS_DEMO).expect("fixture");
+        let releases: Vec<_> = releases
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, (version, build, state, rollout))| {
+                json!({
+                    "version": version, "build": build, "channel": "release",
+                    "published_at": "2026-01-01T00:00:00Z", "state": state, "rollout": rollout,
+                    "upgrade": "prompt", "release_id": format!("ios-demo/release/{version}/{build}"),
+                    "zealot_id": i + 1, "zealot_version": i + 1,
+                })
+            })
+            .collect();
+        v["releases"] = Value::Array(releases);
+        serde_json::from_value(v).expect("fixture")
+    }
+
+    fn ch(k: &str) -> ChannelKey {
+        serde_json::from_value(json!(k)).expect("channel key")
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> Query {
+        Query::from_pairs(pairs.iter().copied())
+    }
+
+    fn ids(r: &ChannelReleases) -> Vec<u32> {
+        r.releases.iter().map(|r| r.id).collect()
+    }
+
+    fn latest_ids(a: &EdgeApp, pairs: &[(&str, &str)]) -> Vec<u32> {
+        ids(&latest(a, &ch("release"), &q(pairs), ORIGIN).expect("latest"))
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).expect("timestamp")
+    }
+
+    fn record(kind: KeyKind, apps: &[&str], channel: Option<&str>) -> KeyRecord {
+        KeyRecord {
+            id: "k-1".into(),
+            kind,
+            apps: apps
+                .iter()
+                .map(|a| AppId::new(*a).expect("app id"))
+                .collect(),
+            channel: channel.map(ch),
+            status: KeyStatus::Active,
+            expires_at: Some(ts("2027-01-01T00:00:00Z")),
+            created_at: ts("2026-01-01T00:00:00Z"),
+            label: None,
+        }
+    }
+
+    fn lookup() -> EdgeLookup {
+        serde_json::from_value(json!({
+            "schema_version": 1, "hot_update": {}, "license": {}, "toolsetlink": {},
+            "tinyaii": {}, "artifacts": {},
+            "zealot": { "1": "android-demo", "2": "ios-demo" },
+        }))
+        .expect("lookup")
+    }
+
+    #[test]
+    fn tokens_and_channel_keys_are_checked() {
+        let now = ts("2026-06-01T00:00:00Z");
+        let token = record(KeyKind::ZealotToken, &[], None);
+        assert_eq!(authorize_token(Some(&token), now), Ok(Grant::All));
+        let mut bad = vec![
+            None,
+            Some(record(KeyKind::ChannelKey, &[], None)),
+            Some(KeyRecord {
+                status: KeyStatus::Suspended,
+                ..token.clone()
+            }),
+            Some(KeyRecord {
+                status: KeyStatus::Revoked,
+                ..token.clone()
+            }),
+        ];
+        assert_eq!(
+            authorize_token(Some(&token), ts("2027-01-01T00:00:00Z")),
+            Err(Error::UnauthorizedToken),
+            "expired"
+        );
+        for r in &bad {
+            let e = authorize_token(r.as_ref(), now).expect_err("refused");
+            assert_eq!(
+                (e.status(), e.body().error.as_str()),
+                (422, "Unauthorized user token")
+            );
+        }
+
+        let key = record(KeyKind::ChannelKey, &["ios-demo"], Some("adhoc"));
+        let (app, channel) = authorize_channel_key(Some(&key), now).expect("valid key");
+        assert_eq!((app.as_str(), channel.as_str()), ("ios-demo", "adhoc"));
+        bad.push(Some(record(
+            KeyKind::ZealotToken,
+            &["ios-demo"],
+            Some("adhoc"),
+        )));
+        bad.push(Some(record(KeyKind::ChannelKey, &["ios-demo"], None)));
+        bad.push(Some(record(
+            KeyKind::ChannelKey,
+            &["ios-demo", "x"],
+            Some("adhoc"),
+        )));
+        for r in &bad {
+            let e = authorize_channel_key(r.as_ref(), now).expect_err("refused");
+            assert_eq!(
+                serde_json::to_value(e.body()).expect("json"),
+                json!({"error": "Unauthorized channel key"})
+            );
+            assert_eq!(e.status(), 422);
+        }
+        // A key for a channel the app no longer has, or an app not served by Zealot.
+        let a = ios_demo();
+        let e = versions(&a, &ch("gone"), &Query::default(), ORIGIN).expect_err("no channel");
+        assert_eq!(e, Error::UnauthorizedChannelKey);
+        let mut plain = ios_demo();
+        plain.app.protocols.zealot = None;
+        let e = latest(&plain, &ch("release"), &Query::default(), ORIGIN).expect_err("no zealot");
+        assert_eq!(e, Error::UnauthorizedChannelKey);
+    }
+
+    #[test]
+    fn admin_and_scoped_tokens() {
+        let l = lookup();
+        let names = |v: Vec<&AppId>| v.iter().map(|a| a.as_str().to_owned()).collect::<Vec<_>>();
+        let scoped = [AppId::new("ios-demo").expect("id")];
+        let all = Query::default();
+        assert_eq!(
+            names(visible_apps(&l, Grant::All, &all)),
+            ["android-demo", "ios-demo"]
+        );
+        assert_eq!(
+            names(visible_apps(&l, Grant::Apps(&scoped), &all)),
+            ["ios-demo"]
+        );
+        for scope in ["all", "active", "bogus"] {
+            assert_eq!(
+                visible_apps(&l, Grant::All, &q(&[("scope", scope)])).len(),
+                2
+            );
+        }
+        assert!(visible_apps(&l, Grant::All, &q(&[("scope", "archived")])).is_empty());
+
+        assert_eq!(
+            find_app(&l, Grant::All, "1").map(AppId::as_str),
+            Ok("android-demo")
+        );
+        assert_eq!(
+            find_app(&l, Grant::Apps(&scoped), "2").map(AppId::as_str),
+            Ok("ios-demo")
+        );
+        let e = find_app(&l, Grant::Apps(&scoped), "1").expect_err("not granted");
+        assert_eq!(
+            (e.status(), e.message().as_str()),
+            (
+                403,
+                "The current user does not have the permission to perform this action."
+            )
+        );
+        for id in ["9", "abc", "", "-1", "1.0", "99999999999"] {
+            let e = find_app(&l, Grant::Apps(&scoped), id).expect_err("unknown");
+            assert_eq!(e.status(), 404);
+            assert_eq!(e.message(), format!("Couldn't find App with 'id'={id}"));
+        }
+    }
+
+    #[test]
+    fn app_object_groups_channels_by_scheme() {
+        let mut a = ios_demo();
+        a.app.channels[0].slug = Some("X1IXN".into());
+        let v = serde_json::to_value(list_apps([&a])).expect("json");
+        let slug = channel_slug(&a.app.id, &a.app.channels[1]);
+        assert_eq!(slug.len(), 5);
+        assert!(slug.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(slug, channel_slug(&a.app.id, &a.app.channels[1]), "stable");
+        let channel = |id: u64, slug: &str, name: &str, bundle: &str| {
+            json!({
+                "id": id, "slug": slug, "name": name, "device_type": "ios", "bundle_id": bundle,
+                "git_url": null, "has_password": false, "key": null,
+                "download_filename_type": "version_datetime",
+            })
+        };
+        assert_eq!(
+            v,
+            json!([{
+                "id": 2, "name": "Demo for iOS", "archived": false,
+                "schemes": [
+                    { "id": 2001, "name": "Release", "new_build_callout": true, "retained_builds": 0,
+                      "channels": [channel(2001, "X1IXN", "iOS", "*")] },
+                    { "id": 2002, "name": "Beta", "new_build_callout": true, "retained_builds": 0,
+                      "channels": [channel(2002, &slug, "iOS AdHoc", "com.example.demo.ios")] },
+                ],
+            }])
+        );
+        // A channel without a scheme joins "Release".
+        a.app.channels[1].scheme = None;
+        let o = app_object(&a).expect("zealot app");
+        assert_eq!(o.schemes.len(), 1);
+        assert_eq!(o.schemes[0].channels.as_ref().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn release_object_json() {
+        let a = ios_demo();
+        let r = versions(&a, &ch("release"), &Query::default(), "https://u.example/").expect("ok");
+        assert_eq!(
+            serde_json::to_value(&r.releases[0]).expect("json").to_string(),
+            json!({
+                "id": 3, "version": 2, "app_name": "Demo for iOS Release iOS",
+                "bundle_id": "com.example.demo.ios", "release_version": "2.1.0",
+                "build_version": "111", "source": "api", "branch": "main", "git_commit": "abc123",
+                "ci_url": null, "size": 41, "platform": "iOS", "device_type": "iOS",
+                "icon_url": null,
+                "install_url": "https://u.example/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa",
+                "changelog": [{ "message": "Build 111 of 2.1.0" }],
+                "text_changelog": "- Build 111 of 2.1.0",
+                "custom_fields": [{ "name": "country", "value": "China", "icon": "fas fa-flag" }],
+                "created_at": "2026-02-20T02:00:00.000Z",
+            })
+            .to_string(),
+            "field order too"
+        );
+        assert_eq!(
+            r.releases[1].text_changelog,
+            "- Build 100 of 2.0.0\n- Second line"
+        );
+        let v = serde_json::to_value(&r).expect("json");
+        assert_eq!(
+            (
+                &v["app_name"],
+                &v["bundle_id"],
+                &v["git_url"],
+                &v["app"],
+                &v["scheme"]
+            ),
+            (
+                &json!("Demo for iOS Release iOS"),
+                &json!("*"),
+                &Value::Null,
+                &json!({"id": 2, "name": "Demo for iOS"}),
+                &json!({"id": 2001, "name": "Release", "new_build_callout": true, "retained_builds": 0}),
+            )
+        );
+        // No artifact: no size or install URL; no changelog: empty text.
+        let adhoc = versions(&a, &ch("adhoc"), &Query::default(), ORIGIN).expect("ok");
+        let r = &adhoc.releases[0];
+        assert_eq!(
+            (r.size, &r.install_url, r.text_changelog.as_str()),
+            (None, &None, "")
+        );
+        assert_eq!(adhoc.app_name, "Demo for iOS Beta iOS AdHoc");
+        assert_eq!(adhoc.scheme.id, 2002);
+    }
+
+    #[test]
+    fn versions_pages() {
+        let many: Vec<_> = (0..120).map(|i| format!("1.0.{i}")).collect();
+        let a = app(&many
+            .iter()
+            .map(|v| (v.as_str(), "1", "ready", 100))
+            .collect::<Vec<_>>());
+        let page = |pairs: &[(&str, &str)]| {
+            ids(&versions(&a, &ch("release"), &q(pairs), ORIGIN).expect("versions"))
+        };
+        assert_eq!(
+            page(&[]),
+            (111..=120).rev().collect::<Vec<_>>(),
+            "page 1, 10, id desc"
+        );
+        assert_eq!(
+            page(&[("page", "2")]),
+            (101..=110).rev().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            page(&[("page", "2"), ("per_page", "25")]).first(),
+            Some(&95)
+        );
+        assert_eq!(page(&[("per_page", "1000")]).len(), 100, "capped");
+        assert_eq!(
+            page(&[("per_page", "-3")]).len(),
+            50,
+            "kaminari: paginates_per"
+        );
+        assert!(page(&[("per_page", "0")]).is_empty(), "kaminari: limit 0");
+        assert!(page(&[("per_page", "")]).is_empty(), "\"\".to_i is 0");
+        for p in ["0", "-4", "abc", ""] {
+            assert_eq!(page(&[("page", p)]).first(), Some(&120), "page {p:?} is 1");
+        }
+        assert_eq!(
+            page(&[("page", " 2x"), ("per_page", "1_0")]).first(),
+            Some(&110)
+        );
+        assert!(page(&[("page", "99999999999999999999")]).is_empty());
+        assert_eq!(
+            (ruby_to_i("+7"), ruby_to_i("1__2"), ruby_to_i("_1")),
+            (7, 1, 0)
+        );
+    }
+
+    #[test]
+    fn yanked_and_staged_releases_are_not_listed() {
+        let a = app(&[
+            ("1.0", "1", "ready", 100),
+            ("1.1", "2", "yanked", 100),
+            ("1.2", "3", "ready", 50),
+            ("1.3", "4", "ready", 100),
+        ]);
+        assert_eq!(latest_ids(&a, &[]), [4, 1]);
+        let v = versions(&a, &ch("release"), &Query::default(), ORIGIN).expect("ok");
+        assert_eq!(ids(&v), [4, 1]);
+        // The client's own yanked build still anchors the search.
+        assert_eq!(
+            latest_ids(
+                &a,
+                &[
+                    ("bundle_id", "com.example.demo.ios"),
+                    ("release_version", "1.1"),
+                    ("build_version", "2")
+                ]
+            ),
+            [4]
+        );
+    }
+
+    #[test]
+    fn latest_cases() {
+        let a = app(&[
+            ("1.0.0.rc1", "1", "ready", 100),
+            ("1.0.0", "2", "ready", 100),
+            ("1.9", "3", "ready", 100),
+            ("1.10", "4", "ready", 100),
+            ("2.0", "3", "ready", 100), // higher release version, lower build: excluded
+        ]);
+        let bundle = ("bundle_id", "com.example.demo.ios");
+        // 1. Nothing: all, newest first. 2. Bundle only: an array of that bundle's releases.
+        assert_eq!(latest_ids(&a, &[]), [5, 4, 3, 2, 1]);
+        assert_eq!(latest_ids(&a, &[bundle]), [5, 4, 3, 2, 1]);
+        assert!(latest_ids(&a, &[("bundle_id", "other")]).is_empty());
+        assert_eq!(
+            latest_ids(&a, &[("bundle_id", " ")]).len(),
+            5,
+            "blank is absent"
+        );
+        // 3. An exact match anchors: later ids, then release >= and build >.
+        let since = |rv: &str, bv: &str| {
+            latest_ids(
+                &a,
+                &[bundle, ("release_version", rv), ("build_version", bv)],
+            )
+        };
+        assert_eq!(
+            since("1.9", "3"),
+            [4],
+            "1.10 > 1.9; 2.0 has build 3, not above 3"
+        );
+        assert_eq!(since("1.0.0.rc1", "1"), [5, 4, 3, 2]);
+        // No exact match: the newest release versions >= the given one, same bundle.
+        assert_eq!(since("1.0.0", "0"), [5, 4, 3, 2]);
+        assert_eq!(
+            since("1.5", "3"),
+            [4],
+            "the quirk: 2.0 with build 3 is excluded"
+        );
+        assert!(
+            since("2.0", "3").is_empty(),
+            "the client's own build is not newer"
+        );
+        assert!(since("9", "1").is_empty());
+        assert!(
+            latest_ids(
+                &a,
+                &[
+                    ("bundle_id", "other"),
+                    ("release_version", "1.0"),
+                    ("build_version", "0")
+                ]
+            )
+            .is_empty()
+        );
+        // A missing build version counts as 0.
+        assert_eq!(
+            latest_ids(&a, &[bundle, ("release_version", "1.9")]),
+            [5, 4, 3]
+        );
+        // 4. Versions without a bundle id: the same rules over the whole channel.
+        let no_bundle =
+            |rv: &str, bv: &str| latest_ids(&a, &[("release_version", rv), ("build_version", bv)]);
+        assert_eq!(no_bundle("1.9", "3"), [4]);
+        assert_eq!(no_bundle("1.0.0", "0"), [5, 4, 3, 2], "1.0.0.rc1 < 1.0.0");
+        assert_eq!(
+            no_bundle("v1.0", "0"),
+            [5, 4, 3, 2],
+            "prefix stripped, 1.0 = 1.0.0"
+        );
+        assert_eq!(no_bundle("1.0.0.rc1", "0"), [5, 4, 3, 2, 1]);
+        // Only the 10 highest distinct release versions are searched without an anchor.
+        let many: Vec<_> = (1..=12).map(|i| format!("1.{i}")).collect();
+        let b = app(&many
+            .iter()
+            .map(|v| (v.as_str(), "5", "ready", 100))
+            .collect::<Vec<_>>());
+        assert_eq!(
+            ids(&latest(
+                &b,
+                &ch("release"),
+                &q(&[bundle, ("release_version", "1.0"), ("build_version", "1")]),
+                ORIGIN
+            )
+            .expect("ok")),
+            (3..=12).rev().collect::<Vec<_>>()
+        );
+        // Not a version: 422 instead of upstream's 500.
+        let e = latest(
+            &a,
+            &ch("release"),
+            &q(&[("release_version", "abc")]),
+            ORIGIN,
+        );
+        let e = e.expect_err("invalid");
+        assert_eq!(e.status(), 422);
+        assert_eq!(
+            e.message(),
+            "param is missing or the value is empty or invalid: release_version"
+        );
+    }
+
+    #[test]
+    fn version_exist_answers() {
+        let mut a = app(&[("1.0", "1", "ready", 100), ("1.1", "2", "ready", 100)]);
+        a.releases[0].release.git.commit = Some("c0ffee".into());
+        let exist = |pairs: &[(&str, &str)]| version_exist(&a, &ch("release"), &q(pairs), ORIGIN);
+        let b = ("bundle_id", "com.example.demo.ios");
+        let found = exist(&[b, ("release_version", "1.0"), ("build_version", "1")]).expect("found");
+        assert_eq!((found.id, found.release_version.as_str()), (1, "1.0"));
+        assert_eq!(exist(&[b, ("git_commit", "c0ffee")]).map(|r| r.id), Ok(2));
+        // Every given key must match.
+        let e = exist(&[b, ("git_commit", "c0ffee"), ("release_version", "1.0")]).expect_err("no");
+        assert_eq!(
+            (e.status(), e.message().as_str()),
+            (404, "Not found release")
+        );
+        assert_eq!(
+            exist(&[b, ("release_version", "1.0"), ("build_version", "2")]),
+            Err(Error::ReleaseNotFound)
+        );
+        assert_eq!(
+            exist(&[("bundle_id", "x"), ("git_commit", "c0ffee")]),
+            Err(Error::ReleaseNotFound)
+        );
+        for pairs in [
+            &[("release_version", "1.0"), ("build_version", "1")][..],
+            &[b, ("release_version", "1.0")],
+            &[b],
+            &[],
+        ] {
+            let e = exist(pairs).expect_err("missing combo");
+            assert_eq!(e.status(), 422);
+            assert_eq!(
+                e.message(),
+                "param is missing or the value is empty or invalid: combo with bundle_id, release_version, build_version or bundle_id, git_commit"
+            );
+        }
+    }
+
+    #[test]
+    fn build_version_falls_back() {
+        let mut r = ios_demo().releases[0].release.clone();
+        assert_eq!(build_version(&r), "111");
+        r.build = None;
+        r.version_code = Some(42);
+        assert_eq!(build_version(&r), "42");
+        r.version_code = None;
+        assert_eq!(build_version(&r), "2.1.0");
+    }
+
+    #[test]
+    fn internal_error_leaks_nothing() {
+        assert_eq!(Error::Internal.status(), 500);
+        assert_eq!(
+            serde_json::to_value(Error::Internal.body()).expect("json"),
+            json!({"error": "Internal server error"})
+        );
+        assert_eq!(Error::ApiNotFound.status(), 404);
+    }
+}
