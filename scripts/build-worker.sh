@@ -8,4 +8,8 @@ export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$root/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
 cd "$root/edge-worker"
-exec worker-build --release "$@"
+# Test processes build in parallel: one build at a time writes edge-worker/build/.
+mkdir -p "$root/target"
+exec 9>"$root/target/.build-worker.lock"
+flock 9
+worker-build --release "$@"

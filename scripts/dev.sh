@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# The main job on the bundled example: build the site from example/, build the edge worker,
-# and serve both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in
-# .wrangler/). Installs the pinned npm tools first if they are missing.
+# The main job on the bundled example: build the site from example/, load the example's keys
+# and licenses into local KV and its secrets into .dev.vars, build the edge worker, and serve
+# both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/).
+# Installs the pinned npm tools first if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/wrangler ] || npm ci --no-audit --no-fund
-cargo run --release --locked -q -p generator -- build --root example --out site
 export WRANGLER_SEND_METRICS=false
+gen() { cargo run --release --locked -q -p generator -- "$@"; }
+gen build --root example --out site
+out=.wrangler/example-keys
+gen keys --root example --dir example/keys export \
+  --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"
+node_modules/.bin/wrangler kv bulk put "$out/kv-bulk.json" --binding KEYS --local
+# .dev.vars is the worker's local secrets: replace it only when it is ours (or missing).
+if [ ! -e .dev.vars ] || head -n1 .dev.vars | grep -q 'Written by `generator keys`'; then
+  cp "$out/dev.vars" .dev.vars
+else
+  echo "dev.sh: keeping your own .dev.vars; the example's secrets are in $out/dev.vars" >&2
+fi
 exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" "$@"

@@ -25,7 +25,11 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 /// The request's query parameters, decoded; the first value of a repeated name wins.
 pub fn query(req: &Request) -> Vec<(String, String)> {
     req.url()
-        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -66,7 +70,11 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| char::from(c).to_digit(16);
-        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+        match (
+            b[i],
+            b.get(i + 1).and_then(|c| hex(*c)),
+            b.get(i + 2).and_then(|c| hex(*c)),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 // Two hex digits make at most 255.
                 out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));

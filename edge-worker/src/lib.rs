@@ -2,22 +2,44 @@
 //! site for everything else. The edge-only data under `/_edge/` is read through the assets
 //! binding and never served.
 
+mod hot_update;
 mod http;
 mod license;
 mod store;
 mod tinyaii;
+mod toolsetlink;
+mod zealot;
 
+use update_protocol::hot_update::Route as A;
 use update_protocol::index::paths;
+use update_protocol::toolsetlink::Endpoint;
 use worker::{Context, Env, Method, Request, Response, Result, event};
+use zealot::Route as B;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method(), segments.as_slice()) {
-        (Method::Post, ["api", "v1", "version", "check"]) => {
-            tinyaii::version_check(req, &env).await
+        // A, hot update.
+        (Method::Post, ["api", "v1", "check"]) => hot_update::check(req, &env, A::Check).await,
+        (Method::Get, ["api", "v1", "check"]) => hot_update::check(req, &env, A::CheckGet).await,
+        (Method::Post, ["api", "versions", "latest"]) => {
+            hot_update::check(req, &env, A::Latest).await
         }
+        (Method::Get, ["api", "version-artifacts", id, "download"]) => {
+            hot_update::download(req, &env, id).await
+        }
+        // B, Zealot.
+        (Method::Get, ["api", "apps"]) => zealot::handle(req, &env, B::Apps).await,
+        (Method::Get, ["api", "apps", "versions"]) => zealot::handle(req, &env, B::Versions).await,
+        (Method::Get, ["api", "apps", "latest"]) => zealot::handle(req, &env, B::Latest).await,
+        (Method::Get, ["api", "apps", "version_exist"]) => {
+            zealot::handle(req, &env, B::VersionExist).await
+        }
+        (Method::Get, ["api", "apps", id]) => zealot::handle(req, &env, B::App(id)).await,
+        (_, ["api", "apps", ..]) => zealot::handle(req, &env, B::NotFound).await,
+        // C, license-gated.
         (Method::Post, ["api", "v1", "apps", app, "update", "check"]) => {
             license::check(req, &env, app).await
         }
@@ -26,6 +48,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
         (Method::Get, ["api", "v1", "apps", app, "update", "download", version]) => {
             license::download(req, &env, app, version).await
+        }
+        // D, toolsetlink.
+        (Method::Post, _) if Endpoint::from_upgrade_path(&path).is_some() => {
+            let e = Endpoint::from_upgrade_path(&path);
+            toolsetlink::upgrade(req, &env, e.unwrap_or(Endpoint::Url)).await
+        }
+        (Method::Get, _) if Endpoint::from_download_path(&path).is_some() => {
+            let e = Endpoint::from_download_path(&path);
+            toolsetlink::download(req, &env, e.unwrap_or(Endpoint::Url)).await
+        }
+        // E, tinyaii.
+        (Method::Post, ["api", "v1", "version", "check"]) => {
+            tinyaii::version_check(req, &env).await
         }
         _ if paths::is_edge(&path) => Response::error("Not Found", 404),
         _ => env.assets("ASSETS")?.fetch_request(req).await,

@@ -5,8 +5,8 @@
 //! presence), the access key and the MD5 signature over the raw body bytes, and only then
 //! the nonce's single use, so that unsigned traffic cannot burn a client's nonces.
 
-use crate::store::{self, KvNonces, NonceStore};
 use crate::http;
+use crate::store::{self, KvNonces, NonceStore};
 use update_protocol::toolsetlink::{self as tl, Endpoint, Error};
 use worker::{Env, Request, Response, Result};
 

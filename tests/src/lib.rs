@@ -146,11 +146,22 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// Builds the worker and the example site, and starts `wrangler dev` on free ports.
+    /// Builds the worker and the example site, loads the example's credentials
+    /// (`example/keys`) and starts `wrangler dev` on free ports.
     ///
     /// # Panics
     /// Panics when anything fails or the worker is not ready within two minutes.
     pub fn start() -> Edge {
+        Edge::start_with_keys(&example_dir().join("keys"))
+    }
+
+    /// As [`Edge::start`], with the credentials of the key store `keys`: its KV bulk file is
+    /// loaded into local KV with `wrangler kv bulk put --local`, and its secrets become the
+    /// worker's `.dev.vars`, as a publisher deploys them.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start_with_keys(keys: &Path) -> Edge {
         use std::os::unix::process::CommandExt;
         let main = worker_main();
         let dir = tempfile::tempdir().expect("tempdir");
@@ -188,9 +199,51 @@ impl Edge {
             .join("\n");
         let config_path = dir.path().join("wrangler.toml");
         std::fs::write(&config_path, config).expect("write config");
+        let kv = dir.path().join("kv-bulk.json");
+        let out = run_generator(&[
+            "keys",
+            "--root",
+            example_dir().to_str().expect("utf-8"),
+            "--dir",
+            keys.to_str().expect("utf-8"),
+            "export",
+            "--kv",
+            kv.to_str().expect("utf-8"),
+            "--dev-vars",
+            dir.path().join(".dev.vars").to_str().expect("utf-8"),
+            "--secret-bulk",
+            dir.path()
+                .join("secrets-bulk.json")
+                .to_str()
+                .expect("utf-8"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let wrangler = workspace_root().join("node_modules/.bin/wrangler");
+        let out = Command::new(&wrangler)
+            .args(["kv", "bulk", "put"])
+            .arg(&kv)
+            .args(["--binding", "KEYS", "--local", "--config"])
+            .arg(&config_path)
+            .arg("--persist-to")
+            .arg(dir.path().join("state"))
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1")
+            .current_dir(dir.path())
+            .output()
+            .expect("run wrangler kv bulk put");
+        assert!(
+            out.status.success(),
+            "wrangler kv bulk put: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("wrangler.log")).expect("log file");
-        let child = Command::new(workspace_root().join("node_modules/.bin/wrangler"))
+        let child = Command::new(&wrangler)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
             .arg("--config")
@@ -251,6 +304,47 @@ impl Edge {
         }
     }
 
+    /// Any request, without following redirects: the status, the headers (names lowercase)
+    /// and the body as text.
+    ///
+    /// # Panics
+    /// Panics on a transport error.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let agent = ureq::AgentBuilder::new().redirects(0).build();
+        let mut req = agent.request(method, &format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let r = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        let resp = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| {
+                resp.header(&n)
+                    .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
+            })
+            .collect();
+        Reply {
+            status: resp.status(),
+            headers,
+            text: resp.into_string().unwrap_or_default(),
+        }
+    }
+
     fn json(r: std::result::Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
         let (code, resp) = match r {
             Ok(r) => (r.status(), r),
@@ -260,6 +354,36 @@ impl Edge {
         let text = resp.into_string().unwrap_or_default();
         let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
         (code, v)
+    }
+}
+
+/// An answer of [`Edge::send`].
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub text: String,
+}
+
+impl Reply {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    /// Panics when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
     }
 }
 

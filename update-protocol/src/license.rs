@@ -692,7 +692,8 @@ mod tests {
             now(),
         )
         .expect("package");
-        let route = "https://u.example/api/v1/apps/app_desktop_pro/update/download/1.1.0?licenseKey=LIC-1";
+        let route =
+            "https://u.example/api/v1/apps/app_desktop_pro/update/download/1.1.0?licenseKey=LIC-1";
         assert_eq!(p.download_url, route);
         assert_eq!(p.signature, sign("new-secret", APP_ID, "1.1.0", route));
         assert_eq!(p.release_note.as_deref(), Some("notes 1.1.0"));

@@ -166,7 +166,13 @@ impl KeysArgs {
         }
     }
 
-    fn create(&self, store: &mut Keystore, a: &CreateArgs, import: bool, now: Timestamp) -> Result<()> {
+    fn create(
+        &self,
+        store: &mut Keystore,
+        a: &CreateArgs,
+        import: bool,
+        now: Timestamp,
+    ) -> Result<()> {
         if import && a.secret.is_none() {
             bail!("`keys import` needs --secret <VALUE>: the credential to store");
         }
@@ -334,20 +340,39 @@ impl KeysArgs {
                 "{}\t{}\t{}{}\t{}\t{}\t{}",
                 r.id,
                 r.kind.as_str(),
-                if apps.is_empty() { "*".to_owned() } else { apps.join(",") },
-                r.channel.as_ref().map(|c| format!("/{c}")).unwrap_or_default(),
+                if apps.is_empty() {
+                    "*".to_owned()
+                } else {
+                    apps.join(",")
+                },
+                r.channel
+                    .as_ref()
+                    .map(|c| format!("/{c}"))
+                    .unwrap_or_default(),
                 status_name(r.status),
-                r.expires_at.map(Timestamp::to_seconds_z).unwrap_or_else(|| "-".into()),
+                r.expires_at
+                    .map(Timestamp::to_seconds_z)
+                    .unwrap_or_else(|| "-".into()),
                 r.label.as_deref().unwrap_or("")
             );
         }
         for (k, apps) in &l.access_keys {
             let apps: Vec<_> = apps.iter().map(AppId::as_str).collect();
-            println!("{k}\taccess-key\t{}", if apps.is_empty() { "*".to_owned() } else { apps.join(",") });
+            println!(
+                "{k}\taccess-key\t{}",
+                if apps.is_empty() {
+                    "*".to_owned()
+                } else {
+                    apps.join(",")
+                }
+            );
         }
         for (app, grace) in &l.signing {
             let g = grace.map(|g| format!("previous secret signs until {}", g.to_seconds_z()));
-            println!("signing:{app}\tsigning-secret\t{app}\t{}", g.unwrap_or_default());
+            println!(
+                "signing:{app}\tsigning-secret\t{app}\t{}",
+                g.unwrap_or_default()
+            );
         }
         Ok(())
     }
@@ -362,7 +387,9 @@ impl KeysArgs {
         let created = if let Some(app) = app {
             let app = AppId::new(app.as_str())?;
             let Some(s) = store.secrets.signing.get_mut(&app) else {
-                bail!("{app} has no signing secret; create one with `keys create signing-secret --app {app}`");
+                bail!(
+                    "{app} has no signing secret; create one with `keys create signing-secret --app {app}`"
+                );
             };
             let new = new_hex()?;
             s.previous = Some(std::mem::replace(&mut s.current, new.clone()));
@@ -435,8 +462,12 @@ impl KeysArgs {
             let text = std::fs::read_to_string(&path).with_context(|| {
                 format!("unknown app {id:?}: {} cannot be read (--root points at the release repository)", path.display())
             })?;
-            let m: AppManifest = toml::from_str(&text)
-                .with_context(|| format!("{}: invalid app manifest (run `generator validate`)", path.display()))?;
+            let m: AppManifest = toml::from_str(&text).with_context(|| {
+                format!(
+                    "{}: invalid app manifest (run `generator validate`)",
+                    path.display()
+                )
+            })?;
             let p = &m.protocols;
             let (has, table) = match a.kind {
                 Kind::ApiKey | Kind::HotToken => (p.hot_update.is_some(), "hot_update"),
@@ -454,7 +485,10 @@ impl KeysArgs {
             if let Some(ch) = &a.channel
                 && !m.channels.iter().any(|c| c.key.as_str() == ch)
             {
-                bail!("{}: app {id} has no channel {ch:?} (see its [[channels]])", path.display());
+                bail!(
+                    "{}: app {id} has no channel {ch:?} (see its [[channels]])",
+                    path.display()
+                );
             }
             apps.push(m.id);
         }
@@ -528,8 +562,9 @@ fn expiry(s: &str, now: Timestamp) -> Result<Timestamp> {
             .with_context(|| format!("--expires {s:?}: expected a number of days like 365d"))?;
         return Ok(now.add_seconds(d.saturating_mul(86_400)));
     }
-    Timestamp::parse_rfc3339(s)
-        .with_context(|| format!("--expires {s:?}: expected RFC 3339 (2027-01-01T00:00:00Z) or days (365d)"))
+    Timestamp::parse_rfc3339(s).with_context(|| {
+        format!("--expires {s:?}: expected RFC 3339 (2027-01-01T00:00:00Z) or days (365d)")
+    })
 }
 
 fn now() -> Result<Timestamp> {

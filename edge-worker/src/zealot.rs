@@ -1,0 +1,114 @@
+//! Protocol B (Zealot) read routes: `GET /api/apps`, `/api/apps/:id` (user token), and
+//! `/api/apps/versions`, `/api/apps/latest`, `/api/apps/version_exist` (channel key).
+
+use crate::{http, store};
+use serde::Serialize;
+use std::rc::Rc;
+use update_protocol::index::EdgeApp;
+use update_protocol::zealot::{self as z, Error, Query};
+use worker::{Env, Request, Response, Result};
+
+/// The routes.
+#[derive(Debug, Clone, Copy)]
+pub enum Route<'a> {
+    /// `GET /api/apps`.
+    Apps,
+    /// `GET /api/apps/:id`.
+    App(&'a str),
+    /// `GET /api/apps/versions`.
+    Versions,
+    /// `GET /api/apps/latest`.
+    Latest,
+    /// `GET /api/apps/version_exist`.
+    VersionExist,
+    /// Any other `/api/apps/…` path.
+    NotFound,
+}
+
+fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<Response> {
+    let resp = http::json(status, body)?;
+    resp.headers().set("cache-control", z::CACHE_CONTROL)?;
+    if last_modified {
+        // Zealot stamps `latest` with the time of the answer.
+        let now = worker::Date::now().to_string();
+        resp.headers().set("last-modified", &now)?;
+    }
+    Ok(resp)
+}
+
+fn fail(e: &Error) -> Result<Response> {
+    respond(e.status(), &e.body(), false)
+}
+
+fn out<T: Serialize>(r: std::result::Result<T, Error>, last_modified: bool) -> Result<Response> {
+    match r {
+        Ok(v) => respond(200, &v, last_modified),
+        Err(e) => fail(&e),
+    }
+}
+
+/// Answers one route.
+pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
+    let query = Query::from_pairs(http::query(&req));
+    let origin = http::origin(&req);
+    match answer(env, route, &query, &origin).await {
+        Ok(r) => r,
+        Err(e) => {
+            worker::console_error!("zealot: {e}");
+            fail(&Error::Internal)
+        }
+    }
+}
+
+async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<Result<Response>> {
+    let now = store::now();
+    match route {
+        Route::NotFound => Ok(fail(&Error::ApiNotFound)),
+        Route::Apps | Route::App(_) => {
+            let record = match q.token() {
+                Some(t) => store::record(env, t).await?,
+                None => None,
+            };
+            let grant = match z::authorize_token(record.as_deref(), now) {
+                Ok(g) => g,
+                Err(e) => return Ok(fail(&e)),
+            };
+            let lookup = store::lookup(env).await?;
+            if let Route::App(id) = route {
+                let app_id = match z::find_app(&lookup, grant, &http::percent_decode(id)) {
+                    Ok(a) => a,
+                    Err(e) => return Ok(fail(&e)),
+                };
+                let Some(app) = store::app(env, app_id).await? else {
+                    return Ok(fail(&Error::AppNotFound(id.to_owned())));
+                };
+                return Ok(out(z::app_object(&app), false));
+            }
+            let mut apps: Vec<Rc<EdgeApp>> = Vec::new();
+            for id in z::visible_apps(&lookup, grant, q) {
+                if let Some(a) = store::app(env, id).await? {
+                    apps.push(a);
+                }
+            }
+            Ok(out::<_>(Ok(z::list_apps(apps.iter().map(|a| &**a))), false))
+        }
+        Route::Versions | Route::Latest | Route::VersionExist => {
+            let record = match q.channel_key() {
+                Some(k) => store::record(env, k).await?,
+                None => None,
+            };
+            let (app_id, channel) = match z::authorize_channel_key(record.as_deref(), now) {
+                Ok(v) => v,
+                Err(e) => return Ok(fail(&e)),
+            };
+            let Some(app) = store::app(env, app_id).await? else {
+                return Ok(fail(&Error::UnauthorizedChannelKey));
+            };
+            Ok(match route {
+                Route::Versions => out(z::versions(&app, channel, q, origin), false),
+                Route::Latest => out(z::latest(&app, channel, q, origin), true),
+                _ => out(z::version_exist(&app, channel, q, origin), false),
+            })
+        }
+    }
+}
