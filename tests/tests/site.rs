@@ -269,6 +269,25 @@ fn no_secret_or_private_data_in_public_files() {
             assert!(!text.contains(g), "public file {path} contains {g:?}");
         }
     }
+    // The example's credentials (example/keys) reach no file of the site, edge data included:
+    // keys are checked by their sha256 in KV, secrets come from EDGE_SECRETS.
+    let credentials = [
+        "demo-project-api-key-android",
+        "hot_demo_user_token_android",
+        "demo-zealot-admin-token",
+        "demo-channel-ios-release",
+        "LIC-DEMO0ACTIVE",
+        "demo-toolsetlink-secret-key",
+        "demo-signing-secret-desktop-pro",
+    ];
+    let keystore = std::fs::read_to_string(root.join("keys/secrets.json")).expect("secrets");
+    assert!(keystore.contains(credentials[5]) && keystore.contains(credentials[6]));
+    for (path, bytes) in &tree {
+        let text = String::from_utf8_lossy(bytes);
+        for c in credentials {
+            assert!(!text.contains(c), "{path} contains the credential {c:?}");
+        }
+    }
     let lookup = String::from_utf8_lossy(&tree["_edge/lookup.json"]).into_owned();
     for g in &gated[..5] {
         assert!(lookup.contains(g), "edge lookup lacks {g}");
