@@ -30,6 +30,9 @@ thread_local! {
     static APPS: RefCell<HashMap<AppId, Rc<EdgeApp>>> = RefCell::new(HashMap::new());
     static SECRETS: RefCell<Option<Rc<EdgeSecrets>>> = const { RefCell::new(None) };
     static RECORDS: RefCell<HashMap<String, CachedRecord>> = RefCell::new(HashMap::new());
+    /// Nonces this isolate has recorded, with when they expire (ms): KV has no compare-and-set,
+    /// so concurrent uses of one nonce are caught here before either reaches KV.
+    static NONCES_SEEN: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
 }
 
 /// The current time from the runtime clock (`SystemTime` panics on wasm32).
@@ -124,9 +127,10 @@ pub async fn record(env: &Env, secret: &str) -> Result<Option<Rc<KeyRecord>>> {
     Ok(r)
 }
 
-/// Single-use tokens with a time to live. KV has no compare-and-set, so two uses of one nonce
-/// at different locations within KV's propagation delay may both pass; a Durable Object
-/// implementation of this trait gives strict single use.
+/// Single-use tokens with a time to live. KV has no compare-and-set: concurrent uses within one
+/// isolate are caught by an in-memory set, but two uses at different locations within KV's
+/// propagation delay (about 60 s) may both pass; a Durable Object implementation of this trait
+/// gives strict single use.
 pub trait NonceStore {
     /// Records `key` for `ttl_seconds`; `false` when it was already recorded.
     async fn first_use(&self, key: &str, ttl_seconds: u64) -> Result<bool>;
@@ -144,7 +148,22 @@ impl KvNonces {
 
 impl NonceStore for KvNonces {
     async fn first_use(&self, key: &str, ttl_seconds: u64) -> Result<bool> {
-        if self.0.get(key).text().await?.is_some() {
+        let now = now().unix_millis();
+        let until = now.saturating_add(i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 2) * 1000);
+        // Claimed synchronously, before any await, so a concurrent twin sees it.
+        let fresh = NONCES_SEEN.with_borrow_mut(|seen| {
+            if seen.get(key).is_some_and(|&exp| exp > now) {
+                return false;
+            }
+            if seen.len() >= RECORD_CACHE_MAX {
+                seen.retain(|_, exp| *exp > now);
+            }
+            if seen.len() < RECORD_CACHE_MAX {
+                seen.insert(key.to_owned(), until);
+            }
+            true
+        });
+        if !fresh || self.0.get(key).text().await?.is_some() {
             return Ok(false);
         }
         self.0

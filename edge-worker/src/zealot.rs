@@ -30,8 +30,8 @@ fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<R
     resp.headers().set("cache-control", z::CACHE_CONTROL)?;
     if last_modified {
         // Zealot stamps `latest` with the time of the answer.
-        let now = worker::Date::now().to_string();
-        resp.headers().set("last-modified", &now)?;
+        resp.headers()
+            .set("last-modified", &store::now().to_http_date())?;
     }
     Ok(resp)
 }

@@ -327,6 +327,24 @@ impl Timestamp {
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     }
 
+    /// An HTTP date (RFC 9110 IMF-fixdate), as Ruby's `Time#httpdate` and JavaScript's
+    /// `toUTCString()` write it: `Sun, 06 Nov 1994 08:49:37 GMT`.
+    pub fn to_http_date(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let (y, m, d, h, mi, s) = self.civil(0);
+        // 1970-01-01 was a Thursday; the index is in 0..7.
+        let weekday =
+            usize::try_from(self.unix_seconds().div_euclid(86_400).rem_euclid(7)).unwrap_or(0);
+        let month = MONTHS[usize::try_from(m).unwrap_or(1).clamp(1, 12) - 1];
+        format!(
+            "{}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT",
+            DAYS[weekday]
+        )
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the milliseconds truncated, as JavaScript's
     /// `Date.prototype.toISOString()` writes it (protocols A and C).
     pub fn to_iso_millis(self) -> String {
@@ -585,6 +603,22 @@ mod tests {
         }
         assert_eq!(t.unix_millis(), 1_774_703_400_000);
         assert_eq!(f.unix_millis(), 1_577_255_166_608);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            ts("1994-11-06T08:49:37Z").to_http_date(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(
+            ts("2026-11-23T16:27:23.5+01:00").to_http_date(),
+            "Mon, 23 Nov 2026 15:27:23 GMT"
+        );
+        assert_eq!(
+            ts("1969-12-31T23:59:59Z").to_http_date(),
+            "Wed, 31 Dec 1969 23:59:59 GMT"
+        );
     }
 
     #[test]
