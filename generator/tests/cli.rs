@@ -236,8 +236,14 @@ fn rejects_versions_bad_for_the_apps_ordering() {
 
 #[test]
 fn rejects_versions_that_rank_equal() {
-    // 1.0 and 1.0.0 are the same version for tinyaii's numeric ordering.
+    // 1.0 and 1.0.0 are the same version for tinyaii's numeric ordering (without the license
+    // protocol, which would refuse `1.0` itself).
     let r = Repo::new();
+    r.edit(
+        "apps/windows-tool.toml",
+        "[protocols.license]\napp_id = \"app_windows_tool\"",
+        "",
+    );
     let text =
         std::fs::read_to_string(r.root.join("releases/windows-tool/1.0.0.toml")).expect("read");
     r.write(
