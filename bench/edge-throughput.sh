@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# Throughput of the edge worker's update checks under workerd run directly (not behind the
+# `wrangler dev` proxy), against a trivial workers-rs worker built the same way, in the same
+# run. See BENCHMARKS.md, "Edge worker throughput (workerd direct)".
+#
+#   bench/edge-throughput.sh                 # THREADS=2 CONNS=32 DURATION=10s WARMUP=3s
+#   MODES=workerd bench/edge-throughput.sh   # only the plain workerd config (default: both)
+#   KEEP=1 bench/edge-throughput.sh          # keep the temporary directory (logs, wrk output)
+#
+# Steps: build the example site and export the example credentials; build both workers with
+# worker-build (offline: pinned wasm-bindgen, npm's wasm-opt and esbuild); print their sizes;
+# then, in each mode, serve each worker, check one answer of each route with curl (and that a
+# replayed D nonce is refused), and run wrk (warm-up, then the measurement) with
+# bench/wrk-requests.lua, which counts every answer that is not a 200 with the expected body.
+#
+# Modes:
+#   workerd    `workerd serve CONFIG.capnp` with a config written here: the worker on the
+#              socket, ASSETS a disk service on the site, KEYS and NONCES kvNamespace bindings
+#              served by bench/kv-memory.js (in memory; KEYS seeded from the bulk file),
+#              EDGE_SECRETS a text binding. Nothing else in the request path.
+#   miniflare  bench/serve.mjs: Miniflare 4 from Node (the same workerd binary listens on the
+#              port), with its entry worker, the assets router (wrangler.toml's
+#              run_worker_first) and its SQLite-backed KV simulator in the path: what
+#              `wrangler dev` runs, minus wrangler's Node proxy.
+#
+# Order in each mode: trivial, trivial+nonce (D's requests to the trivial worker, which then
+# does D's KV get + put of the nonce and nothing else), edge A, C, D, trivial again. Ratios are
+# against the mean of the two trivial runs of the same mode; both are printed so that drift
+# from other work shows.
+#
+# Needs: wrk (Debian: apt-get install -y wrk), node + `npm ci`, worker-build 0.8.7 and the
+# wasm-bindgen CLI 0.2.130 (installed with cargo when missing), the wasm32 target.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+THREADS="${THREADS:-2}"
+CONNS="${CONNS:-32}"
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-3s}"
+MODES="${MODES:-workerd miniflare}"
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION=0.2.130
+
+die() {
+    echo "edge-throughput: $*" >&2
+    exit 1
+}
+seconds() { # "10s" / "1m" / "10" → seconds
+    case "$1" in
+    *m) echo $((${1%m} * 60)) ;;
+    *s) echo "${1%s}" ;;
+    *) echo "$1" ;;
+    esac
+}
+
+# --- tools -----------------------------------------------------------------------------------
+command -v wrk >/dev/null || die "wrk is missing (Debian: apt-get install -y wrk)"
+command -v node >/dev/null || die "node is missing"
+command -v curl >/dev/null || die "curl is missing"
+[[ -x node_modules/.bin/workerd && -d node_modules/miniflare ]] || npm ci --no-audit --no-fund
+rustup target list --installed | grep -qx wasm32-unknown-unknown ||
+    rustup target add wasm32-unknown-unknown || die "cannot add the wasm32-unknown-unknown target"
+if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
+    cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
+fi
+compat_date="$(sed -nE 's/^compatibility_date *= *"([^"]+)".*/\1/p' wrangler.toml)"
+[[ -n "$compat_date" ]] || die "no compatibility_date in wrangler.toml"
+
+tmp="$(mktemp -d /tmp/edge-throughput.XXXXXX)"
+server_pid=""
+stop_server() {
+    if [[ -n "$server_pid" ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+cleanup() {
+    stop_server
+    if [[ "${KEEP:-}" == 1 ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+# --- site, credentials, workers --------------------------------------------------------------
+echo "== building the example site and exporting the example keys into $tmp"
+cargo run -q --release -p generator -- -q build --root example --out "$tmp/site" --no-cache
+cargo run -q --release -p generator -- -q keys --root example --dir example/keys export \
+    --kv "$tmp/kv-bulk.json" --dev-vars "$tmp/dev.vars" --secret-bulk "$tmp/secrets-bulk.json"
+
+echo "== building the workers (worker-build --release)"
+# The same tools and settings as scripts/build-worker.sh, which builds the edge worker.
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$root/node_modules/.bin/wasm-opt}"
+export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
+scripts/build-worker.sh >"$tmp/build-edge.log" 2>&1 || {
+    cat "$tmp/build-edge.log"
+    die "edge worker build failed"
+}
+(cd bench/trivial-worker && worker-build --release) >"$tmp/build-trivial.log" 2>&1 || {
+    cat "$tmp/build-trivial.log"
+    die "trivial worker build failed"
+}
+
+echo "== sizes (build/index_bg.wasm)"
+for w in edge-worker bench/trivial-worker; do
+    f="$w/build/index_bg.wasm"
+    printf '%-22s raw %9d B   gzip -9 %9d B\n' "$w" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
+done
+
+# --- machine ---------------------------------------------------------------------------------
+echo "== machine"
+echo "cores: $(nproc); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "workerd $(node_modules/.bin/workerd --version | awk '{print $2}'), miniflare $(node -p 'require("./node_modules/miniflare/package.json").version'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), node $(node --version)"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency (warm-up -d$WARMUP, same settings)"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# write_config DIR PORT: the plain workerd config of the worker copied into DIR.
+write_config() {
+    local dir="$1" port="$2"
+    cat >"$dir/config.capnp" <<EOF
+# Written by bench/edge-throughput.sh.
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .main),
+    (name = "site", disk = (path = "$tmp/site")),
+    (name = "kv-keys", worker = .kvKeys),
+    (name = "kv-nonces", worker = .kvNonces),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:$port", http = (), service = "main") ],
+);
+const main :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed "index.js"),
+    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
+  ],
+  compatibilityDate = "$compat_date",
+  bindings = [
+    (name = "ASSETS", service = "site"),
+    (name = "KEYS", kvNamespace = "kv-keys"),
+    (name = "NONCES", kvNamespace = "kv-nonces"),
+    (name = "EDGE_SECRETS", text = embed "edge-secrets.txt"),
+  ],
+);
+const kvKeys :Workerd.Worker = (
+  modules = [ (name = "kv-memory.js", esModule = embed "kv-memory.js") ],
+  compatibilityDate = "$compat_date",
+  bindings = [ (name = "SEED", json = embed "kv-bulk.json") ],
+);
+const kvNonces :Workerd.Worker = (
+  modules = [ (name = "kv-memory.js", esModule = embed "kv-memory.js") ],
+  compatibilityDate = "$compat_date",
+);
+EOF
+}
+
+# start_server MODE NAME BUILD_DIR: serves the worker built in BUILD_DIR (index.js and
+# index_bg.wasm) with the example's bindings; sets port, base, server_pid and workerd_pid.
+start_server() {
+    local mode="$1" name="$2" build="$3" dir="$tmp/$2"
+    port="$(free_port)"
+    base="http://127.0.0.1:$port"
+    mkdir -p "$dir"
+    if [[ "$mode" == workerd ]]; then
+        cp "$build/index.js" "$build/index_bg.wasm" bench/kv-memory.js "$tmp/kv-bulk.json" "$dir/"
+        node -e 'const fs = require("fs");
+            fs.writeFileSync(process.argv[2], JSON.parse(fs.readFileSync(process.argv[1])).EDGE_SECRETS)' \
+            "$tmp/secrets-bulk.json" "$dir/edge-secrets.txt"
+        write_config "$dir" "$port"
+        node_modules/.bin/workerd serve "$dir/config.capnp" >"$dir/server.log" 2>&1 &
+        server_pid=$!
+        workerd_pid=$server_pid
+    else
+        node bench/serve.mjs --script "$build/index.js" --port "$port" --site "$tmp/site" \
+            --kv-bulk "$tmp/kv-bulk.json" --secret-bulk "$tmp/secrets-bulk.json" \
+            >"$dir/server.log" 2>&1 &
+        server_pid=$!
+    fi
+    local up=""
+    for _ in $(seq 1 240); do
+        if [[ "$mode" == workerd ]]; then
+            curl -s -o /dev/null "$base/" && up=1
+        else
+            grep -q '^ready ' "$dir/server.log" && up=1
+        fi
+        [[ -n "$up" ]] && break
+        kill -0 "$server_pid" 2>/dev/null || {
+            cat "$dir/server.log"
+            die "$name: server exited"
+        }
+        sleep 0.25
+    done
+    [[ -n "$up" ]] || die "$name: server did not start"
+    if [[ "$mode" == miniflare ]]; then
+        workerd_pid="$(pgrep -P "$server_pid" workerd || true)"
+        [[ -n "$workerd_pid" ]] || die "$name: no workerd under serve.mjs"
+    fi
+}
+
+ticks() { # utime + stime of a process, in clock ticks (1/100 s)
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+busy() { # all CPUs' non-idle ticks
+    awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
+# check NAME ROUTE MARKER: one request with curl; a 200 whose body contains MARKER.
+check() {
+    local name="$1" route="$2" marker="$3" args status body="$tmp/check-$1"
+    mapfile -t args < <(node bench/requests.mjs curl "$route")
+    status="$(curl -s -o "$body" -w '%{http_code}' "${args[@]:0:2}" "$base${args[2]}" "${args[@]:3}")"
+    if [[ "$status" != 200 ]] || ! grep -qF "$marker" "$body"; then
+        die "$name: expected a 200 with $marker, got $status: $(cat "$body")"
+    fi
+    echo "check $name: $status $(head -c 110 "$body")"
+    if [[ "$route" == D ]]; then # the same signed request again: its nonce is now used
+        status="$(curl -s -o "$body" -w '%{http_code}' "${args[@]:0:2}" "$base${args[2]}" "${args[@]:3}")"
+        grep -q 'nonce already used' "$body" ||
+            die "$name replay: expected a nonce rejection, got $status: $(cat "$body")"
+        echo "check $name replay: $status $(cat "$body")"
+    fi
+}
+
+# bench MODE NAME ROUTE MARKER: warm-up then measurement; appends a row to $tmp/rows-MODE.
+bench() {
+    local mode="$1" name="$2" route="$3" marker="$4" n_main=1 n_warm=1 out
+    if [[ "$route" == D ]]; then
+        # Enough distinct signed requests for the trivial worker's rate (an upper bound) with
+        # half as much again; wrk-requests.lua reports any wrap-around (a reused nonce).
+        local rate
+        rate="$(head -1 "$tmp/trivial-rps-$mode")"
+        rate="${rate%.*}"
+        n_main=$(((rate * $(seconds "$DURATION") * 3 / 2) + 1000))
+        n_warm=$(((rate * $(seconds "$WARMUP") * 3 / 2) + 1000))
+    fi
+    local f="$tmp/$mode-$name"
+    node bench/requests.mjs raw "$route" "127.0.0.1:$port" "$n_warm" "$f-warm.req"
+    node bench/requests.mjs raw "$route" "127.0.0.1:$port" "$n_main" "$f.req"
+    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk-requests.lua "$base" \
+        -- "$f-warm.req" "$marker" "$THREADS" >"$f-warm.wrk"
+    local w0 n0=0 b0 w1 n1=0 b1 wrk_cpu
+    w0=$(ticks "$workerd_pid") b0=$(busy)
+    [[ "$mode" == miniflare ]] && n0=$(ticks "$server_pid")
+    /usr/bin/time -f 'WRKCPU %U %S' -o "$f.time" \
+        wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/wrk-requests.lua "$base" \
+        -- "$f.req" "$marker" "$THREADS" >"$f.wrk"
+    w1=$(ticks "$workerd_pid") b1=$(busy)
+    [[ "$mode" == miniflare ]] && n1=$(ticks "$server_pid")
+    wrk_cpu=$(awk '/^WRKCPU/{printf "%d", ($2 + $3) * 100}' "$f.time")
+    out="$(grep '^RESULT' "$f.wrk")" || {
+        cat "$f.wrk"
+        die "$name: no result from wrk"
+    }
+    grep '^BADSAMPLE' "$f.wrk" | sed "s/^/$name: first bad answer: /" || true
+    echo "$name: ${out#RESULT }"
+    # Row: name, then RESULT's key=value fields, then CPU ticks during the measurement.
+    echo "name=$name ${out#RESULT } workerd_t=$((w1 - w0)) node_t=$((n1 - n0)) wrk_t=$wrk_cpu other_t=$((b1 - b0 - (w1 - w0) - (n1 - n0) - wrk_cpu))" >>"$tmp/rows-$mode"
+    if [[ "$route" == trivial ]]; then sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$out" >>"$tmp/trivial-rps-$mode"; fi
+}
+
+# --- runs ------------------------------------------------------------------------------------
+for mode in $MODES; do
+    echo
+    echo "== mode $mode: trivial worker"
+    start_server "$mode" trivial-"$mode" bench/trivial-worker/build
+    check trivial A '"code":200'
+    bench "$mode" trivial trivial '"code":200'
+    # D's signed requests: the trivial worker adds only D's nonce get + put (see its lib.rs).
+    bench "$mode" "trivial+nonce" D '"code":200'
+    stop_server
+
+    echo "== mode $mode: edge worker"
+    start_server "$mode" edge-"$mode" edge-worker/build
+    check A A '"version":"1.2.0"'
+    check C C '"targetVersion":"1.3.0"'
+    check D D '"code":200,'
+    bench "$mode" A A '"version":"1.2.0"'
+    bench "$mode" C C '"targetVersion":"1.3.0"'
+    bench "$mode" D D '"code":200,'
+    stop_server
+    if grep -iE 'error|panic|exception|uncaught' "$tmp/edge-$mode/server.log" |
+        grep -v 'Request.cf' >"$tmp/edge-$mode/errors.log"; then
+        echo "edge worker log: $(wc -l <"$tmp/edge-$mode/errors.log") error lines, first ones:"
+        head -5 "$tmp/edge-$mode/errors.log"
+    else
+        echo "edge worker log: no errors"
+    fi
+
+    echo "== mode $mode: trivial worker again"
+    start_server "$mode" trivial2-"$mode" bench/trivial-worker/build
+    bench "$mode" "trivial(end)" trivial '"code":200'
+    stop_server
+done
+
+# --- report ----------------------------------------------------------------------------------
+for mode in $MODES; do
+    echo
+    awk -v mode="$mode" '
+        NR == FNR { trivial[++n] = $1; next }
+        FNR == 1 {
+            base = (trivial[1] + trivial[2]) / 2
+            printf "== results, mode %s (ratio: against the mean of the two trivial runs, %.0f req/s)\n", mode, base
+            print "| run | req/s | ratio | latency avg | p50 | p99 | non-2xx | bad answers | reused nonces | socket errors | workerd CPU/req | CPU-s workerd / node / wrk / other |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        }
+        {
+            delete v
+            for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            printf "| %s | %.0f | %.2f | %.2f ms | %.2f ms | %.2f ms | %d | %d | %d | %d | %.0f µs | %.1f / %.1f / %.1f / %.1f |\n",
+                v["name"], v["rps"], v["rps"] / base, v["avg_us"] / 1000, v["p50_us"] / 1000,
+                v["p99_us"] / 1000, v["non2xx3xx"], v["bad"], v["wrapped"],
+                v["connect"] + v["read"] + v["write"] + v["timeout"],
+                v["workerd_t"] * 10000 / v["requests"], v["workerd_t"] / 100, v["node_t"] / 100,
+                v["wrk_t"] / 100, v["other_t"] / 100
+        }' "$tmp/trivial-rps-$mode" "$tmp/rows-$mode"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
