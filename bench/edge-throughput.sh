@@ -302,23 +302,31 @@ done
 # --- report ----------------------------------------------------------------------------------
 for mode in $MODES; do
     echo
-    awk -v mode="$mode" '
+    awk -v mode="$mode" -v conns="$CONNS" '
         NR == FNR { trivial[++n] = $1; next }
         FNR == 1 {
             base = (trivial[1] + trivial[2]) / 2
             printf "== results, mode %s (ratio: against the mean of the two trivial runs, %.0f req/s)\n", mode, base
-            print "| run | req/s | ratio | latency avg | p50 | p99 | non-2xx | bad answers | reused nonces | socket errors | workerd CPU/req | CPU-s workerd / node / wrk / other |"
-            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+            print "| run | req/s | ratio | wrk latency avg | p50 | p99 | c/rps | non-2xx | bad answers | reused nonces | socket errors | workerd CPU/req | CPU-s workerd / node / wrk / other |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         }
         {
             delete v
             for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-            printf "| %s | %.0f | %.2f | %.2f ms | %.2f ms | %.2f ms | %d | %d | %d | %d | %.0f µs | %.1f / %.1f / %.1f / %.1f |\n",
+            printf "| %s | %.0f | %.2f | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %d | %d | %d | %d | %.0f µs | %.1f / %.1f / %.1f / %.1f |\n",
                 v["name"], v["rps"], v["rps"] / base, v["avg_us"] / 1000, v["p50_us"] / 1000,
-                v["p99_us"] / 1000, v["non2xx3xx"], v["bad"], v["wrapped"],
+                v["p99_us"] / 1000, conns * 1000 / v["rps"], v["non2xx3xx"], v["bad"], v["wrapped"],
                 v["connect"] + v["read"] + v["write"] + v["timeout"],
                 v["workerd_t"] * 10000 / v["requests"], v["workerd_t"] / 100, v["node_t"] / 100,
                 v["wrk_t"] / 100, v["other_t"] / 100
         }' "$tmp/trivial-rps-$mode" "$tmp/rows-$mode"
 done
+cat <<'EOF'
+wrk latency: wrk 4 corrects its latency samples for coordinated omission (stats_correct: a
+response that took longer than twice the mean interval per connection adds synthetic samples),
+so stalls weigh heavily in avg and p99. c/rps (connections / requests per second) is the mean
+time a request actually spent in flight (Little's law). CPU/req: workerd's CPU time (all its
+threads, and in workerd mode the in-memory KV service too) over requests; "other" is the rest of
+the machine's busy time during the measurement (other work running concurrently).
+EOF
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
