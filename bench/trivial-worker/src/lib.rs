@@ -4,8 +4,9 @@
 //! own.
 //!
 //! It reads (and ignores) the request body, as every check handler of the edge worker does:
-//! workerd resets a keep-alive connection whose request body the worker left unread, which
-//! would make the baseline pay a new TCP connection per request.
+//! under Miniflare (4.20260426.0), a keep-alive connection whose request body the worker left
+//! unread is reset when the client reuses it, which would make the baseline pay a new TCP
+//! connection per request (plain `workerd serve` keeps such connections).
 //!
 //! A request with an `X-Nonce` header also does what protocol D's nonce check does and nothing
 //! else: a get of `nonce:<X-Nonce>` in the `NONCES` KV namespace and, when absent, a put with a
