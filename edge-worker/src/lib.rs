@@ -20,7 +20,12 @@ use zealot::Route as B;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
+    // HEAD is answered as GET (the runtime sends no body), as the upstream servers do.
+    let method = match req.method() {
+        Method::Head => Method::Get,
+        m => m,
+    };
+    match (method, segments.as_slice()) {
         // A, hot update.
         (Method::Post, ["api", "v1", "check"]) => hot_update::check(req, &env, A::Check).await,
         (Method::Get, ["api", "v1", "check"]) => hot_update::check(req, &env, A::CheckGet).await,

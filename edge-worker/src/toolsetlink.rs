@@ -54,6 +54,9 @@ async fn answer(
         http::header(req, "x-accesskey"),
         http::header(req, "x-signature"),
     );
+    // The body is read before the header checks answer (their errors still come first), so
+    // that an early answer never leaves an unread body on a kept-alive connection.
+    let body = http::body(req, tl::MAX_BODY_BYTES).await?;
     let headers = match tl::check_headers(
         ts.as_deref(),
         nonce.as_deref(),
@@ -64,7 +67,7 @@ async fn answer(
         Ok(h) => h,
         Err(e) => return Ok(Err(e)),
     };
-    let Some(body) = http::body(req, tl::MAX_BODY_BYTES).await? else {
+    let Some(body) = body else {
         return Ok(Err(Error::BodyTooLarge));
     };
     let secrets = store::secrets(env)?;

@@ -729,6 +729,17 @@ fn downloads(edge: &Edge) {
     );
     assert_eq!(location("apkKey=$A&versionCode=0"), l);
     assert_eq!(location("apkKey=$A&versionId=-1"), l);
+    // HEAD is answered as GET, without a body.
+    let head = edge.send(
+        "HEAD",
+        &format!("/v1/apk/download?apkKey={APK_KEY}"),
+        &[],
+        None,
+    );
+    assert_eq!(
+        (head.status, head.header("location")),
+        (302, Some(l.as_str()))
+    );
     // A named version.
     let l = location("apkKey=$A&versionCode=110");
     assert!(l.starts_with(&format!("{artifacts}1.1.0/")), "{l}");
