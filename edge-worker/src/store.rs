@@ -30,9 +30,9 @@ thread_local! {
     static APPS: RefCell<HashMap<AppId, Rc<EdgeApp>>> = RefCell::new(HashMap::new());
     static SECRETS: RefCell<Option<Rc<EdgeSecrets>>> = const { RefCell::new(None) };
     static RECORDS: RefCell<HashMap<String, CachedRecord>> = RefCell::new(HashMap::new());
-    /// Nonces this isolate has recorded, with when they expire (ms): KV has no compare-and-set,
-    /// so concurrent uses of one nonce are caught here before either reaches KV.
-    static NONCES_SEEN: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+    /// Nonces this isolate has recorded: KV has no compare-and-set, so concurrent uses of one
+    /// nonce are caught here before either reaches KV.
+    static NONCES_SEEN: RefCell<SeenNonces> = RefCell::new(SeenNonces::default());
 }
 
 /// The current time from the runtime clock (`SystemTime` panics on wasm32).
@@ -127,6 +127,37 @@ pub async fn record(env: &Env, secret: &str) -> Result<Option<Rc<KeyRecord>>> {
     Ok(r)
 }
 
+/// Most nonces remembered per isolate; beyond it the oldest are forgotten (KV still has them).
+const NONCES_SEEN_MAX: usize = 50_000;
+
+/// Recently recorded nonces in the order they were claimed, with their expiry (ms). Every nonce
+/// has the same time to live, so the oldest entry is also the first to expire: pruning pops
+/// from the front, in constant time per request.
+#[derive(Default)]
+struct SeenNonces {
+    order: std::collections::VecDeque<(i64, String)>,
+    keys: std::collections::HashSet<String>,
+}
+
+impl SeenNonces {
+    /// Claims `key` until `until`; `false` when it is already claimed.
+    fn claim(&mut self, key: &str, now: i64, until: i64) -> bool {
+        while let Some((exp, _)) = self.order.front() {
+            if *exp > now && self.order.len() < NONCES_SEEN_MAX {
+                break;
+            }
+            if let Some((_, k)) = self.order.pop_front() {
+                self.keys.remove(&k);
+            }
+        }
+        if !self.keys.insert(key.to_owned()) {
+            return false;
+        }
+        self.order.push_back((until, key.to_owned()));
+        true
+    }
+}
+
 /// Single-use tokens with a time to live. KV has no compare-and-set: concurrent uses within one
 /// isolate are caught by an in-memory set, but two uses at different locations within KV's
 /// propagation delay (about 60 s) may both pass; a Durable Object implementation of this trait
@@ -151,18 +182,7 @@ impl NonceStore for KvNonces {
         let now = now().unix_millis();
         let until = now.saturating_add(i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 2) * 1000);
         // Claimed synchronously, before any await, so a concurrent twin sees it.
-        let fresh = NONCES_SEEN.with_borrow_mut(|seen| {
-            if seen.get(key).is_some_and(|&exp| exp > now) {
-                return false;
-            }
-            if seen.len() >= RECORD_CACHE_MAX {
-                seen.retain(|_, exp| *exp > now);
-            }
-            if seen.len() < RECORD_CACHE_MAX {
-                seen.insert(key.to_owned(), until);
-            }
-            true
-        });
+        let fresh = NONCES_SEEN.with_borrow_mut(|seen| seen.claim(key, now, until));
         if !fresh || self.0.get(key).text().await?.is_some() {
             return Ok(false);
         }
@@ -172,5 +192,22 @@ impl NonceStore for KvNonces {
             .execute()
             .await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeenNonces;
+
+    #[test]
+    fn nonces_are_claimed_once_until_they_expire() {
+        let mut seen = SeenNonces::default();
+        assert!(seen.claim("a", 0, 1_000));
+        assert!(!seen.claim("a", 500, 1_500));
+        assert!(seen.claim("b", 500, 1_500));
+        // At 1 000 "a" has expired and is pruned from the front; "b" still holds.
+        assert!(seen.claim("a", 1_000, 2_000));
+        assert!(!seen.claim("b", 1_000, 2_000));
+        assert_eq!(seen.order.len(), seen.keys.len());
     }
 }
