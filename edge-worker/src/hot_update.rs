@@ -2,8 +2,18 @@
 //! `POST /api/versions/latest`, and `GET /api/version-artifacts/{id}/download`.
 
 use crate::{http, store};
-use update_protocol::hot_update::{self as hu, ApiKey, CheckRequest, Error, Route};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use update_protocol::hot_update::{self as hu, ApiKey, CheckRequest, Error, Prepared, Route};
+use update_protocol::names::AppId;
 use worker::{Env, Request, Response, Result};
+
+thread_local! {
+    /// Each app's release order for protocol A, prepared once per isolate (the edge data, and
+    /// so the order, never changes under it).
+    static PREPARED: RefCell<HashMap<AppId, Rc<Prepared>>> = RefCell::new(HashMap::new());
+}
 
 fn fail(e: &Error) -> Result<Response> {
     http::json(e.status(), &e.body())
@@ -69,7 +79,12 @@ async fn answer(
     let Some(app) = store::app(env, &app_id).await? else {
         return Ok(Err(Error::ProjectNotFound));
     };
-    Ok(hu::check(&app, route, parsed))
+    let prepared = PREPARED.with_borrow_mut(|m| {
+        m.entry(app_id.clone())
+            .or_insert_with(|| Rc::new(Prepared::new(&app)))
+            .clone()
+    });
+    Ok(hu::check_prepared(&app, &prepared, route, parsed))
 }
 
 /// `GET /api/version-artifacts/{id}/download`: a 302 to the file.

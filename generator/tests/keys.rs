@@ -95,8 +95,14 @@ fn licenses_are_stored_by_hash_and_revocation_reaches_the_bulk_file() {
     let handle = record["id"].as_str().expect("handle");
     assert!(list.contains(handle) && !list.contains(license), "{list}");
 
+    ok(&keys(dir, &["status", handle, "suspended"]));
+    assert_eq!(kv(dir)[&key]["status"], "suspended");
+    ok(&keys(dir, &["status", handle, "active"]));
+    assert_eq!(kv(dir)[&key]["status"], "active");
     ok(&keys(dir, &["revoke", handle]));
     assert_eq!(kv(dir)[&key]["status"], "revoked");
+    // Revoked is for good.
+    assert!(!keys(dir, &["status", handle, "active"]).status.success());
 
     // Rotation revokes the old key and stores a new one with the same grants.
     let second = ok(&keys(dir, &["create", "api-key", "--app", "android-demo"]));

@@ -456,30 +456,74 @@ type Offer<'a> = (&'a VersionKey, &'a EdgeRelease, &'a Artifact);
 /// Only on [`Route::Latest`], whose empty states are 404s: [`Error::NoVersions`],
 /// [`Error::ArchNotPublished`].
 pub fn check(app: &EdgeApp, route: Route, req: &CheckRequest) -> Result<Answer, Error> {
+    check_prepared(app, &Prepared::new(app), route, req)
+}
+
+/// What [`check`] derives from the app alone: the served channel's releases in A's order
+/// (version keys parsed once) and the minimum version's key. The edge data never changes
+/// under an isolate, so the worker prepares each app once instead of on every request.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Indexes into `app.releases` of the served channel, newest first, with their keys.
+    order: Vec<(VersionKey, usize)>,
+    /// Key of `policy.min_version`, when set and valid.
+    min_version: Option<VersionKey>,
+}
+
+impl Prepared {
+    /// Orders `app`'s releases of its A channel by [`VersionScheme::HotUpdate`], ties by later
+    /// publication first.
+    pub fn new(app: &EdgeApp) -> Prepared {
+        let scheme = VersionScheme::HotUpdate;
+        let channel = app
+            .app
+            .protocols
+            .hot_update
+            .as_ref()
+            .and_then(|h| h.channel.as_ref())
+            .unwrap_or(&app.default_channel);
+        let mut order: Vec<(VersionKey, usize)> = app
+            .releases
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| &r.release.channel == channel)
+            .filter_map(|(i, r)| Some((scheme.key(&r.release.version).ok()?, i)))
+            .collect();
+        let published = |i: usize| app.releases.get(i).map(|r| r.release.published_at);
+        order.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then(published(*b).cmp(&published(*a))));
+        let min_version = app
+            .app
+            .policy
+            .min_version
+            .as_deref()
+            .and_then(|m| scheme.key(m).ok());
+        Prepared { order, min_version }
+    }
+}
+
+/// [`check`] with the app's [`Prepared`] ordering (which must come from the same `app`).
+///
+/// # Errors
+/// As [`check`].
+pub fn check_prepared(
+    app: &EdgeApp,
+    prepared: &Prepared,
+    route: Route,
+    req: &CheckRequest,
+) -> Result<Answer, Error> {
     let scheme = VersionScheme::HotUpdate;
-    let channel = app
-        .app
-        .protocols
-        .hot_update
-        .as_ref()
-        .and_then(|h| h.channel.as_ref())
-        .unwrap_or(&app.default_channel);
     let archs = architectures(app);
     let target = match req.architecture.as_deref() {
         Some(key) => archs.iter().find(|a| a.key == key),
         None => fallback(&archs),
     };
 
-    let mut offered: Vec<(VersionKey, &EdgeRelease)> = app
-        .releases
+    let offered: Vec<(&VersionKey, &EdgeRelease)> = prepared
+        .order
         .iter()
-        .filter(|r| &r.release.channel == channel && rollout::offered(r, req.device_id.as_deref()))
-        .filter_map(|r| Some((scheme.key(&r.release.version).ok()?, r)))
+        .filter_map(|(k, i)| Some((k, app.releases.get(*i)?)))
+        .filter(|(_, r)| rollout::offered(r, req.device_id.as_deref()))
         .collect();
-    offered.sort_by(|(ka, a), (kb, b)| {
-        kb.cmp(ka)
-            .then(b.release.published_at.cmp(&a.release.published_at))
-    });
     let Some(&(_, newest)) = offered.first() else {
         return empty(route, Error::NoVersions);
     };
@@ -494,7 +538,7 @@ pub fn check(app: &EdgeApp, route: Route, req: &CheckRequest) -> Result<Answer, 
                     .artifacts
                     .iter()
                     .find(|a| a.role == ArtifactRole::Primary && a.arch.as_str() == arch.key)?;
-                Some((k, *r, artifact))
+                Some((*k, *r, artifact))
             })
             .collect()
     });
@@ -514,14 +558,11 @@ pub fn check(app: &EdgeApp, route: Route, req: &CheckRequest) -> Result<Answer, 
         Some(c) => available.iter().find(|(k, ..)| *k > c).copied(),
         None => Some(latest),
     };
-    let below_minimum = app
-        .app
-        .policy
+    let below_minimum = prepared
         .min_version
-        .as_deref()
-        .and_then(|m| scheme.key(m).ok())
+        .as_ref()
         .zip(current.as_ref())
-        .is_some_and(|(min, c)| *c < min);
+        .is_some_and(|(min, c)| c < min);
     let info = |(_, r, artifact): Offer<'_>, has_update: bool| VersionInfo {
         version: r.release.version.clone(),
         download_url: if is_http(&artifact.url) {

@@ -48,6 +48,15 @@ pub enum Action {
         /// A handle from `keys list`, or a toolsetlink access key.
         handle: String,
     },
+    /// Set a key's, token's or license's status: `suspended` refuses it until it is made
+    /// `active` again (licenses then answer "not active"); `revoked` is for good.
+    Status {
+        /// A handle from `keys list`.
+        handle: String,
+        /// The new status.
+        #[arg(value_enum)]
+        status: StatusArg,
+    },
     /// Replace a credential with a new one: a key, token or license by handle (the old one is
     /// revoked), an access key's secret, or an app's signing secret with `--app` (the previous
     /// secret keeps signing for 24 hours).
@@ -70,6 +79,17 @@ pub enum Action {
         #[arg(long)]
         secret_bulk: Option<PathBuf>,
     },
+}
+
+/// A status to set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// Usable.
+    Active,
+    /// Refused until made active again.
+    Suspended,
+    /// Refused for good.
+    Revoked,
 }
 
 /// What kind of credential.
@@ -149,6 +169,7 @@ impl KeysArgs {
             Action::Import(a) => self.create(&mut store, a, true, now),
             Action::List => self.list(&store),
             Action::Revoke { handle } => revoke(&mut store, handle),
+            Action::Status { handle, status } => set_status(&mut store, handle, *status),
             Action::Rotate { handle, app } => self.rotate(&mut store, handle, app, now),
             Action::Export {
                 kv,
@@ -508,6 +529,26 @@ fn revoke(store: &mut Keystore, handle: &str) -> Result<()> {
     } else {
         bail!("no credential has the handle {handle} (see `keys list`)");
     }
+    store.save()
+}
+
+fn set_status(store: &mut Keystore, handle: &str, status: StatusArg) -> Result<()> {
+    let Some(r) = store.find_mut(handle) else {
+        bail!("no key, token or license has the handle {handle} (see `keys list`)");
+    };
+    if r.status == KeyStatus::Revoked && status != StatusArg::Revoked {
+        bail!("{handle} is revoked, which is for good; create or rotate a new one");
+    }
+    r.status = match status {
+        StatusArg::Active => KeyStatus::Active,
+        StatusArg::Suspended => KeyStatus::Suspended,
+        StatusArg::Revoked => KeyStatus::Revoked,
+    };
+    log::info!(
+        "{} {handle} is now {}",
+        r.kind.as_str(),
+        status_name(r.status)
+    );
     store.save()
 }
 
