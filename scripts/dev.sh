@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled example: build the site from example/, load the example's keys
-# and licenses into local KV and its secrets into .dev.vars, build the edge worker, and serve
+# and licenses into local KV and its secrets into .dev.vars, create the local telemetry
+# database (D1 migrations), build the edge worker, and serve
 # both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/).
 # Installs the pinned npm tools first if they are missing.
 set -euo pipefail
@@ -13,6 +14,7 @@ out=.wrangler/example-keys
 gen keys --root example --dir example/keys export \
   --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"
 node_modules/.bin/wrangler kv bulk put "$out/kv-bulk.json" --binding KEYS --local
+node_modules/.bin/wrangler d1 migrations apply TELEMETRY --local   # the telemetry schema
 # .dev.vars is the worker's local secrets: replace it only when it is ours (or missing).
 if [ ! -e .dev.vars ] || head -n1 .dev.vars | grep -q 'Written by `generator keys`'; then
   cp "$out/dev.vars" .dev.vars

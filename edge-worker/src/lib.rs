@@ -6,6 +6,7 @@ mod hot_update;
 mod http;
 mod license;
 mod store;
+mod telemetry;
 mod tinyaii;
 mod toolsetlink;
 mod zealot;
@@ -13,7 +14,9 @@ mod zealot;
 use update_protocol::hot_update::Route as A;
 use update_protocol::index::paths;
 use update_protocol::toolsetlink::Endpoint;
-use worker::{Context, Env, Method, Request, Response, Result, event};
+use worker::{
+    Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
+};
 use zealot::Route as B;
 
 #[event(fetch)]
@@ -67,7 +70,21 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (Method::Post, ["api", "v1", "version", "check"]) => {
             tinyaii::version_check(req, &env).await
         }
+        (Method::Post, ["api", "v1", "user", "heartbeat"]) => telemetry::heartbeat(req, &env).await,
+        (Method::Post, ["api", "v1", "error", "report"]) => {
+            telemetry::error_report(req, &env).await
+        }
+        // Telemetry for the publisher.
+        (Method::Get, ["api", "admin", "stats"]) => telemetry::stats(req, &env).await,
         _ if paths::is_edge(&path) => Response::error("Not Found", 404),
         _ => env.assets("ASSETS")?.fetch_request(req).await,
+    }
+}
+
+/// The daily cron trigger: telemetry rollups and retention.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(e) = telemetry::retention(&env).await {
+        worker::console_error!("retention: {e}");
     }
 }

@@ -191,6 +191,9 @@ impl Edge {
                     format!("main = {:?}", main.display().to_string())
                 } else if l.starts_with("directory =") {
                     format!("directory = {:?}", site.display().to_string())
+                } else if l.starts_with("migrations_dir =") {
+                    let dir = workspace_root().join("migrations");
+                    format!("migrations_dir = {:?}", dir.display().to_string())
                 } else {
                     l.to_owned()
                 }
@@ -243,9 +246,35 @@ impl Edge {
         );
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("wrangler.log")).expect("log file");
+        // The telemetry schema, into the local D1 this test's worker uses.
+        let out = Command::new(&wrangler)
+            .args([
+                "d1",
+                "migrations",
+                "apply",
+                "TELEMETRY",
+                "--local",
+                "--config",
+            ])
+            .arg(&config_path)
+            .arg("--persist-to")
+            .arg(dir.path().join("state"))
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1")
+            .current_dir(dir.path())
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(
+            out.status.success(),
+            "wrangler d1 migrations apply: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let child = Command::new(&wrangler)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
+            // `GET /__scheduled` runs the cron handler (retention tests).
+            .arg("--test-scheduled")
             .arg("--config")
             .arg(&config_path)
             .arg("--persist-to")
@@ -274,6 +303,39 @@ impl Edge {
             std::thread::sleep(std::time::Duration::from_millis(250));
         }
         panic!("wrangler dev did not start:\n{}", edge.log());
+    }
+
+    /// Runs SQL on the worker's local D1 (`wrangler d1 execute --local`), e.g. to seed rows of
+    /// past days; returns the JSON wrangler prints.
+    ///
+    /// # Panics
+    /// Panics when wrangler fails.
+    pub fn d1(&self, sql: &str) -> serde_json::Value {
+        let out = Command::new(workspace_root().join("node_modules/.bin/wrangler"))
+            .args([
+                "d1",
+                "execute",
+                "TELEMETRY",
+                "--local",
+                "--json",
+                "--config",
+            ])
+            .arg(self.dir.path().join("wrangler.toml"))
+            .arg("--persist-to")
+            .arg(self.dir.path().join("state"))
+            .args(["--command", sql])
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run wrangler d1 execute");
+        assert!(
+            out.status.success(),
+            "wrangler d1 execute: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
     }
 
     /// What wrangler printed so far.

@@ -135,6 +135,22 @@ pub struct EdgeSecrets {
     /// Protocol C: our app id → its update-signing secret.
     #[serde(default)]
     pub signing: BTreeMap<AppId, SigningSecret>,
+    /// Key of the machine-id hashes in telemetry (`telemetry::machine_hash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry_salt: Option<String>,
+    /// sha256 (hex) of the admin tokens that may read the stats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin_tokens: Vec<String>,
+}
+
+impl EdgeSecrets {
+    /// Whether `token` is an admin token (compared by sha256, in constant time).
+    pub fn is_admin(&self, token: &str) -> bool {
+        let h = sha256_hex(token);
+        self.admin_tokens
+            .iter()
+            .fold(false, |found, t| ct_eq(t.as_bytes(), h.as_bytes()) | found)
+    }
 }
 
 /// A toolsetlink access key's secret.

@@ -109,6 +109,11 @@ pub enum Kind {
     AccessKey,
     /// Protocol C per-app HMAC signing secret.
     SigningSecret,
+    /// Telemetry: the key of the machine-id hashes (one per deployment; rotating it restarts
+    /// the counts of distinct machines).
+    TelemetrySalt,
+    /// Telemetry: a token that may read the stats (`Authorization: Bearer …`).
+    AdminToken,
 }
 
 /// Arguments of `create` and `import`.
@@ -231,6 +236,31 @@ impl KeysArgs {
                     apps,
                     channel: None,
                     access_key: Some(access_key),
+                    secret,
+                    note,
+                }
+            }
+            Kind::TelemetrySalt | Kind::AdminToken => {
+                let secret = a.secret.clone().map_or_else(new_hex, Ok)?;
+                let kind = if a.kind == Kind::TelemetrySalt {
+                    if store.secrets.telemetry_salt.is_some() {
+                        bail!("the telemetry salt exists; replacing it would restart every count");
+                    }
+                    store.secrets.telemetry_salt = Some(secret.clone());
+                    "telemetry-salt"
+                } else {
+                    store
+                        .secrets
+                        .admin_tokens
+                        .push(update_protocol::keys::sha256_hex(&secret));
+                    "admin-token"
+                };
+                Created {
+                    id: kind.to_owned(),
+                    kind,
+                    apps: Vec::new(),
+                    channel: None,
+                    access_key: None,
                     secret,
                     note,
                 }
@@ -471,6 +501,15 @@ impl KeysArgs {
         if a.channel.is_some() && !needs_channel {
             bail!("--channel applies to channel keys only");
         }
+        if matches!(a.kind, Kind::TelemetrySalt | Kind::AdminToken) {
+            if !a.apps.is_empty() || a.channel.is_some() {
+                bail!(
+                    "a {} belongs to the deployment: drop --app",
+                    kind_name(a.kind)
+                );
+            }
+            return Ok(Vec::new());
+        }
         if a.apps.is_empty() && !matches!(a.kind, Kind::ZealotToken | Kind::AccessKey) {
             bail!("give the app it is for with --app <APP>");
         }
@@ -495,6 +534,7 @@ impl KeysArgs {
                 Kind::ZealotToken | Kind::ChannelKey => (p.zealot.is_some(), "zealot"),
                 Kind::License | Kind::SigningSecret => (p.license.is_some(), "license"),
                 Kind::AccessKey => (p.toolsetlink.is_some(), "toolsetlink"),
+                Kind::TelemetrySalt | Kind::AdminToken => (true, ""),
             };
             if !has {
                 bail!(
@@ -566,7 +606,11 @@ fn key_kind(k: Kind) -> KeyKind {
         Kind::HotToken => KeyKind::HotToken,
         Kind::ZealotToken => KeyKind::ZealotToken,
         Kind::ChannelKey => KeyKind::ChannelKey,
-        Kind::License | Kind::AccessKey | Kind::SigningSecret => KeyKind::License,
+        Kind::License
+        | Kind::AccessKey
+        | Kind::SigningSecret
+        | Kind::TelemetrySalt
+        | Kind::AdminToken => KeyKind::License,
     }
 }
 
@@ -574,6 +618,8 @@ fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::AccessKey => "access-key",
         Kind::SigningSecret => "signing-secret",
+        Kind::TelemetrySalt => "telemetry-salt",
+        Kind::AdminToken => "admin-token",
         k => key_kind(k).as_str(),
     }
 }
