@@ -26,6 +26,8 @@ pub enum Command {
     Schema(crate::cmd::schema::SchemaArgs),
     /// Create, import, list, revoke, rotate and export the credentials the edge checks.
     Keys(crate::cmd::keys::KeysArgs),
+    /// Print the edge's telemetry: DAU/WAU/MAU, installs by version, update events, errors.
+    Stats(crate::cmd::stats::StatsArgs),
 }
 
 /// Output format of a command's result on stdout.

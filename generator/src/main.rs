@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Build(a) => a.run(),
         Command::Schema(a) => a.run(),
         Command::Keys(a) => a.run(),
+        Command::Stats(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

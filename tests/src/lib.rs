@@ -164,6 +164,11 @@ impl Edge {
     pub fn start_with_keys(keys: &Path) -> Edge {
         use std::os::unix::process::CommandExt;
         let main = worker_main();
+        // One start at a time per process, held until the server answers: the free ports
+        // picked below are only free until someone binds them, and wrangler picks more of its
+        // own while it starts.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _starting = STARTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("tempdir");
         let site = dir.path().join("site");
         let out = run_generator(&[

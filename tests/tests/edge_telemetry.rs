@@ -3,7 +3,7 @@
 //! repeated heartbeats counted once, error reports grouped, truncated and counted, the
 //! retention job, the admin stats, and the seed's Python client's heartbeat and error report.
 
-use e2e_tests::{Edge, workspace_root};
+use e2e_tests::{Edge, run_generator, workspace_root};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -280,4 +280,26 @@ fn telemetry_end_to_end() {
     let (_, after) = stats(&edge, Some(ADMIN));
     assert_eq!(after["apps"][0]["mau"], 23);
     assert_eq!(after["apps"][0]["dau"], 11);
+
+    // The generator prints the same, as JSON or as a table.
+    let out = run_generator(&[
+        "stats", "--url", &edge.base, "--token", ADMIN, "--app", APP, "--format", "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(e2e_tests::stdout_json(&out), after);
+    let out = run_generator(&["stats", "--url", &edge.base, "--token", ADMIN]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == [APP, "11", "16", "23"]),
+        "{text}"
+    );
+    assert!(text.contains("IOError") && text.contains("1.1.0"), "{text}");
+    let out = run_generator(&["stats", "--url", &edge.base, "--token", "wrong"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused the admin token"));
 }

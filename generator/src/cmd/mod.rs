@@ -3,6 +3,7 @@
 pub mod build;
 pub mod keys;
 pub mod schema;
+pub mod stats;
 pub mod validate;
 
 use crate::cli::{InputArgs, OutputFormat};

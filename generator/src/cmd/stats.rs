@@ -1,0 +1,122 @@
+//! `generator stats`: the edge's telemetry (`GET /api/admin/stats`) as a table or as JSON.
+
+use crate::cli::OutputFormat;
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+/// Arguments of `stats`.
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Base URL of the edge (e.g. `https://updates.example.com`, or `http://127.0.0.1:8787`).
+    #[arg(long)]
+    pub url: String,
+    /// Admin token (`generator keys create admin-token`).
+    #[arg(long, env = "EDGE_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Only this app.
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Result format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+impl StatsArgs {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Fails when the edge cannot be reached or refuses the token.
+    pub fn run(self) -> Result<()> {
+        let mut url = format!("{}/api/admin/stats", self.url.trim_end_matches('/'));
+        if let Some(app) = &self.app {
+            url.push_str("?app=");
+            url.push_str(&percent_encode(app));
+        }
+        let resp = ureq::get(&url)
+            .set("authorization", &format!("Bearer {}", self.token))
+            .call();
+        let body: Value = match resp {
+            Ok(r) => r
+                .into_json()
+                .context("the edge answered something that is not JSON")?,
+            Err(ureq::Error::Status(401, _)) => {
+                bail!("the edge refused the admin token (check --token or EDGE_ADMIN_TOKEN)")
+            }
+            Err(ureq::Error::Status(404, _)) => {
+                bail!(
+                    "the edge knows no app {:?} with telemetry",
+                    self.app.unwrap_or_default()
+                )
+            }
+            Err(e) => return Err(e).with_context(|| format!("failed to query {url}")),
+        };
+        match self.format {
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
+            OutputFormat::Text => print!("{}", table(&body)),
+        }
+        Ok(())
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The stats as text: one block per app.
+pub fn table(stats: &Value) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let empty = Vec::new();
+    let list = |v: &Value| v.as_array().unwrap_or(&empty).clone();
+    let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let n = |v: &Value| v.as_i64().unwrap_or(0);
+    let _ = writeln!(out, "{:<24} {:>8} {:>8} {:>8}", "app", "DAU", "WAU", "MAU");
+    for app in list(&stats["apps"]) {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>8} {:>8} {:>8}",
+            s(&app["app"]),
+            n(&app["dau"]),
+            n(&app["wau"]),
+            n(&app["mau"])
+        );
+        for i in list(&app["installs"]) {
+            let _ = writeln!(
+                out,
+                "  installs  {:<16} {:<10} {:>8}",
+                s(&i["version"]),
+                s(&i["platform"]),
+                n(&i["machines"])
+            );
+        }
+        for e in list(&app["update_events"]) {
+            let _ = writeln!(
+                out,
+                "  event     {:<22} code {:<6} version {:<8} ×{}",
+                s(&e["event"]),
+                n(&e["code"]),
+                n(&e["version_code"]),
+                n(&e["count"])
+            );
+        }
+        for e in list(&app["errors"]) {
+            let message: String = s(&e["message"]).chars().take(60).collect();
+            let _ = writeln!(
+                out,
+                "  error     {:<22} ×{:<6} {}",
+                s(&e["error_type"]),
+                n(&e["count"]),
+                message.replace('\n', " ")
+            );
+        }
+    }
+    out
+}
