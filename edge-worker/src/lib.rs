@@ -58,6 +58,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             license::download(req, &env, app, version).await
         }
         // D, toolsetlink.
+        (Method::Post, ["v1", "app", "report"]) => toolsetlink::report(req, &env).await,
         (Method::Post, _) if Endpoint::from_upgrade_path(&path).is_some() => {
             let e = Endpoint::from_upgrade_path(&path);
             toolsetlink::upgrade(req, &env, e.unwrap_or(Endpoint::Url)).await

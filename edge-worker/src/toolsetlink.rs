@@ -1,5 +1,6 @@
-//! Protocol D (toolsetlink): the signed `POST /v1/{configuration,apk,url,file}/upgrade` routes
-//! and the unsigned `GET /v1/{apk,url,file}/download` redirects.
+//! Protocol D (toolsetlink): the signed `POST /v1/{configuration,apk,url,file}/upgrade` routes,
+//! the signed event report `POST /v1/app/report` (counted in D1), and the unsigned
+//! `GET /v1/{apk,url,file}/download` redirects.
 //!
 //! A signed request is checked in this order: headers (timestamp window, nonce shape,
 //! presence), the access key and the MD5 signature over the raw body bytes, and only then
@@ -7,7 +8,10 @@
 
 use crate::http;
 use crate::store::{self, KvNonces, NonceStore};
+use update_protocol::keys::AccessSecret;
+use update_protocol::telemetry;
 use update_protocol::toolsetlink::{self as tl, Endpoint, Error};
+use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response, Result};
 
 /// The trace id echoed in error envelopes: Cloudflare's ray id when there is one.
@@ -30,24 +34,33 @@ fn request_uri(req: &Request) -> String {
     }
 }
 
-/// `POST /v1/<kind>/upgrade`.
-pub async fn upgrade(mut req: Request, env: &Env, endpoint: Endpoint) -> Result<Response> {
-    let trace = trace_id(&req);
-    match answer(&mut req, env, endpoint).await {
+/// Answers a signed route: its answer, its error envelope, or (a failure of KV, assets or
+/// D1) 500001 with the detail only in the log.
+fn finish(
+    what: &str,
+    trace: &str,
+    answer: Result<std::result::Result<Response, Error>>,
+) -> Result<Response> {
+    match answer {
         Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(e)) => fail(e, &trace),
+        Ok(Err(e)) => fail(e, trace),
         Err(e) => {
-            worker::console_error!("toolsetlink upgrade: {e}");
-            fail(Error::Internal, &trace)
+            worker::console_error!("toolsetlink {what}: {e}");
+            fail(Error::Internal, trace)
         }
     }
 }
 
-async fn answer(
-    req: &mut Request,
-    env: &Env,
-    endpoint: Endpoint,
-) -> Result<std::result::Result<Response, Error>> {
+/// A request whose headers, signature and nonce passed: its raw body and its access key.
+struct Signed {
+    body: Vec<u8>,
+    access: AccessSecret,
+}
+
+/// The checks every signed route makes, in upstream's order: headers (timestamp window, nonce
+/// shape, presence), a body over the cap, the access key and the signature over the raw body
+/// bytes, and last the nonce's single use.
+async fn verify(req: &mut Request, env: &Env) -> Result<std::result::Result<Signed, Error>> {
     let (ts, nonce, ak, sig) = (
         http::header(req, "x-timestamp"),
         http::header(req, "x-nonce"),
@@ -72,7 +85,7 @@ async fn answer(
     };
     let secrets = store::secrets(env)?;
     let access = match tl::authenticate(&headers, &secrets, &body, &request_uri(req)) {
-        Ok(a) => a,
+        Ok(a) => a.clone(),
         Err(e) => return Ok(Err(e)),
     };
     let nonce_key = tl::nonce_kv_key(headers.access_key, headers.nonce);
@@ -82,12 +95,31 @@ async fn answer(
     {
         return Ok(Err(Error::NonceUsed));
     }
+    Ok(Ok(Signed { body, access }))
+}
+
+/// `POST /v1/<kind>/upgrade`.
+pub async fn upgrade(mut req: Request, env: &Env, endpoint: Endpoint) -> Result<Response> {
+    let trace = trace_id(&req);
+    let answer = answer(&mut req, env, endpoint).await;
+    finish("upgrade", &trace, answer)
+}
+
+async fn answer(
+    req: &mut Request,
+    env: &Env,
+    endpoint: Endpoint,
+) -> Result<std::result::Result<Response, Error>> {
+    let Signed { body, access } = match verify(req, env).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
     let parsed = match tl::parse_upgrade(endpoint, &body) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
     let lookup = store::lookup(env).await?;
-    let app_id = match tl::resolve(&lookup, endpoint, &parsed.key, Some(access)) {
+    let app_id = match tl::resolve(&lookup, endpoint, &parsed.key, Some(&access)) {
         Ok(a) => a,
         Err(e) => return Ok(Err(e)),
     };
@@ -96,6 +128,56 @@ async fn answer(
     };
     let answer = tl::upgrade(&app, endpoint, &parsed, &http::origin(req));
     Ok(Ok(http::json(tl::Answer::STATUS, &answer)?))
+}
+
+/// `POST /v1/app/report`: the event is counted in D1's `update_events` per app, UTC day,
+/// event type, version code and `eventData.code`.
+pub async fn report(mut req: Request, env: &Env) -> Result<Response> {
+    let trace = trace_id(&req);
+    let answer = record(&mut req, env).await;
+    finish("report", &trace, answer)
+}
+
+/// D1 binds numbers as doubles: days are far below 2^53, and so are real version codes; a
+/// client's code beyond ±2^53 is counted under the nearest double.
+#[allow(clippy::cast_precision_loss)]
+fn num(n: i64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+async fn record(req: &mut Request, env: &Env) -> Result<std::result::Result<Response, Error>> {
+    let Signed { body, access } = match verify(req, env).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let report = match tl::parse_report(&body) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let lookup = store::lookup(env).await?;
+    let app = match tl::resolve_report(&lookup, &report.app_key, &access) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    env.d1("TELEMETRY")?
+        .prepare(
+            "INSERT INTO update_events (app, day, event, version_code, code, count) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 1) \
+             ON CONFLICT (app, day, event, version_code, code) DO UPDATE SET count = count + 1",
+        )
+        .bind(&[
+            JsValue::from_str(app.as_str()),
+            num(telemetry::day(store::now())),
+            JsValue::from_str(&report.event_type),
+            num(report.version_code),
+            num(report.code),
+        ])?
+        .run()
+        .await?;
+    Ok(Ok(http::json(
+        tl::ReportAnswer::STATUS,
+        &tl::ReportAnswer::OK,
+    )?))
 }
 
 /// `GET /v1/<kind>/download?<key>=…&versionCode=…&versionId=…`: a 302 to the file.

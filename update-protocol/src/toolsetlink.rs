@@ -1,5 +1,6 @@
-//! Protocol D (toolsetlink UpgradeLink): signed `POST /v1/{configuration,apk,url,file}/upgrade`
-//! and unsigned `GET /v1/{url,file,apk}/download` (`shared/spec/seed-protocols.md`, section D).
+//! Protocol D (toolsetlink UpgradeLink): signed `POST /v1/{configuration,apk,url,file}/upgrade`,
+//! unsigned `GET /v1/{url,file,apk}/download`, and the signed event report
+//! `POST /v1/app/report` (`shared/spec/seed-protocols.md`, section D).
 //!
 //! The worker's order, each step a function here except the KV write:
 //! route ([`Endpoint`]) → body bytes (≤ [`MAX_BODY_BYTES`]) → [`check_headers`] with `now` →
@@ -7,6 +8,8 @@
 //! [`nonce_kv_key`] for [`NONCE_TTL_SECONDS`], answering [`Error::NonceUsed`] if it was there →
 //! [`parse_upgrade`] → [`resolve`] in `EdgeLookup.toolsetlink` → load the `EdgeApp` →
 //! [`upgrade`] → serialize the [`Answer`] (or [`Error::envelope`]) with [`Error::status`].
+//! The event report shares every step up to the nonce, then [`parse_report`] →
+//! [`resolve_report`] → the worker counts it in D1 → [`ReportAnswer::OK`].
 //! The signature is checked before the nonce is recorded, so unsigned garbage cannot burn the
 //! nonces of genuine clients. The nonce store is not a trait here: KV is async I/O, and this
 //! crate has neither.
@@ -156,10 +159,16 @@ pub enum Error {
     EmptyKey(Endpoint),
     /// 400003 `请求参数versionCode格式错误`.
     InvalidVersionCode,
+    /// 400003 `请求参数<name>格式错误`: a report's `timestamp` or `launchTime` that is not RFC
+    /// 3339, or an empty or over-long `eventType` (upstream answers 500001 for the times).
+    InvalidField(&'static str),
     /// 404001: no app has this key for this endpoint (or the access key may not see it).
     AppNotFound(Endpoint),
     /// 404001 `未获取到可使用版本`: a download names no servable version.
     NoVersion,
+    /// 404001 `请求应用不存在`: a report's `appKey` names no app the access key may see
+    /// (upstream answers 500001).
+    AppKeyNotFound,
     /// 500001 `服务内部错误`, for the worker's own failures (KV, assets); details go to the log.
     Internal,
 }
@@ -169,7 +178,10 @@ impl Error {
     pub fn code(self) -> u32 {
         match self {
             Error::FieldNotSet(_) => 400_002,
-            Error::FieldTypeMismatch(_) | Error::EmptyKey(_) | Error::InvalidVersionCode => 400_003,
+            Error::FieldTypeMismatch(_)
+            | Error::EmptyKey(_)
+            | Error::InvalidVersionCode
+            | Error::InvalidField(_) => 400_003,
             Error::MissingTimestamp
             | Error::InvalidTimestamp
             | Error::MissingNonce
@@ -179,7 +191,7 @@ impl Error {
             Error::BodyTooLarge | Error::BodyInvalid => 400_005,
             Error::TimestampOutOfWindow | Error::UnknownAccessKey | Error::NonceUsed => 401_001,
             Error::SignatureInvalid => 401_002,
-            Error::AppNotFound(_) | Error::NoVersion => 404_001,
+            Error::AppNotFound(_) | Error::NoVersion | Error::AppKeyNotFound => 404_001,
             Error::Internal => 500_001,
         }
     }
@@ -212,11 +224,13 @@ impl Error {
             }
             Error::EmptyKey(e) => return Cow::Owned(format!("请求参数{}不能为空", e.key_field())),
             Error::InvalidVersionCode => "请求参数versionCode格式错误",
+            Error::InvalidField(f) => return Cow::Owned(format!("请求参数{f}格式错误")),
             Error::AppNotFound(Endpoint::Configuration) => "请求configuration应用不存在",
             Error::AppNotFound(Endpoint::Apk) => "请求安卓应用不存在",
             Error::AppNotFound(Endpoint::Url) => "请求url应用不存在",
             Error::AppNotFound(Endpoint::File) => "请求file应用不存在",
             Error::NoVersion => "未获取到可使用版本",
+            Error::AppKeyNotFound => "请求应用不存在",
             Error::Internal => "服务内部错误",
         })
     }
@@ -275,11 +289,7 @@ pub fn check_headers<'a>(
 ) -> Result<SignedHeaders<'a>, Error> {
     let present = |v: Option<&'a str>, e: Error| v.filter(|s| !s.is_empty()).ok_or(e);
     let timestamp = present(timestamp, Error::MissingTimestamp)?;
-    // Go's RFC3339 layout wants an upper-case `T` and `Z`; the shared parser is more lenient.
-    if timestamp.bytes().any(|c| matches!(c, b't' | b'z' | b' ')) {
-        return Err(Error::InvalidTimestamp);
-    }
-    let ts = Timestamp::parse_rfc3339(timestamp).map_err(|_| Error::InvalidTimestamp)?;
+    let ts = go_rfc3339(timestamp).ok_or(Error::InvalidTimestamp)?;
     if ts < now.add_seconds(-TIMESTAMP_WINDOW_SECONDS)
         || ts > now.add_seconds(TIMESTAMP_WINDOW_SECONDS)
     {
@@ -866,6 +876,174 @@ pub fn download_target(
     found
         .map(|(_, a)| absolute(&a.url, origin))
         .ok_or(Error::NoVersion)
+}
+
+/// The signed event report route (D.5).
+pub const REPORT_PATH: &str = "/v1/app/report";
+
+/// `eventType` of an app launch: counted under `eventData.versionCode`, needs `launchTime`.
+pub const EVENT_APP_START: &str = "app_start";
+/// `eventType` of an update download: counted under `eventData.downloadVersionCode`.
+pub const EVENT_UPGRADE_DOWNLOAD: &str = "app_upgrade_download";
+/// `eventType` of an installed update: counted under `eventData.upgradeVersionCode`.
+pub const EVENT_UPGRADE_UPGRADE: &str = "app_upgrade_upgrade";
+
+/// Longest `eventType` stored. Unknown types are accepted as upstream does, so the name is
+/// client text that becomes a row key; a longer one is refused (ours, upstream has no limit).
+pub const MAX_EVENT_TYPE_CHARS: usize = 64;
+
+/// A parsed `POST /v1/app/report` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `eventType`: one of the `EVENT_*` constants or any other (accepted, counted as sent).
+    pub event_type: String,
+    /// `appKey`: any protocol D key of the app (`apkKey`, `urlKey`, `fileKey`,
+    /// `configurationKey`).
+    pub app_key: String,
+    /// `timestamp`, when the client says the event happened (validated, not stored).
+    pub timestamp: Timestamp,
+    /// `eventData.launchTime` (present and valid for `app_start`).
+    pub launch_time: Option<Timestamp>,
+    /// The version code the event counts under: `eventData.downloadVersionCode` for
+    /// [`EVENT_UPGRADE_DOWNLOAD`], `eventData.upgradeVersionCode` for
+    /// [`EVENT_UPGRADE_UPGRADE`], `eventData.versionCode` for [`EVENT_APP_START`] and every
+    /// unknown type.
+    pub version_code: i64,
+    /// `eventData.code`: 0 success, else a client-defined failure code (0 when absent).
+    pub code: i64,
+    /// `eventData.versionCode`: the version the client runs.
+    pub client_version_code: i64,
+    /// `eventData.devModelKey`.
+    pub dev_model_key: Option<String>,
+    /// `eventData.devKey`.
+    pub dev_key: Option<String>,
+    /// `eventData.target`.
+    pub target: Option<String>,
+    /// `eventData.arch`.
+    pub arch: Option<String>,
+}
+
+/// An RFC 3339 time as Go's `time.RFC3339` parses it: upper-case `T` and `Z`, no space,
+/// fractions allowed (the shared parser is more lenient).
+fn go_rfc3339(s: &str) -> Option<Timestamp> {
+    if s.bytes().any(|c| matches!(c, b't' | b'z' | b' ')) {
+        return None;
+    }
+    Timestamp::parse_rfc3339(s).ok()
+}
+
+/// Parses a report body like go-zero parses upstream's `AppReportReq`, in its field order:
+/// `eventType`, `appKey`, `timestamp`, `eventData` (an object) with `launchTime`,
+/// `versionCode` (required, as in the SDKs' types), `devModelKey`, `devKey`, `target`,
+/// `arch`, `downloadVersionCode`, `upgradeVersionCode`, `code`. Absent or `null` is "not
+/// set", a wrong JSON type a mismatch; absent optional numbers are 0. Then the checks
+/// upstream's logic makes (and answers with 500001): `timestamp` must be RFC 3339, and so must
+/// `launchTime` of an `app_start`; ours: `eventType` must be 1 to [`MAX_EVENT_TYPE_CHARS`]
+/// characters. An empty `appKey` is left to the lookup (404001).
+///
+/// # Errors
+/// [`Error::BodyTooLarge`], [`Error::BodyInvalid`], [`Error::FieldNotSet`],
+/// [`Error::FieldTypeMismatch`], [`Error::InvalidField`].
+pub fn parse_report(body: &[u8]) -> Result<Report, Error> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Error::BodyTooLarge);
+    }
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return Err(Error::BodyInvalid);
+    };
+    let required = |name: &'static str| {
+        field(&obj, name, |v| v.as_str().map(str::to_owned))?.ok_or(Error::FieldNotSet(name))
+    };
+    let event_type = required("eventType")?;
+    let app_key = required("appKey")?;
+    let timestamp = required("timestamp")?;
+    let data =
+        field(&obj, "eventData", Value::as_object)?.ok_or(Error::FieldNotSet("eventData"))?;
+    let text = |name: &'static str, full: &'static str| {
+        field(data, name, |v| v.as_str().map(str::to_owned))
+            .map_err(|_| Error::FieldTypeMismatch(full))
+    };
+    let number = |name: &'static str, full: &'static str| {
+        field(data, name, Value::as_i64).map_err(|_| Error::FieldTypeMismatch(full))
+    };
+    let launch_time = text("launchTime", "eventData.launchTime")?;
+    let client_version_code = number("versionCode", "eventData.versionCode")?
+        .ok_or(Error::FieldNotSet("eventData.versionCode"))?;
+    let dev_model_key = text("devModelKey", "eventData.devModelKey")?;
+    let dev_key = text("devKey", "eventData.devKey")?;
+    let target = text("target", "eventData.target")?;
+    let arch = text("arch", "eventData.arch")?;
+    let download = number("downloadVersionCode", "eventData.downloadVersionCode")?.unwrap_or(0);
+    let upgrade = number("upgradeVersionCode", "eventData.upgradeVersionCode")?.unwrap_or(0);
+    let code = number("code", "eventData.code")?.unwrap_or(0);
+    if event_type.is_empty() || event_type.chars().count() > MAX_EVENT_TYPE_CHARS {
+        return Err(Error::InvalidField("eventType"));
+    }
+    let timestamp = go_rfc3339(&timestamp).ok_or(Error::InvalidField("timestamp"))?;
+    let launch_time = match launch_time {
+        Some(t) => Some(go_rfc3339(&t).ok_or(Error::InvalidField("launchTime"))?),
+        None if event_type == EVENT_APP_START => return Err(Error::InvalidField("launchTime")),
+        None => None,
+    };
+    let version_code = match event_type.as_str() {
+        EVENT_UPGRADE_DOWNLOAD => download,
+        EVENT_UPGRADE_UPGRADE => upgrade,
+        _ => client_version_code,
+    };
+    Ok(Report {
+        event_type,
+        app_key,
+        timestamp,
+        launch_time,
+        version_code,
+        code,
+        client_version_code,
+        dev_model_key,
+        dev_key,
+        target,
+        arch,
+    })
+}
+
+/// The app a report's `appKey` names: a key of any kind (the lookup holds one app per key),
+/// which the access key may see; otherwise not found, so a key's existence does not leak
+/// across tenants.
+///
+/// # Errors
+/// [`Error::AppKeyNotFound`].
+pub fn resolve_report<'l>(
+    lookup: &'l EdgeLookup,
+    app_key: &str,
+    access: &AccessSecret,
+) -> Result<&'l AppId, Error> {
+    lookup
+        .toolsetlink
+        .get(app_key)
+        .map(|r| &r.app)
+        .filter(|app| access.allows(app))
+        .ok_or(Error::AppKeyNotFound)
+}
+
+/// The answer to an accepted report: `{"code":0,"msg":"上报成功","docs":""}` with HTTP 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReportAnswer {
+    /// Always 0.
+    pub code: u32,
+    /// Always `上报成功`.
+    pub msg: &'static str,
+    /// Always empty.
+    pub docs: &'static str,
+}
+
+impl ReportAnswer {
+    /// The HTTP status of an accepted report.
+    pub const STATUS: u16 = 200;
+    /// The only answer.
+    pub const OK: ReportAnswer = ReportAnswer {
+        code: 0,
+        msg: "上报成功",
+        docs: "",
+    };
 }
 
 #[cfg(test)]
@@ -1780,6 +1958,274 @@ mod tests {
                 ORIGIN
             ),
             Err(Error::NoVersion)
+        );
+    }
+
+    fn report(body: &Value) -> Result<Report, Error> {
+        parse_report(body.to_string().as_bytes())
+    }
+
+    #[test]
+    fn parses_reports() {
+        let start = json!({"eventType": "app_start", "appKey": "k",
+            "timestamp": "2025-02-17T10:34:55+08:00",
+            "eventData": {"launchTime": "2025-02-17T02:34:50.25Z", "versionCode": 110,
+                "devModelKey": "Pixel 8", "devKey": "d1", "target": "android", "arch": "arm64-v8a",
+                "downloadVersionCode": 9, "upgradeVersionCode": 8, "code": 0, "extra": [1]}});
+        assert_eq!(
+            report(&start),
+            Ok(Report {
+                event_type: "app_start".into(),
+                app_key: "k".into(),
+                timestamp: ts("2025-02-17T02:34:55Z"),
+                launch_time: Some(ts("2025-02-17T02:34:50.25Z")),
+                version_code: 110,
+                code: 0,
+                client_version_code: 110,
+                dev_model_key: Some("Pixel 8".into()),
+                dev_key: Some("d1".into()),
+                target: Some("android".into()),
+                arch: Some("arm64-v8a".into()),
+            })
+        );
+        // Which code each type counts under; absent optional numbers are 0.
+        let event = |t: &str, data: Value| {
+            report(&json!({"eventType": t, "appKey": "k", "timestamp": TS, "eventData": data}))
+                .map(|r| (r.version_code, r.code, r.client_version_code, r.launch_time))
+        };
+        let data = json!({"versionCode": 110, "downloadVersionCode": 120,
+            "upgradeVersionCode": 130, "code": 7});
+        assert_eq!(
+            event(EVENT_UPGRADE_DOWNLOAD, data.clone()),
+            Ok((120, 7, 110, None))
+        );
+        assert_eq!(
+            event(EVENT_UPGRADE_UPGRADE, data.clone()),
+            Ok((130, 7, 110, None))
+        );
+        assert_eq!(event("custom_event", data), Ok((110, 7, 110, None)));
+        assert_eq!(
+            event(EVENT_UPGRADE_DOWNLOAD, json!({"versionCode": 1})),
+            Ok((0, 0, 1, None))
+        );
+        assert_eq!(
+            event(
+                EVENT_UPGRADE_UPGRADE,
+                json!({"versionCode": -3, "code": null})
+            ),
+            Ok((0, 0, -3, None))
+        );
+        // A bad launchTime is refused on any type; it is required only for app_start.
+        assert_eq!(
+            event(
+                "custom_event",
+                json!({"versionCode": 1, "launchTime": "yesterday"})
+            ),
+            Err(Error::InvalidField("launchTime"))
+        );
+        let long = "e".repeat(MAX_EVENT_TYPE_CHARS);
+        assert!(event(&long, json!({"versionCode": 1})).is_ok());
+        let cases = [
+            (
+                json!({"appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::FieldNotSet("eventType"),
+            ),
+            (
+                json!({"eventType": null, "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::FieldNotSet("eventType"),
+            ),
+            (
+                json!({"eventType": "x", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::FieldNotSet("appKey"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "eventData": {"versionCode": 1}}),
+                Error::FieldNotSet("timestamp"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS}),
+                Error::FieldNotSet("eventData"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {}}),
+                Error::FieldNotSet("eventData.versionCode"),
+            ),
+            (
+                json!({"eventType": 1, "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::FieldTypeMismatch("eventType"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": ["k"], "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::FieldTypeMismatch("appKey"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": 1_739_759_695, "eventData": {"versionCode": 1}}),
+                Error::FieldTypeMismatch("timestamp"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": "v"}),
+                Error::FieldTypeMismatch("eventData"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": "1"}}),
+                Error::FieldTypeMismatch("eventData.versionCode"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1.5}}),
+                Error::FieldTypeMismatch("eventData.versionCode"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "code": "0"}}),
+                Error::FieldTypeMismatch("eventData.code"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "downloadVersionCode": true}}),
+                Error::FieldTypeMismatch("eventData.downloadVersionCode"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "devKey": 5}}),
+                Error::FieldTypeMismatch("eventData.devKey"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "launchTime": 5}}),
+                Error::FieldTypeMismatch("eventData.launchTime"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": "2025-02-17 10:34:55", "eventData": {"versionCode": 1}}),
+                Error::InvalidField("timestamp"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": "2025-02-17t10:34:55z", "eventData": {"versionCode": 1}}),
+                Error::InvalidField("timestamp"),
+            ),
+            (
+                json!({"eventType": "x", "appKey": "k", "timestamp": "2025-02-30T10:34:55Z", "eventData": {"versionCode": 1}}),
+                Error::InvalidField("timestamp"),
+            ),
+            (
+                json!({"eventType": "app_start", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::InvalidField("launchTime"),
+            ),
+            (
+                json!({"eventType": "app_start", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "launchTime": ""}}),
+                Error::InvalidField("launchTime"),
+            ),
+            (
+                json!({"eventType": "app_start", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "launchTime": "1739759695"}}),
+                Error::InvalidField("launchTime"),
+            ),
+            (
+                json!({"eventType": "", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::InvalidField("eventType"),
+            ),
+            (
+                json!({"eventType": format!("{long}e"), "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
+                Error::InvalidField("eventType"),
+            ),
+            (json!([1]), Error::BodyInvalid),
+            (json!(null), Error::BodyInvalid),
+        ];
+        for (body, want) in cases {
+            assert_eq!(report(&body).err(), Some(want), "{body}");
+        }
+        for raw in ["", "{", r#"{"eventType":"x""#, "nope"] {
+            assert_eq!(
+                parse_report(raw.as_bytes()).err(),
+                Some(Error::BodyInvalid),
+                "{raw}"
+            );
+        }
+        // An empty appKey parses; the lookup finds nothing for it.
+        let empty_key = json!({"eventType": "x", "appKey": "", "timestamp": TS,
+            "eventData": {"versionCode": 1}});
+        assert_eq!(report(&empty_key).map(|r| r.app_key), Ok(String::new()));
+        let mut big = br#"{"eventType":"x","appKey":"k","timestamp":"2025-02-17T10:34:55Z","eventData":{"versionCode":1},"pad":""#.to_vec();
+        big.resize(MAX_BODY_BYTES - 2, b'x');
+        big.extend_from_slice(br#""}"#);
+        assert!(parse_report(&big).is_ok(), "exactly the cap");
+        big.insert(100, b'x');
+        assert_eq!(parse_report(&big).err(), Some(Error::BodyTooLarge));
+    }
+
+    #[test]
+    fn report_errors_and_answer() {
+        let cases = [
+            (
+                Error::InvalidField("timestamp"),
+                400_003,
+                400,
+                "请求参数timestamp格式错误",
+            ),
+            (
+                Error::InvalidField("launchTime"),
+                400_003,
+                400,
+                "请求参数launchTime格式错误",
+            ),
+            (Error::AppKeyNotFound, 404_001, 404, "请求应用不存在"),
+            (
+                Error::FieldNotSet("eventData.versionCode"),
+                400_002,
+                400,
+                r#"field "eventData.versionCode" is not set"#,
+            ),
+        ];
+        for (e, code, status, msg) in cases {
+            assert_eq!(
+                (e.code(), e.status(), e.message()),
+                (code, status, msg.into()),
+                "{e:?}"
+            );
+        }
+        assert_eq!(
+            to_json(&ReportAnswer::OK),
+            r#"{"code":0,"msg":"上报成功","docs":""}"#
+        );
+        assert_eq!(ReportAnswer::STATUS, 200);
+        assert_eq!(REPORT_PATH, "/v1/app/report");
+        assert_eq!(Endpoint::from_upgrade_path(REPORT_PATH), None);
+    }
+
+    #[test]
+    fn resolves_report_keys_of_any_kind() {
+        let mut lookup = EdgeLookup::default();
+        let android = AppId::new("android-demo").expect("id");
+        let config = AppId::new("remote-config").expect("id");
+        for (key, app, field) in [
+            ("apk1", &android, "apkKey"),
+            ("url1", &android, "urlKey"),
+            ("cfg1", &config, "configurationKey"),
+        ] {
+            lookup.toolsetlink.insert(
+                key.into(),
+                ToolsetlinkRef {
+                    app: app.clone(),
+                    field: field.into(),
+                },
+            );
+        }
+        let all = AccessSecret {
+            secret: "s".into(),
+            apps: vec![],
+        };
+        let only_config = AccessSecret {
+            secret: "s".into(),
+            apps: vec![config.clone()],
+        };
+        assert_eq!(resolve_report(&lookup, "apk1", &all), Ok(&android));
+        assert_eq!(resolve_report(&lookup, "url1", &all), Ok(&android));
+        assert_eq!(resolve_report(&lookup, "cfg1", &all), Ok(&config));
+        assert_eq!(resolve_report(&lookup, "cfg1", &only_config), Ok(&config));
+        for key in ["apk1", "nope", ""] {
+            assert_eq!(
+                resolve_report(&lookup, key, &only_config),
+                Err(Error::AppKeyNotFound),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            resolve_report(&lookup, "nope", &all),
+            Err(Error::AppKeyNotFound)
         );
     }
 }
