@@ -168,7 +168,9 @@ impl Edge {
         // picked below are only free until someone binds them, and wrangler picks more of its
         // own while it starts.
         static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _starting = STARTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _starting = STARTING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("tempdir");
         let site = dir.path().join("site");
         let out = run_generator(&[
