@@ -14,7 +14,7 @@ out=.wrangler/example-keys
 gen keys --root example --dir example/keys export \
   --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"
 node_modules/.bin/wrangler kv bulk put "$out/kv-bulk.json" --binding KEYS --local
-node_modules/.bin/wrangler d1 migrations apply TELEMETRY --local   # the telemetry schema
+CI=1 node_modules/.bin/wrangler d1 migrations apply TELEMETRY --local   # schema; CI=1: no prompt
 # .dev.vars is the worker's local secrets: replace it only when it is ours (or missing).
 if [ ! -e .dev.vars ] || head -n1 .dev.vars | grep -q 'Written by `generator keys`'; then
   cp "$out/dev.vars" .dev.vars
