@@ -52,11 +52,7 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
 
 /// A redirect to `url` (absolute, or site-relative made absolute against `origin`).
 pub fn redirect(url: &str, origin: &str) -> Result<Response> {
-    let target = if url.starts_with('/') {
-        format!("{}{url}", origin.trim_end_matches('/'))
-    } else {
-        url.to_owned()
-    };
+    let target = update_protocol::index::absolute_url(url, origin);
     let resp = Response::empty()?.with_status(302);
     resp.headers().set("location", &target)?;
     Ok(resp)
@@ -87,18 +83,4 @@ pub fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986), for `filename*=UTF-8''`.
-pub fn percent_encode(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }

@@ -131,7 +131,7 @@ pub async fn download(req: Request, env: &Env, app_id: &str, version: &str) -> R
                 "content-disposition",
                 &format!(
                     "attachment; filename*=UTF-8''{}",
-                    http::percent_encode(artifact.name.as_str())
+                    update_protocol::index::percent_encode(artifact.name.as_str())
                 ),
             )?;
             headers.set("cache-control", "private, no-store")?;

@@ -14,7 +14,7 @@ use crate::manifest::{ArtifactRole, UpgradeType};
 use crate::names::AppId;
 use crate::rollout;
 use crate::time::Timestamp;
-use crate::version::{VersionKey, VersionScheme};
+use crate::version::{VersionKey, VersionScheme, js_trim};
 use serde::{Deserialize, Serialize};
 
 /// Largest request body accepted: the documented bodies are a few hundred bytes.
@@ -150,11 +150,6 @@ struct Body {
     device_id: Option<String>,
     machine_id: Option<String>,
     api_key: Option<String>,
-}
-
-/// JavaScript's `String.prototype.trim` (upstream runs on Node).
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c == '\u{feff}' || (c != '\u{85}' && c.is_whitespace()))
 }
 
 /// `a || b || c` on strings, then trimmed, as upstream picks the architecture: a blank but
@@ -390,9 +385,8 @@ struct Arch<'a> {
 /// The app's architectures by `order`, then file order (upstream: `sortOrder`, `createdAt`);
 /// an app without any has upstream's auto-created `default`.
 fn architectures(app: &EdgeApp) -> Vec<Arch<'_>> {
-    let mut archs: Vec<_> = app.app.architectures.iter().collect();
-    archs.sort_by_key(|a| a.order); // stable: ties keep the file's order
-    let archs: Vec<_> = archs
+    let archs: Vec<_> = app
+        .ordered_archs()
         .into_iter()
         .map(|a| Arch {
             key: a.key.as_str(),

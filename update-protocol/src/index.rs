@@ -4,8 +4,8 @@
 
 use crate::digest::{Md5Digest, Sha256Digest};
 use crate::manifest::{
-    AppManifest, ArtifactRole, ChangelogEntry, CustomField, GitInfo, Platform, ReleaseState,
-    Rollout, UpgradeType,
+    AppManifest, Architecture, ArtifactRole, ChangelogEntry, CustomField, GitInfo, Platform,
+    ReleaseState, Rollout, UpgradeType,
 };
 use crate::names::{AppId, ArchKey, ChannelKey, FileName};
 use crate::time::Timestamp;
@@ -327,6 +327,42 @@ pub struct EdgeApp {
     pub default_arch: ArchKey,
     /// Ready and yanked releases of every channel, newest first by the app's ordering.
     pub releases: Vec<EdgeRelease>,
+}
+
+impl EdgeApp {
+    /// The app's architectures in declared order: by `order`, ties in file order (the sort
+    /// is stable). Callers compute it once per request rather than once per release.
+    pub fn ordered_archs(&self) -> Vec<&Architecture> {
+        let mut archs: Vec<_> = self.app.architectures.iter().collect();
+        archs.sort_by_key(|a| a.order);
+        archs
+    }
+}
+
+/// Makes a site-relative URL (`/…`) absolute against the request's `origin` (e.g.
+/// `https://updates.example.com`), so the same build works on any host; other URLs are
+/// returned as they are.
+pub fn absolute_url(url: &str, origin: &str) -> String {
+    if url.starts_with('/') {
+        format!("{}{url}", origin.trim_end_matches('/'))
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters: a path segment, a query
+/// value, or a `filename*=UTF-8''…` parameter.
+pub fn percent_encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 /// `_edge/lookup.json`: from what a client sends to the app it means.

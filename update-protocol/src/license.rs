@@ -6,19 +6,18 @@
 //! the app is checked first) and the license record (`None` when KV has none for the key).
 
 use crate::digest::to_hex;
-use crate::index::{Artifact, EdgeApp, EdgeRelease};
+use crate::index::{Artifact, EdgeApp, EdgeRelease, percent_encode};
 use crate::keys::{KeyKind, KeyRecord, KeyStatus, SigningSecret};
 use crate::manifest::{ArtifactRole, LicenseIds, ReleaseState};
 use crate::rollout;
 use crate::time::Timestamp;
-use crate::version::VersionScheme;
+use crate::version::{VersionScheme, js_trim};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// Largest check body accepted: the contract's body is under 100 bytes. Upstream has no cap.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -230,12 +229,6 @@ pub fn sign(secret: &str, app_id: &str, version: &str, download_url: &str) -> St
         mac.update(part.as_bytes());
     }
     to_hex(&mac.finalize().into_bytes())
-}
-
-/// JavaScript's `String.prototype.trim` (upstream runs on Node): Unicode white space without
-/// U+0085, plus U+FEFF.
-fn js_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c == '\u{feff}' || (c != '\u{85}' && c.is_whitespace()))
 }
 
 /// The type name zod 4 reports for a JSON value (`util.parsedType`).
@@ -466,19 +459,6 @@ fn site_path(url: &str) -> Option<&str> {
     url.strip_prefix('/').filter(|p| !p.starts_with('/'))
 }
 
-/// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// Answers a package request with the signed download URL. `origin` (e.g.
 /// `https://updates.example.com`) prefixes the download route for files the site hosts, so
 /// the signature covers the host the client talks to.
@@ -501,11 +481,11 @@ pub fn package(
         Some(_) => format!(
             "{}/api/v1/apps/{}/update/download/{}?licenseKey={}",
             origin.trim_end_matches('/'),
-            segment(&ids.app_id),
-            segment(version),
+            percent_encode(&ids.app_id),
+            percent_encode(version),
             // The client follows `downloadUrl` as is; the key it already sent in the package
             // query is what the download route checks.
-            segment(&req.license_key)
+            percent_encode(&req.license_key)
         ),
         None => artifact.url.clone(),
     };

@@ -2,7 +2,7 @@
 //! `app_key` in the body, answers in the envelope `{code, message, data}` where `code` mirrors
 //! the HTTP status (`shared/spec/seed-protocols.md`, section E, with its proposals).
 
-use crate::index::{Artifact, EdgeApp, EdgeRelease};
+use crate::index::{Artifact, EdgeApp, EdgeRelease, absolute_url};
 use crate::manifest::{Architecture, ArtifactRole, Platform, UpgradeType};
 use crate::rollout;
 use crate::version::VersionScheme;
@@ -128,14 +128,6 @@ fn requested_platform(p: Option<&str>) -> Option<Platform> {
     }
 }
 
-/// The app's architectures in declared order (`order`, then file order), computed once per
-/// request rather than once per release.
-fn ordered_archs(app: &EdgeApp) -> Vec<&Architecture> {
-    let mut archs: Vec<_> = app.app.architectures.iter().collect();
-    archs.sort_by_key(|a| a.order);
-    archs
-}
-
 /// The primary artifact of `r` for `platform` (any platform when `None`): the default
 /// architecture's first, then in `archs` order.
 fn artifact_for<'a>(
@@ -167,15 +159,6 @@ fn artifact_for<'a>(
         })
 }
 
-/// Makes a site-relative URL absolute against the request's origin.
-fn absolute(url: &str, origin: &str) -> String {
-    if url.starts_with('/') {
-        format!("{}{url}", origin.trim_end_matches('/'))
-    } else {
-        url.to_owned()
-    }
-}
-
 /// Answers a version check for `app`. `origin` (e.g. `https://updates.example.com`) makes
 /// site-relative download URLs absolute.
 ///
@@ -198,7 +181,7 @@ pub fn version_check(
         .unwrap_or_else(|| app.default_channel.clone());
     let platform = requested_platform(req.platform.as_deref());
     let device = req.machine_id.as_deref();
-    let archs = ordered_archs(app);
+    let archs = app.ordered_archs();
 
     let best = app
         .releases
@@ -223,7 +206,7 @@ pub fn version_check(
             has_update: true,
             current_version: current.to_owned(),
             latest_version: r.release.version.clone(),
-            download_url: absolute(&artifact.url, origin),
+            download_url: absolute_url(&artifact.url, origin),
             release_notes: r.release.notes.clone(),
             force_update: artifact.upgrade.unwrap_or(r.release.upgrade) == UpgradeType::Force
                 || below_minimum,

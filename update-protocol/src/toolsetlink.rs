@@ -15,7 +15,7 @@
 //! crate has neither.
 
 use crate::digest::to_hex;
-use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, absolute_url};
 use crate::keys::{AccessSecret, EdgeSecrets, ct_eq, sha256_hex};
 use crate::manifest::{Architecture, ArtifactRole, ReleaseState, UpgradeType};
 use crate::names::{AppId, ChannelKey};
@@ -646,14 +646,6 @@ fn channel(app: &EdgeApp) -> ChannelKey {
         .unwrap_or_else(|| app.default_channel.clone())
 }
 
-/// The app's architectures in declared order (`order`, then file order), computed once per
-/// request rather than once per release.
-fn ordered_archs(app: &EdgeApp) -> Vec<&Architecture> {
-    let mut archs: Vec<_> = app.app.architectures.iter().collect();
-    archs.sort_by_key(|a| a.order);
-    archs
-}
-
 /// The file a release is downloaded as (protocol D names no architecture): the primary
 /// artifact of the default architecture, else of the first architecture in `archs` order;
 /// never one of a disabled architecture.
@@ -674,15 +666,6 @@ fn artifact<'a>(
         .filter_map(|a| rank(a).map(|k| (k, a)))
         .min_by_key(|(k, _)| *k)
         .map(|(_, a)| a)
-}
-
-/// Makes a site-relative URL absolute against the request's origin; absolute ones are kept.
-fn absolute(url: &str, origin: &str) -> String {
-    if url.starts_with('/') {
-        format!("{}{url}", origin.trim_end_matches('/'))
-    } else {
-        url.to_owned()
-    }
 }
 
 /// The version code of the app's `policy.min_version` release (in the served channel first,
@@ -710,7 +693,7 @@ fn min_version_code(app: &EdgeApp, channel: &ChannelKey) -> Option<i64> {
 /// the release's, raised to force when the client is below the `policy.min_version` release.
 pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: &str) -> Answer {
     let channel = channel(app);
-    let archs = ordered_archs(app);
+    let archs = app.ordered_archs();
     let best = app
         .releases
         .iter()
@@ -738,7 +721,9 @@ pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: 
     let prompt = r.prompt.clone().unwrap_or_else(|| r.release.notes.clone());
     let key = req.key.clone();
     let version_name = r.release.version.clone();
-    let url_path = file.map(|a| absolute(&a.url, origin)).unwrap_or_default();
+    let url_path = file
+        .map(|a| absolute_url(&a.url, origin))
+        .unwrap_or_default();
     let size = file.map_or(0, |a| a.size);
     let data = match endpoint {
         Endpoint::Configuration => UpgradeData::Configuration(ConfigurationData {
@@ -858,7 +843,7 @@ pub fn download_target(
     origin: &str,
 ) -> Result<String, Error> {
     let channel = channel(app);
-    let archs = ordered_archs(app);
+    let archs = app.ordered_archs();
     let mut servable = app
         .releases
         .iter()
@@ -874,7 +859,7 @@ pub fn download_target(
             .max_by_key(|(r, _)| r.release.version_code)
     };
     found
-        .map(|(_, a)| absolute(&a.url, origin))
+        .map(|(_, a)| absolute_url(&a.url, origin))
         .ok_or(Error::NoVersion)
 }
 

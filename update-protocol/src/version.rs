@@ -263,7 +263,7 @@ impl VersionScheme {
 
 /// JavaScript's `String.prototype.trim` (protocols A and C run on Node): its whitespace is
 /// Rust's (Unicode `White_Space`) without U+0085 and with U+FEFF.
-fn js_trim(s: &str) -> &str {
+pub(crate) fn js_trim(s: &str) -> &str {
     s.trim_matches(|c: char| c == '\u{feff}' || (c != '\u{85}' && c.is_whitespace()))
 }
 

@@ -9,7 +9,7 @@
 //! rolled out appear: Zealot clients send no device id, so a staged release would otherwise
 //! reach every device at once.
 
-use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, absolute_url};
 use crate::keys::{KeyKind, KeyRecord, KeyStatus};
 use crate::manifest::{Architecture, ArtifactRole, ChangelogEntry, Channel, CustomField, Platform};
 use crate::names::{AppId, ChannelKey};
@@ -489,8 +489,7 @@ fn context<'a>(app: &'a EdgeApp, key: &ChannelKey) -> Result<Ctx<'a>, Error> {
         .iter()
         .position(|n| *n == name)
         .unwrap_or(0);
-    let mut archs: Vec<_> = app.app.architectures.iter().collect();
-    archs.sort_by_key(|a| a.order);
+    let archs = app.ordered_archs();
     Ok(Ctx {
         app,
         app_id,
@@ -562,7 +561,7 @@ impl<'a> Ctx<'a> {
             platform: display(platform),
             device_type: display(platform),
             icon_url: None,
-            install_url: primary.map(|a| absolute(&a.url, origin)),
+            install_url: primary.map(|a| absolute_url(&a.url, origin)),
             changelog: rel.changelog.clone(),
             text_changelog: text.collect::<Vec<_>>().join("\n"),
             custom_fields: rel.custom_fields.clone(),
@@ -595,15 +594,6 @@ fn display(p: Platform) -> &'static str {
         Platform::Windows => "Windows",
         Platform::Linux => "Linux",
         Platform::Web | Platform::Other => "Unknown",
-    }
-}
-
-/// Makes a site-relative URL absolute against the request's origin.
-fn absolute(url: &str, origin: &str) -> String {
-    if url.starts_with('/') {
-        format!("{}{url}", origin.trim_end_matches('/'))
-    } else {
-        url.to_owned()
     }
 }
 

@@ -30,7 +30,7 @@ impl StatsArgs {
         let mut url = format!("{}/api/admin/stats", self.url.trim_end_matches('/'));
         if let Some(app) = &self.app {
             url.push_str("?app=");
-            url.push_str(&percent_encode(app));
+            url.push_str(&update_protocol::index::percent_encode(app));
         }
         let resp = ureq::get(&url)
             .set("authorization", &format!("Bearer {}", self.token))
@@ -56,18 +56,6 @@ impl StatsArgs {
         }
         Ok(())
     }
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The stats as text: one block per app.
