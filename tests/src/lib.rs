@@ -1,10 +1,29 @@
 //! Harness for the end-to-end tests: locate (building once) the real binaries, copy fixtures
 //! into temporary directories, run commands, and read whole directory trees back.
 
+pub mod signed;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+
+/// Seconds since 1970 by the system clock.
+///
+/// # Panics
+/// Panics when the clock is before 1970.
+pub fn unix_now() -> i64 {
+    let s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    i64::try_from(s).expect("i64")
+}
+
+/// Today as the worker counts telemetry days: UTC days since 1970-01-01.
+pub fn today() -> i64 {
+    unix_now().div_euclid(86_400)
+}
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -343,6 +362,26 @@ impl Edge {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// `GET /api/admin/stats?app=<app>`, with `token` as the bearer admin token when given:
+    /// (status, parsed body).
+    ///
+    /// # Panics
+    /// Panics on a transport error or a body that is not JSON.
+    pub fn admin_stats(&self, app: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        let r = self.send(
+            "GET",
+            &format!("/api/admin/stats?app={app}"),
+            &headers,
+            None,
+        );
+        (r.status, r.json())
     }
 
     /// What wrangler printed so far.

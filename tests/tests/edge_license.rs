@@ -3,7 +3,7 @@
 //! license failure in order, signed packages before and within a signing-secret rotation, the
 //! license-checked download, and the seed document's own JavaScript client.
 
-use e2e_tests::{Edge, example_dir, run_generator, workspace_root};
+use e2e_tests::{Edge, example_dir, run_generator, unix_now, workspace_root};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -226,16 +226,9 @@ fn signing_secret_rotation() {
             .to_owned()
     };
     let new = rotate("desktop-pro", None);
-    let day_ago = {
-        let s = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs()
-            - 25 * 3600;
-        update_protocol::time::Timestamp::from_unix(i64::try_from(s).expect("i64"), 0)
-            .expect("time")
-            .to_seconds_z()
-    };
+    let day_ago = update_protocol::time::Timestamp::from_unix(unix_now() - 25 * 3600, 0)
+        .expect("time")
+        .to_seconds_z();
     let new_wt = rotate("windows-tool", Some(day_ago));
     assert_ne!(new, SECRET);
 
@@ -249,11 +242,7 @@ fn signing_secret_rotation() {
     );
     let until = v["signatureGraceExpiresAt"].as_str().expect("grace end");
     let until = update_protocol::time::Timestamp::parse_rfc3339(until).expect("ISO time");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let left = until.unix_seconds() - i64::try_from(now).expect("i64");
+    let left = until.unix_seconds() - unix_now();
     assert!((24 * 3600 - 600..=24 * 3600).contains(&left), "{left}");
 
     // After the window only the new secret signs.

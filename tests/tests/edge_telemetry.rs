@@ -3,7 +3,7 @@
 //! repeated heartbeats counted once, error reports grouped, truncated and counted, the
 //! retention job, the admin stats, and the seed's Python client's heartbeat and error report.
 
-use e2e_tests::{Edge, run_generator, workspace_root};
+use e2e_tests::{Edge, run_generator, today, workspace_root};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -21,27 +21,8 @@ fn hash(machine: &str) -> String {
     hex::encode(mac.finalize().into_bytes())[..32].to_owned()
 }
 
-fn today() -> i64 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    i64::try_from(secs / 86_400).expect("days")
-}
-
 fn stats(edge: &Edge, token: Option<&str>) -> (u16, Value) {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = auth
-        .as_deref()
-        .map(|a| vec![("authorization", a)])
-        .unwrap_or_default();
-    let r = edge.send(
-        "GET",
-        &format!("/api/admin/stats?app={APP}"),
-        &headers,
-        None,
-    );
-    (r.status, r.json())
+    edge.admin_stats(APP, token)
 }
 
 fn seed(edge: &Edge, day: i64, machines: &[String], version: &str) {

@@ -4,13 +4,10 @@
 //! every header and signature failure in order on every route; nonce replay; the body checks;
 //! and the unsigned download redirects, followed to the example's bytes.
 
-use e2e_tests::{Edge, Reply, example_dir};
+use e2e_tests::signed::{E, Sig, assert_err, fresh_nonce, md5_sig, signed, ts, ts_plus8};
+use e2e_tests::{Edge, Reply, example_dir, unix_now};
 use md5::{Digest, Md5};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-const AK: &str = "AKdemo0toolsetlink";
-const SK: &str = "demo-toolsetlink-secret-key";
 const CONFIG_KEY: &str = "q1hfB1VUQaK9VksTZGPU1Q";
 const APK_KEY: &str = "mui2W50H1jOC4xD6PgQagA";
 const CONFIG: &str = "/v1/configuration/upgrade";
@@ -18,8 +15,6 @@ const APK: &str = "/v1/apk/upgrade";
 const URL: &str = "/v1/url/upgrade";
 const FILE: &str = "/v1/file/upgrade";
 
-/// An expected error answer: HTTP status, envelope `code`, envelope `msg`.
-type E = (u16, u64, &'static str);
 /// A change to a signed request before it is sent.
 type Tweak = fn(&mut Sig);
 const MISSING_TS: E = (400, 400_004, "Missing X-Timestamp header");
@@ -42,108 +37,6 @@ const BAD_CODE: E = (400, 400_003, "请求参数versionCode格式错误");
 const NO_VERSION: E = (404, 404_001, "未获取到可使用版本");
 const NO_APK: E = (404, 404_001, "请求安卓应用不存在");
 
-/// Lowercase hex MD5 of `[body=…&]nonce=…&secretKey=…&timestamp=…&url=…` (D.1), computed here
-/// independently of the project's code.
-fn md5_sig(body: Option<&str>, nonce: &str, secret: &str, ts: &str, url: &str) -> String {
-    let body = body.map(|b| format!("body={b}&")).unwrap_or_default();
-    let s = format!("{body}nonce={nonce}&secretKey={secret}&timestamp={ts}&url={url}");
-    hex::encode(Md5::digest(s.as_bytes()))
-}
-
-fn unix_now() -> i64 {
-    let s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    i64::try_from(s).expect("i64")
-}
-
-/// `now + offset` seconds, RFC 3339 in UTC (`…Z`), or at `+08:00` as the SDKs send local time.
-fn ts(offset: i64) -> String {
-    update_protocol::time::Timestamp::from_unix(unix_now() + offset, 0)
-        .expect("time")
-        .to_seconds_z()
-}
-
-fn ts_plus8() -> String {
-    format!("{}+08:00", ts(8 * 3600).trim_end_matches('Z'))
-}
-
-/// A fresh 18-character nonce.
-fn fresh_nonce() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!("e2e-nonce-{:08}", N.fetch_add(1, Ordering::Relaxed))
-}
-
-/// What a signed request sends. [`signed`] fills it with valid values, the test's tweak changes
-/// it, and the signature is computed from the result unless `signature` is set.
-struct Sig {
-    timestamp: Option<String>,
-    nonce: Option<String>,
-    access_key: Option<String>,
-    secret: String,
-    /// The url that is signed: by default the path (and query) as sent.
-    url: String,
-    /// The body that is signed; `None` omits `body=` (the default for an empty body).
-    body: Option<String>,
-    /// `None`: the computed signature; `Some(None)`: no header; `Some(Some(s))`: `s`.
-    signature: Option<Option<String>>,
-    extra: Vec<(&'static str, String)>,
-}
-
-impl Sig {
-    /// The signature of what is sent, as a client computes it.
-    fn sig(&self) -> String {
-        let (ts, nonce) = (self.timestamp.as_deref(), self.nonce.as_deref());
-        let (ts, nonce) = (ts.unwrap_or_default(), nonce.unwrap_or_default());
-        md5_sig(self.body.as_deref(), nonce, &self.secret, ts, &self.url)
-    }
-
-    /// Leaves out the headers from the `from`-th on (timestamp, nonce, access key, signature).
-    fn drop_from(&mut self, from: usize) {
-        if from == 0 {
-            self.timestamp = None;
-        }
-        if from <= 1 {
-            self.nonce = None;
-        }
-        if from <= 2 {
-            self.access_key = None;
-        }
-        self.signature = Some(None);
-    }
-}
-
-/// `POST path` with `body`, signed as an SDK does (header names as the SDKs spell them), after
-/// `tweak`.
-fn signed(edge: &Edge, path: &str, body: &str, tweak: impl FnOnce(&mut Sig)) -> Reply {
-    let mut s = Sig {
-        timestamp: Some(ts(0)),
-        nonce: Some(fresh_nonce()),
-        access_key: Some(AK.to_owned()),
-        secret: SK.to_owned(),
-        url: path.to_owned(),
-        body: (!body.is_empty()).then(|| body.to_owned()),
-        signature: None,
-        extra: Vec::new(),
-    };
-    tweak(&mut s);
-    let sig = s.signature.clone().unwrap_or_else(|| Some(s.sig()));
-    let mut headers = vec![("content-type", "application/json")];
-    for (name, v) in [
-        ("x-Timestamp", &s.timestamp),
-        ("x-Nonce", &s.nonce),
-        ("x-AccessKey", &s.access_key),
-        ("x-Signature", &sig),
-    ] {
-        if let Some(v) = v {
-            headers.push((name, v.as_str()));
-        }
-    }
-    headers.extend(s.extra.iter().map(|(k, v)| (*k, v.as_str())));
-    edge.send("POST", path, &headers, Some(body.as_bytes()))
-}
-
 /// The JSON answer to a validly signed request, which must be HTTP 200.
 fn ok(edge: &Edge, path: &str, body: &Value) -> Value {
     let r = signed(edge, path, &body.to_string(), |_| {});
@@ -155,24 +48,6 @@ fn ok(edge: &Edge, path: &str, body: &Value) -> Value {
 fn code_200(r: &Reply) -> Value {
     assert_eq!(r.status, 200, "{}", r.text);
     r.json()["code"].clone()
-}
-
-/// Checks an error answer: D.3's envelope (exactly `code`, `msg`, `docs` empty and `traceId`
-/// a string), and its status, code and message.
-#[track_caller]
-fn assert_err(r: &Reply, want: E, ctx: &str) {
-    let v = r.json();
-    let mut keys: Vec<&str> = v
-        .as_object()
-        .unwrap_or_else(|| panic!("{ctx}: not an object: {v}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["code", "docs", "msg", "traceId"], "{ctx}: {v}");
-    assert!(v["docs"] == "" && v["traceId"].is_string(), "{ctx}: {v}");
-    let got = (r.status, v["code"].as_u64().unwrap_or(0), v["msg"].as_str());
-    assert_eq!(got, (want.0, want.1, Some(want.2)), "{ctx}");
 }
 
 fn update(data: Value) -> Value {
