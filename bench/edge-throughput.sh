@@ -32,21 +32,11 @@
 # wasm-bindgen CLI 0.2.130 (installed with cargo when missing), the wasm32 target.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
+BENCH_NAME=edge-throughput
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
 
-THREADS="${THREADS:-2}"
-CONNS="${CONNS:-32}"
-DURATION="${DURATION:-10s}"
-WARMUP="${WARMUP:-3s}"
 MODES="${MODES:-workerd miniflare}"
-WORKER_BUILD_VERSION=0.8.7
-WASM_BINDGEN_VERSION=0.2.130
-
-die() {
-    echo "edge-throughput: $*" >&2
-    exit 1
-}
 seconds() { # "10s" / "1m" / "10" → seconds
     case "$1" in
     *m) echo $((${1%m} * 60)) ;;
@@ -55,43 +45,10 @@ seconds() { # "10s" / "1m" / "10" → seconds
     esac
 }
 
-# --- tools -----------------------------------------------------------------------------------
-command -v wrk >/dev/null || die "wrk is missing (Debian: apt-get install -y wrk)"
-command -v node >/dev/null || die "node is missing"
-command -v curl >/dev/null || die "curl is missing"
-[[ -x node_modules/.bin/workerd && -d node_modules/miniflare ]] || npm ci --no-audit --no-fund
-rustup target list --installed | grep -qx wasm32-unknown-unknown ||
-    rustup target add wasm32-unknown-unknown || die "cannot add the wasm32-unknown-unknown target"
-if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
-    cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
-fi
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
-fi
 compat_date="$(sed -nE 's/^compatibility_date *= *"([^"]+)".*/\1/p' wrangler.toml)"
 [[ -n "$compat_date" ]] || die "no compatibility_date in wrangler.toml"
 
-tmp="$(mktemp -d /tmp/edge-throughput.XXXXXX)"
-server_pid=""
-stop_server() {
-    if [[ -n "$server_pid" ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-cleanup() {
-    stop_server
-    if [[ "${KEEP:-}" == 1 ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-# --- site, credentials, workers --------------------------------------------------------------
-echo "== building the example site and exporting the example keys into $tmp"
-cargo run -q --release -p generator -- -q build --root example --out "$tmp/site" --no-cache
-cargo run -q --release -p generator -- -q keys --root example --dir example/keys export \
-    --kv "$tmp/kv-bulk.json" --dev-vars "$tmp/dev.vars" --secret-bulk "$tmp/secrets-bulk.json"
-
+# --- workers -------------------------------------------------------------------------------
 echo "== building the workers (worker-build --release)"
 # The same tools and settings as scripts/build-worker.sh, which builds the edge worker.
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
