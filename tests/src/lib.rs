@@ -301,6 +301,10 @@ impl Edge {
             .args(["--inspector-port", &free_port().to_string()])
             // `GET /__scheduled` runs the cron handler (retention tests).
             .arg("--test-scheduled")
+            // Its own dev registry: wrangler dev reloads its runtime when another instance
+            // registers or leaves the shared one, which answers an in-flight request with 503
+            // "Your worker restarted mid-request" (seen when a parallel test's worker stopped).
+            .env("WRANGLER_REGISTRY_PATH", dir.path().join("registry"))
             .arg("--config")
             .arg(&config_path)
             .arg("--persist-to")
