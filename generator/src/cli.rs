@@ -58,6 +58,11 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The options the plan needs.
+    pub fn plan_options(&self) -> crate::plan::PlanOptions {
+        crate::plan::PlanOptions {}
+    }
+
     /// The cache path, or `None` when disabled.
     pub fn cache_path(&self) -> Option<PathBuf> {
         if self.no_cache {

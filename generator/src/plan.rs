@@ -89,11 +89,39 @@ const HEADERS: &str = "\
   Cache-Control: no-cache
 ";
 
+/// What the build is asked for beyond the release repository (command-line options).
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {}
+
+/// A public app as the derived outputs (pages, feeds) see it: its index entry and every
+/// published release of every channel, newest first.
+#[derive(Debug)]
+pub struct PublicApp<'a> {
+    /// The validated app.
+    pub model: &'a AppModel,
+    /// Its entry in the public index.
+    pub entry: AppEntry,
+    /// Published releases (ready and yanked), newest first, all channels.
+    pub releases: Vec<Release>,
+}
+
+/// The input of the derived outputs: the site settings, the public apps and the options.
+#[derive(Debug)]
+pub struct Derived<'a> {
+    /// `site.toml`.
+    pub site: &'a update_protocol::manifest::SiteConfig,
+    /// Public apps in catalog order.
+    pub apps: Vec<PublicApp<'a>>,
+    /// Command-line options.
+    pub options: &'a PlanOptions,
+}
+
 /// Builds the plan. Digest mismatches between a local file and what its manifest states are
 /// reported as problems.
 pub fn plan(
     catalog: &Catalog,
     hashed: &BTreeMap<String, Hashed>,
+    options: &PlanOptions,
     problems: &mut Problems,
 ) -> Option<Plan> {
     let mut files: BTreeMap<String, Output> = BTreeMap::new();
@@ -102,6 +130,7 @@ pub fn plan(
         ..EdgeLookup::default()
     };
     let mut site_apps = Vec::new();
+    let mut public_apps = Vec::new();
     let mut counts = Counts {
         apps: catalog.apps.len(),
         ..Counts::default()
@@ -118,13 +147,30 @@ pub fn plan(
         files.extend(p.files);
         lookup.artifacts.extend(p.artifacts);
         add_lookup(app, &mut lookup);
-        site_apps.extend(p.entry);
+        if let Some(entry) = p.entry {
+            site_apps.push(entry.clone());
+            public_apps.push(PublicApp {
+                model: app,
+                entry,
+                releases: p.public_releases,
+            });
+        }
         counts.releases += p.releases;
         counts.artifacts += p.artifact_count;
         for problem in p.problems.0 {
             problems.push(problem);
         }
     }
+    if !problems.is_empty() {
+        return None;
+    }
+    // Derived outputs (pages, feeds) read only the public model.
+    let derived = Derived {
+        site: &catalog.site,
+        apps: public_apps,
+        options,
+    };
+    files.extend(derived_files(&derived, problems));
     if !problems.is_empty() {
         return None;
     }
@@ -157,11 +203,18 @@ pub fn plan(
     Some(Plan { files, counts })
 }
 
+/// The pages and feeds, derived from the public model. Each kind adds its files here.
+fn derived_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
+    let _ = (derived, problems);
+    Vec::new()
+}
+
 /// One app's share of the plan.
 struct AppPlan {
     files: Vec<(String, Output)>,
     artifacts: Vec<(String, ArtifactRef)>,
     entry: Option<AppEntry>,
+    public_releases: Vec<Release>,
     releases: usize,
     artifact_count: usize,
     problems: Problems,
@@ -172,6 +225,7 @@ fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str
         files: Vec::new(),
         artifacts: Vec::new(),
         entry: None,
+        public_releases: Vec::new(),
         releases: app.releases.len(),
         artifact_count: 0,
         problems: Problems::default(),
@@ -205,6 +259,7 @@ fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str
         public_files(app, &entry, &releases, &mut public);
         out.files.extend(public);
         out.entry = Some(entry);
+        out.public_releases = releases.iter().map(|r| r.release.clone()).collect();
     }
     let edge = EdgeApp {
         schema_version: SCHEMA_VERSION,

@@ -41,7 +41,12 @@ pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
     let cache = Cache::load(args.cache_path());
     let outcome = hash::hash_all(&jobs(&catalog, copy_dir), &cache, copy_dir)?;
     lap("hash");
-    let Some(plan) = plan::plan(&catalog, &outcome.files, &mut problems) else {
+    let Some(plan) = plan::plan(
+        &catalog,
+        &outcome.files,
+        &args.plan_options(),
+        &mut problems,
+    ) else {
         return Err(InvalidInput(problems.into_sorted()).into());
     };
     lap("plan");
