@@ -293,15 +293,10 @@ impl PublishArgs {
                 .write(&mut undo, copy, &dest, &digests.sha256, &change)
                 .and_then(|()| super::check(&self.input, None).map(|_| ()));
             if let Err(e) = written {
-                let restored = undo.undo();
-                log::error!(
-                    "publish undone: {}",
-                    match &restored {
-                        Ok(()) => "the repository is as it was".to_owned(),
-                        Err(u) => format!("could not restore everything: {u:#}"),
-                    }
-                );
-                restored?;
+                match undo.undo() {
+                    Ok(()) => log::error!("publish undone: the repository is as it was"),
+                    Err(u) => log::error!("publish failed, and undoing it failed too: {u:#}"),
+                }
                 return Err(e);
             }
         }
@@ -621,7 +616,7 @@ impl PublishArgs {
                         "version",
                         format!(
                             "version `{}` of channel `{channel}` is already published, with a \
-                             `{arch}` build (artifacts[{i}])",
+                             build for `{arch}` (artifacts[{i}])",
                             v.version
                         ),
                     )
@@ -842,9 +837,14 @@ impl PublishArgs {
     }
 }
 
-/// A value as compact JSON, to compare fields of any type as text.
+/// A value as text, to compare fields of any type: a string as it is, anything else as
+/// compact JSON.
 fn json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(v) => v.to_string(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Release fields from the flags.
