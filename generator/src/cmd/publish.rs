@@ -463,8 +463,13 @@ impl PublishArgs {
                     shown,
                     "--version-code",
                     format!(
-                        "app `{}` orders its releases by version code, and none is given",
-                        am.id
+                        "app `{}` needs a version code ({}), and none is given",
+                        am.id,
+                        if am.versioning == Versioning::VersionCode {
+                            "its versioning is version-code"
+                        } else {
+                            "toolsetlink orders releases by it"
+                        }
                     ),
                 )
                 .hint("add --version-code N (a positive integer that grows with each release)"),
