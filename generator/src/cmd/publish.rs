@@ -1017,10 +1017,13 @@ fn parse_custom_fields(s: &str) -> std::result::Result<Vec<CustomField>, String>
 /// datetime (as people write it) and no empty changelog.
 fn manifest_text(r: &ReleaseManifest) -> Result<String> {
     let body = toml::to_string(r).context("failed to serialize the release manifest")?;
+    // Both keys come before any free text in the serialized order, so the first match is
+    // theirs; the caller reads the text back to be sure.
     let quoted = format!("published_at = \"{}\"\n", r.published_at);
-    let body = body
-        .replacen(&quoted, &format!("published_at = {}\n", r.published_at), 1)
-        .replacen("changelog = []\n", "", 1);
+    let mut body = body.replacen(&quoted, &format!("published_at = {}\n", r.published_at), 1);
+    if r.changelog == Changelog::default() {
+        body = body.replacen("changelog = []\n", "", 1);
+    }
     Ok(format!("# Written by `generator publish`.\n{body}"))
 }
 
@@ -1153,6 +1156,40 @@ mod tests {
                 .contains("entry 0")
         );
         assert!(parse_changelog("[1]").is_err());
+    }
+
+    #[test]
+    fn manifest_text_reads_back_the_same() {
+        let text = r#"
+            app = "a"
+            version = "1.0.0+build.7"
+            published_at = 2026-06-01T10:00:00.25+02:00
+            prompt = """
+changelog = []
+"quoted" \\ ✓"""
+            changelog = "- line one\n- line \"two\"\n"
+            [git]
+            branch = "feature/x"
+            [[custom_fields]]
+            name = "a=b"
+            value = "[[artifacts]]"
+            [[artifacts]]
+            file = "../files/x.apk"
+        "#;
+        let r: ReleaseManifest = toml::from_str(text).expect("fixture");
+        let written = manifest_text(&r).expect("text");
+        assert!(
+            written.contains("\npublished_at = 2026-06-01T08:00:00.25Z\n"),
+            "{written}"
+        );
+        assert_eq!(parse_toml::<ReleaseManifest>("x.toml", &written), Ok(r));
+        let mut empty: ReleaseManifest =
+            toml::from_str("app = \"a\"\nversion = \"1\"\npublished_at = 2026-01-01T00:00:00Z\n")
+                .expect("fixture");
+        empty.custom_fields.clear();
+        let written = manifest_text(&empty).expect("text");
+        assert!(!written.contains("changelog"), "{written}");
+        assert_eq!(parse_toml::<ReleaseManifest>("x.toml", &written), Ok(empty));
     }
 
     #[test]
