@@ -406,7 +406,7 @@ impl PublishArgs {
         };
         let version = pick(
             "--version",
-            self.version.clone(),
+            given(&self.version),
             meta.and_then(|m| m.version.clone()),
             names.map_or("", |n| n.version),
         );
@@ -418,13 +418,13 @@ impl PublishArgs {
         )
         .and_then(|c| c.parse::<i64>().ok());
         let apk = meta.is_some_and(|m| m.kind == PackageKind::Apk);
-        let build = if apk && self.build.is_none() {
+        let build = if apk && given(&self.build).is_none() {
             // An APK's build is its version code (what Zealot shows), the final one.
             version_code.map(|c| c.to_string())
         } else {
             pick(
                 "--build",
-                self.build.clone(),
+                given(&self.build),
                 meta.and_then(|m| m.build.clone()),
                 names.map_or("", |n| n.build),
             )
@@ -495,7 +495,10 @@ impl PublishArgs {
                 None
             }
         };
-        let custom_fields = match self.custom_fields.as_deref().map(parse_custom_fields) {
+        let custom_fields = match given(&self.custom_fields)
+            .as_deref()
+            .map(parse_custom_fields)
+        {
             None => None,
             Some(Ok(f)) => Some(f),
             Some(Err(e)) => {
@@ -506,23 +509,18 @@ impl PublishArgs {
                 None
             }
         };
-        let nonempty = |s: &Option<String>| {
-            s.as_ref()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        };
-        let branch = nonempty(&self.branch).map(|b| match b.strip_prefix("origin/") {
+        let branch = given(&self.branch).map(|b| match b.strip_prefix("origin/") {
             Some(rest) => rest.to_owned(),
             None => b,
         });
         (problems.len() == before).then(|| Fields {
-            release_type: nonempty(&self.release_type),
+            release_type: given(&self.release_type),
             changelog,
             prompt: self.prompt.clone().filter(|p| !p.trim().is_empty()),
             git: GitInfo {
                 branch,
-                commit: nonempty(&self.git_commit),
-                ci_url: nonempty(&self.ci_url),
+                commit: given(&self.git_commit),
+                ci_url: given(&self.ci_url),
             },
             custom_fields,
         })
@@ -859,6 +857,13 @@ struct Fields {
     prompt: Option<String>,
     git: GitInfo,
     custom_fields: Option<Vec<CustomField>>,
+}
+
+/// A flag's text, trimmed; empty (as unset CI variables give) counts as not given.
+fn given(flag: &Option<String>) -> Option<String> {
+    flag.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 fn invalid(p: Problem) -> anyhow::Error {
