@@ -28,6 +28,8 @@ pub enum Command {
     Keys(crate::cmd::keys::KeysArgs),
     /// Print the edge's telemetry: DAU/WAU/MAU, installs by version, update events, errors.
     Stats(crate::cmd::stats::StatsArgs),
+    /// Add a build (APK, IPA or any file) to the release repository, then validate it.
+    Publish(Box<crate::cmd::publish::PublishArgs>),
 }
 
 /// Output format of a command's result on stdout.

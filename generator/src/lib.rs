@@ -9,6 +9,7 @@ pub mod emit;
 pub mod hash;
 pub mod keystore;
 pub mod load;
+pub mod package;
 pub mod plan;
 pub mod problem;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! Harness for the end-to-end tests: locate (building once) the real binaries, copy fixtures
 //! into temporary directories, run commands, and read whole directory trees back.
 
+pub mod packages;
 pub mod signed;
 
 use std::collections::BTreeMap;

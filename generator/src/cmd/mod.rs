@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod keys;
+pub mod publish;
 pub mod schema;
 pub mod stats;
 pub mod validate;
