@@ -74,6 +74,7 @@ pub(super) fn files(
     ctx: &Ctx<'_>,
     problems: &mut Problems,
 ) -> Vec<(String, Output)> {
+    let before = problems.0.len();
     let mut desktop = false;
     for (key, a) in &view.archs {
         if os(a.platform).is_none() {
@@ -100,7 +101,7 @@ pub(super) fn files(
             .hint("set platform on the app or an architecture, or turn the feed off"),
         );
     }
-    if !problems.is_empty() {
+    if problems.0.len() > before {
         return Vec::new();
     }
     let mut out = Vec::new();
