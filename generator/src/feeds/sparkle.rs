@@ -75,7 +75,7 @@ pub(super) fn files(
                     items.push(item);
                 }
             }
-            let xml = appcast(view, &ch.name, &items);
+            let xml = appcast(view, ctx, &ch.name, &items);
             out.push((
                 path(view.id(), &ch.key, arch),
                 Output::Bytes(xml.into_bytes()),
@@ -85,13 +85,16 @@ pub(super) fn files(
     out
 }
 
-fn appcast(view: &AppView<'_>, channel_name: &str, items: &[String]) -> String {
+fn appcast(view: &AppView<'_>, ctx: &Ctx<'_>, channel_name: &str, items: &[String]) -> String {
     let name = &view.app.entry.name;
     let mut x = String::new();
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     let _ = writeln!(x, "<rss version=\"2.0\" xmlns:sparkle=\"{NAMESPACE}\">");
     x.push_str("  <channel>\n");
     let _ = writeln!(x, "    <title>{}</title>", xml_escape(name));
+    if let Some(base) = ctx.base_url {
+        let _ = writeln!(x, "    <link>{}/</link>", xml_escape(base));
+    }
     let _ = writeln!(
         x,
         "    <description>{}</description>",
