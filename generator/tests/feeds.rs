@@ -344,3 +344,85 @@ fn an_unusable_key_is_reported_by_where_it_came_from_never_by_its_content() {
         assert!(!text.contains(secret.trim()));
     }
 }
+
+const REMOTE_SHA512: &str =
+    "7iaw3Ur350mqGo7jwQrpkj9hiYB3Lkc/iBml1JQODbJ6wYX4oOHV+E+IvIh/1nsUNzLDBMxfqa2Ob1f1ACio/w==";
+const REMOTE_SIG: &str =
+    "p14f9KF7p2C5bgjGCh515fF8/M4/aG5afk+MFc7laNwgd+LyuGoZy1HGi3nYH0BHXf9uRkNzfnfszdcJ3XCAAw==";
+
+fn remote_release(r: &Repo, sha512: &str, ed_signature: &str) {
+    let text = format!(
+        r#"app = "desktop-editor"
+version = "1.3.0"
+published_at = 2026-04-01T10:00:00Z
+
+[[artifacts]]
+arch = "mac-arm64"
+url = "https://cdn.example.com/desktop-editor-1.3.0-arm64-mac.zip"
+sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+size = 3
+sha512 = "{sha512}"
+ed_signature = "{ed_signature}"
+"#
+    );
+    std::fs::write(r.root.join("releases/desktop-editor/1.3.0.toml"), text).expect("write");
+}
+
+#[test]
+fn a_remote_file_joins_the_feeds_with_its_stated_sha512_and_signature() {
+    let r = Repo::new();
+    remote_release(&r, REMOTE_SHA512, REMOTE_SIG);
+    let (_t, site) = r.build();
+    assert_eq!(appcast_versions(&site), ["1.3.0", "1.1.0", "1.0.0"]);
+    let xml = read(&site, "mac-arm64/appcast.xml");
+    assert!(
+        xml.contains(&format!(
+            "url=\"https://cdn.example.com/desktop-editor-1.3.0-arm64-mac.zip\" length=\"3\" \
+             type=\"application/octet-stream\" sparkle:edSignature=\"{REMOTE_SIG}\""
+        )),
+        "{xml}"
+    );
+    let mac = read(&site, "electron/latest-mac.yml");
+    assert!(mac.starts_with("version: \"1.3.0\"\n"), "{mac}");
+    assert!(
+        mac.contains(&format!(
+            "  - url: \"https://cdn.example.com/desktop-editor-1.3.0-arm64-mac.zip\"\n    sha512: \"{REMOTE_SHA512}\"\n    size: 3\n"
+        )),
+        "{mac}"
+    );
+    // Not a Tauri bundle: the Tauri feed keeps 1.1.0.
+    assert_eq!(tauri_version(&site), "1.1.0");
+}
+
+#[test]
+fn stated_sha512_and_ed_signature_are_checked() {
+    let r = Repo::new();
+    remote_release(&r, "c2hvcnQ=", "bm90IGEgc2lnbmF0dXJl");
+    let rel = "releases/desktop-editor/1.3.0.toml";
+    let problems = r.problems(&[]);
+    for (field, part) in [
+        ("artifacts[0].sha512", "SHA-512"),
+        ("artifacts[0].ed_signature", "Ed25519"),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == rel && fi == field && m.contains(part)),
+            "{field}: {problems:#?}"
+        );
+    }
+    // With a local file, a stated sha512 must be the file's.
+    let r = Repo::new();
+    r.edit(
+        "releases/desktop-editor/1.0.0.toml",
+        "file = \"files/desktop-editor_1.0.0_amd64.AppImage\"",
+        &format!(
+            "file = \"files/desktop-editor_1.0.0_amd64.AppImage\"\nsha512 = \"{REMOTE_SHA512}\""
+        ),
+    );
+    r.expect(
+        "releases/desktop-editor/1.0.0.toml",
+        "artifacts[5].sha512",
+        "but the file has",
+    );
+}

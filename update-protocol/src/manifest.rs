@@ -768,6 +768,14 @@ pub struct ArtifactSpec {
     /// release's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_system_version: Option<String>,
+    /// SHA-512 of the file, base64 (as electron-builder writes it): lets a file hosted
+    /// elsewhere (`url`) into electron-updater feeds; checked with `file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    /// Sparkle `sparkle:edSignature` of the file (what Sparkle's `sign_update` prints), for a
+    /// file hosted elsewhere or signed outside the build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ed_signature: Option<String>,
     /// Tauri updater signature: the content of the `.sig` file `tauri signer sign` writes (a
     /// base64 minisign signature). Required for remote files in a Tauri feed; local files may be
     /// signed at build time instead.

@@ -133,16 +133,16 @@ fn fitting<'r>(
         .filter(|f| archs.contains(&&f.artifact.arch))
         .filter(|f| fits(f.arch.platform, f.artifact.name.as_str()))
         .filter(|f| {
-            let local = f.local_path().is_some();
-            if !local {
+            let known = f.local_path().is_some() || f.spec.sha512.is_some();
+            if !known {
                 log::warn!(
-                    "electron-updater feed of `{}`: {} {} left out: the sha512 of a remote file is not known",
+                    "electron-updater feed of `{}`: {} {} left out: a remote file needs `sha512` in its manifest",
                     view.id(),
                     r.release.version,
                     f.artifact.name
                 );
             }
-            local
+            known
         })
         .collect()
 }
@@ -158,18 +158,7 @@ fn channel_yaml(
     let release = r.release;
     let mut entries = Vec::new();
     for f in files {
-        let sha512 = match f.local_path().map(sha512_base64) {
-            Some(Ok(d)) => d,
-            Some(Err(e)) => {
-                problems.push(Problem::new(
-                    &r.model.file,
-                    format!("{}.file", f.model.field),
-                    format!("cannot read the file: {e}"),
-                ));
-                return None;
-            }
-            None => return None,
-        };
+        let sha512 = file_sha512(r, f, problems)?;
         entries.push((f.artifact.url.as_str(), sha512, f.artifact.size));
     }
     let mut y = String::new();
@@ -197,6 +186,54 @@ fn channel_yaml(
         let _ = writeln!(y, "stagingPercentage: {}", release.rollout.percent());
     }
     Some(y)
+}
+
+/// The file's sha512: computed from a local file (and compared with a stated one), or as the
+/// manifest states it for a remote one.
+pub(super) fn file_sha512(
+    r: &FeedRelease<'_>,
+    f: &FeedFile<'_>,
+    problems: &mut Problems,
+) -> Option<String> {
+    let field = |name: &str| format!("{}.{name}", f.model.field);
+    let stated = f.spec.sha512.as_deref().map(str::trim);
+    if let Some(s) = stated
+        && B64.decode(s).map(|d| d.len()) != Ok(64)
+    {
+        problems.push(
+                Problem::new(&r.model.file, field("sha512"), "is not the base64 of a SHA-512")
+                    .hint("write the file's SHA-512 in base64 (openssl dgst -sha512 -binary FILE | base64 -w0)"),
+            );
+        return None;
+    }
+    let Some(path) = f.local_path() else {
+        return stated.map(str::to_owned);
+    };
+    match sha512_base64(path) {
+        Ok(actual) if stated.is_some_and(|s| s != actual) => {
+            problems.push(
+                Problem::new(
+                    &r.model.file,
+                    field("sha512"),
+                    format!(
+                        "states {} but the file has {actual}",
+                        stated.unwrap_or_default()
+                    ),
+                )
+                .hint("remove `sha512` to take it from the file, or replace the file"),
+            );
+            None
+        }
+        Ok(actual) => Some(actual),
+        Err(e) => {
+            problems.push(Problem::new(
+                &r.model.file,
+                field("file"),
+                format!("cannot read the file: {e}"),
+            ));
+            None
+        }
+    }
 }
 
 /// The base64 SHA-512 of a file, read in one streamed pass.

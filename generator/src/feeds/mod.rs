@@ -121,14 +121,16 @@ pub fn feed_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String
         sparkle_key: sparkle_key.as_ref(),
         tauri_key: tauri_key.as_ref(),
     };
-    for app in derived
-        .apps
-        .iter()
-        .filter(|a| !a.model.manifest.feeds.is_empty())
-    {
+    for app in &derived.apps {
         let Some(view) = AppView::new(app, problems) else {
             continue;
         };
+        // A stated sha512 is checked against its local file whether a feed lists it or not.
+        for r in &view.releases {
+            for f in r.files.iter().filter(|f| f.spec.sha512.is_some()) {
+                let _ = electron::file_sha512(r, f, problems);
+            }
+        }
         let feeds = app.model.manifest.feeds;
         if feeds.sparkle {
             out.extend(sparkle::files(&view, &ctx, problems));
@@ -211,7 +213,7 @@ impl<'a> AppView<'a> {
         let m = &app.model.manifest;
         let before = problems.0.len();
         for (i, a) in m.architectures.iter().enumerate() {
-            if RESERVED_ARCHS.contains(&a.key.as_str()) {
+            if !m.feeds.is_empty() && RESERVED_ARCHS.contains(&a.key.as_str()) {
                 problems.push(
                     Problem::new(
                         &app.model.file,

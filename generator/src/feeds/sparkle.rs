@@ -4,6 +4,7 @@
 use super::{AppView, Ctx, FeedFile, FeedRelease, xml_escape};
 use crate::plan::Output;
 use crate::problem::{Problem, Problems};
+use base64::Engine as _;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 use update_protocol::manifest::{Platform, UpgradeType};
@@ -129,9 +130,27 @@ fn item(
         );
         return None;
     };
-    let signature = match (ctx.sparkle_key, file.local_path()) {
-        (None, _) => None,
-        (Some(key), Some(path)) => match std::fs::read(path) {
+    let stated = file.spec.ed_signature.as_deref().map(str::trim);
+    if let Some(sig) = stated
+        && base64::engine::general_purpose::STANDARD
+            .decode(sig)
+            .map(|d| d.len())
+            != Ok(64)
+    {
+        problems.push(
+            Problem::new(
+                &r.model.file,
+                format!("{}.ed_signature", file.model.field),
+                "is not the base64 of an Ed25519 signature",
+            )
+            .hint("use the sparkle:edSignature value Sparkle's sign_update printed for this file"),
+        );
+        return None;
+    }
+    let signature = match (stated, ctx.sparkle_key, file.local_path()) {
+        (Some(sig), _, _) => Some(sig.to_owned()),
+        (None, None, _) => None,
+        (None, Some(key), Some(path)) => match std::fs::read(path) {
             Ok(bytes) => Some(key.sign(&bytes)),
             Err(e) => {
                 problems.push(Problem::new(
@@ -142,9 +161,9 @@ fn item(
                 return None;
             }
         },
-        (Some(_), None) => {
+        (None, Some(_), None) => {
             log::warn!(
-                "Sparkle appcast of `{}`: {} {} left out: a remote file cannot be signed at build time",
+                "Sparkle appcast of `{}`: {} {} left out: a remote file needs `ed_signature` in its manifest",
                 view.id(),
                 release.version,
                 file.artifact.name
