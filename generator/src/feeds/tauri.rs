@@ -295,40 +295,4 @@ mod tests {
         );
         assert!(platform_keys(Platform::Android, Cpu::Aarch64, Bundle::App, true).is_empty());
     }
-
-    #[test]
-    fn bundle_types_from_file_names() {
-        for (name, want) in [
-            ("Editor.app.tar.gz", Some(Bundle::App)),
-            ("editor_1.0.0_amd64.AppImage", Some(Bundle::Appimage)),
-            ("editor_1.0.0_amd64.AppImage.tar.gz", Some(Bundle::Appimage)),
-            ("editor_1.0.0_amd64.deb", Some(Bundle::Deb)),
-            ("editor-1.0.0-1.x86_64.rpm", Some(Bundle::Rpm)),
-            ("Editor_1.0.0_x64_en-US.msi", Some(Bundle::Msi)),
-            ("Editor_1.0.0_x64-setup.exe", Some(Bundle::Nsis)),
-            ("Editor_1.0.0_x64-setup.nsis.zip", Some(Bundle::Nsis)),
-            ("Editor.dmg", None),
-            ("editor.zip", None),
-        ] {
-            assert_eq!(Bundle::from_file_name(name), want, "{name}");
-        }
-    }
-
-    #[test]
-    fn processors_from_architecture_keys() {
-        for (key, want) in [
-            ("x64", Some(Cpu::X86_64)),
-            ("linux-x64", Some(Cpu::X86_64)),
-            ("amd64", Some(Cpu::X86_64)),
-            ("mac-arm64", Some(Cpu::Aarch64)),
-            ("aarch64", Some(Cpu::Aarch64)),
-            ("armeabi-v7a", Some(Cpu::Armv7)),
-            ("ia32", Some(Cpu::I686)),
-            ("x86", Some(Cpu::I686)),
-            ("universal", Some(Cpu::Universal)),
-            ("default", None),
-        ] {
-            assert_eq!(Cpu::from_key(key), want, "{key}");
-        }
-    }
 }
