@@ -3,7 +3,7 @@
 // processor, YAML parsing, file URL resolution against the feed URL), its semver check of the
 // version, and the file choice of its Windows, macOS and AppImage updaters.
 //
-//   node tests/clients/electron_updater_feed.mjs FEED_URL
+//   node tests/clients/electron_updater_feed.mjs FEED_URL [CHANNEL]
 //
 // Prints one JSON object: for each platform and processor, the version, stagingPercentage and
 // the chosen file's absolute URL, sha512 and size, or the electron-updater error code.
@@ -44,16 +44,16 @@ const installers = {
   linux: (files) => findFile(files, "AppImage", ["rpm", "deb", "pacman"]),
 };
 
-async function check(platform, arch) {
+async function check(platform, arch, channel) {
   // Provider and findFile read the processor from the process, as in the app.
   Object.defineProperty(process, "arch", { value: arch, configurable: true });
   process.env.TEST_UPDATER_ARCH = arch;
   const provider = new GenericProvider(
     { provider: "generic", url: feedUrl },
-    { channel: null, isAddNoCacheQuery: false },
+    { channel, isAddNoCacheQuery: false },
     { platform, executor, isUseMultipleRangeRequest: false },
   );
-  const result = { platform, arch, channelFile: `${provider.channel}.yml` };
+  const result = { platform, arch, channel, channelFile: `${provider.channel}.yml` };
   try {
     const info = await provider.getLatestVersion();
     if (semver.parse(info.version) == null) {
@@ -75,6 +75,7 @@ async function check(platform, arch) {
 }
 
 const results = [];
+const channel = process.argv[3] ?? null; // electron-updater's `channel` setting, if any
 for (const [platform, arch] of [
   ["win32", "x64"],
   ["darwin", "arm64"],
@@ -82,6 +83,6 @@ for (const [platform, arch] of [
   ["linux", "x64"],
   ["linux", "arm64"],
 ]) {
-  results.push(await check(platform, arch));
+  results.push(await check(platform, arch, channel));
 }
 console.log(JSON.stringify({ results }));

@@ -338,13 +338,12 @@ fn get(url: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-fn electron_updater_reads_the_channel_files_from_the_worker_and_their_files_match() {
-    let edge = Edge::start();
-    let feed = format!("{}/apps/{APP}/stable/electron/", edge.base);
+/// What electron-updater's code reads from the feed at `feed` (see the script).
+fn electron_updater(feed: &str, channel: Option<&str>) -> serde_json::Value {
     let out = Command::new("node")
         .arg(workspace_root().join("tests/clients/electron_updater_feed.mjs"))
-        .arg(&feed)
+        .arg(feed)
+        .args(channel)
         .current_dir(workspace_root())
         .output()
         .expect("run node");
@@ -353,7 +352,14 @@ fn electron_updater_reads_the_channel_files_from_the_worker_and_their_files_matc
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn electron_updater_reads_the_channel_files_from_the_worker_and_their_files_match() {
+    let edge = Edge::start();
+    let feed = format!("{}/apps/{APP}/stable/electron/", edge.base);
+    let v = electron_updater(&feed, None);
     let results = v["results"].as_array().expect("results");
     let by = |platform: &str, arch: &str| {
         results
@@ -413,5 +419,22 @@ fn electron_updater_reads_the_channel_files_from_the_worker_and_their_files_matc
     for name in ["latest.yml", "latest-mac.yml", "latest-linux.yml"] {
         let yml = String::from_utf8(get(&format!("{feed}{name}"))).expect("utf-8");
         insta::assert_snapshot!(format!("electron_{name}"), yml);
+    }
+
+    // An app that sets electron-updater's `channel` to ours reads the same files under the
+    // channel's name.
+    let named = electron_updater(&feed, Some("stable"));
+    for (a, b) in results
+        .iter()
+        .zip(named["results"].as_array().expect("results"))
+    {
+        let own = a["channelFile"]
+            .as_str()
+            .expect("name")
+            .replacen("latest", "stable", 1);
+        assert_eq!(b["channelFile"], own.as_str());
+        for key in ["version", "stagingPercentage", "files", "chosen", "error"] {
+            assert_eq!(a.get(key), b.get(key), "{key}: {a} {b}");
+        }
     }
 }

@@ -112,13 +112,27 @@ pub(super) fn files(view: &AppView<'_>, problems: &mut Problems) -> Vec<(String,
                 );
                 continue;
             }
-            match channel_yaml(r, &files, problems) {
-                Some(yaml) => out.push((format!("{dir}/{name}"), Output::Bytes(yaml.into_bytes()))),
-                None => continue,
+            let Some(yaml) = channel_yaml(r, &files, problems) else {
+                continue;
+            };
+            // The same file under the channel's own name too (`beta-mac.yml`), for apps that
+            // set electron-updater's `channel` to ours.
+            if let Some(own) = own_name(name, ch.key.as_str()) {
+                out.push((
+                    format!("{dir}/{own}"),
+                    Output::Bytes(yaml.clone().into_bytes()),
+                ));
             }
+            out.push((format!("{dir}/{name}"), Output::Bytes(yaml.into_bytes())));
         }
     }
     out
+}
+
+/// `latest*.yml` under a channel's own name, as electron-updater asks for it when its `channel`
+/// is set (`beta-linux-arm64.yml`); `None` for the `latest` channel.
+fn own_name(latest_name: &str, channel: &str) -> Option<String> {
+    (channel != "latest").then(|| format!("{channel}{}", &latest_name["latest".len()..]))
 }
 
 /// The files of `r` that electron-updater installs on `archs`; remote files are left out (their
@@ -279,6 +293,16 @@ mod tests {
         ] {
             assert_eq!(channel_file(platform, cpu), want, "{platform:?} {cpu:?}");
         }
+    }
+
+    #[test]
+    fn channel_files_also_go_by_the_channel_name() {
+        assert_eq!(own_name("latest.yml", "beta").as_deref(), Some("beta.yml"));
+        assert_eq!(
+            own_name("latest-linux-arm64.yml", "stable").as_deref(),
+            Some("stable-linux-arm64.yml")
+        );
+        assert_eq!(own_name("latest-mac.yml", "latest"), None);
     }
 
     #[test]
