@@ -135,8 +135,8 @@ fn own_name(latest_name: &str, channel: &str) -> Option<String> {
     (channel != "latest").then(|| format!("{channel}{}", &latest_name["latest".len()..]))
 }
 
-/// The files of `r` that electron-updater installs on `archs`; remote files are left out (their
-/// sha512 is not known).
+/// The files of `r` that electron-updater installs on `archs`; a remote file without a stated
+/// `sha512` is left out.
 fn fitting<'r>(
     r: &'r FeedRelease<'r>,
     archs: &[&ArchKey],
