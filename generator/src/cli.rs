@@ -57,12 +57,17 @@ pub struct InputArgs {
     /// Result format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Signing keys of the updater feeds.
+    #[command(flatten)]
+    pub feed_keys: crate::feeds::FeedKeyArgs,
 }
 
 impl InputArgs {
     /// The options the plan needs.
     pub fn plan_options(&self) -> crate::plan::PlanOptions {
-        crate::plan::PlanOptions {}
+        crate::plan::PlanOptions {
+            feeds: self.feed_keys.options(),
+        }
     }
 
     /// The cache path, or `None` when disabled.

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod emit;
+pub mod feeds;
 pub mod hash;
 pub mod keystore;
 pub mod load;

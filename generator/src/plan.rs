@@ -91,7 +91,10 @@ const HEADERS: &str = "\
 
 /// What the build is asked for beyond the release repository (command-line options).
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {}
+pub struct PlanOptions {
+    /// The signing keys of the updater feeds.
+    pub feeds: crate::feeds::FeedOptions,
+}
 
 /// A public app as the derived outputs (pages, feeds) see it: its index entry and every
 /// published release of every channel, newest first.
@@ -205,8 +208,9 @@ pub fn plan(
 
 /// The pages and feeds, derived from the public model. Each kind adds its files here.
 fn derived_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
-    let _ = (derived, problems);
-    Vec::new()
+    let mut files = Vec::new();
+    files.extend(crate::feeds::feed_files(derived, problems));
+    files
 }
 
 /// One app's share of the plan.

@@ -93,6 +93,10 @@ pub struct ArtifactModel {
     pub source: Source,
     /// Digests and size the manifest states (checked against a local file).
     pub expect: Expect,
+    /// Position in the manifest's `artifacts` (for the feed fields).
+    pub index: usize,
+    /// Tauri signature, from `signature` or the text of `signature_file`.
+    pub signature: Option<String>,
 }
 
 /// What the manifest says the file must be.
@@ -298,6 +302,12 @@ fn check_app(app: Sourced<AppManifest>, problems: &mut Problems) -> Option<AppMo
         problems
             .push(Problem::new(&file, "name", "name is empty").hint("give the app a display name"));
     }
+    if m.visibility == update_protocol::manifest::Visibility::Private && !m.feeds.is_empty() {
+        problems.push(
+            Problem::new(&file, "feeds", "a private app has no public update feeds")
+                .hint("remove [feeds], or make the app public (feeds are public files)"),
+        );
+    }
     // Channels.
     if m.channels.is_empty() {
         problems.push(
@@ -354,6 +364,7 @@ fn check_app(app: Sourced<AppManifest>, problems: &mut Problems) -> Option<AppMo
             order: 0,
             enabled: true,
             platform: None,
+            cpu: None,
         });
     }
     let mut akeys = BTreeSet::new();
@@ -794,7 +805,41 @@ fn check_release(
                 .hint("give each file of a release its own name"),
             );
         }
+        let signature = match (&a.signature, &a.signature_file) {
+            (Some(_), Some(_)) => {
+                problems.push(
+                    Problem::new(
+                        &file,
+                        format!("{field}.signature_file"),
+                        "give `signature` or `signature_file`, not both",
+                    )
+                    .hint("keep the one that holds the `.sig` of this file"),
+                );
+                continue;
+            }
+            (Some(text), None) => Some(text.trim().to_owned()),
+            (None, Some(f)) => match resolve_local(f, &manifest_dir, releases_root).and_then(|p| {
+                std::fs::read_to_string(&p).map_err(|e| {
+                    (
+                        format!("cannot read `{f}`: {e}"),
+                        "point `signature_file` at the `.sig` file `tauri signer sign` wrote"
+                            .to_owned(),
+                    )
+                })
+            }) {
+                Ok(text) => Some(text.trim().to_owned()),
+                Err((msg, hint)) => {
+                    problems.push(
+                        Problem::new(&file, format!("{field}.signature_file"), msg).hint(hint),
+                    );
+                    continue;
+                }
+            },
+            (None, None) => None,
+        };
         artifacts.push(ArtifactModel {
+            index: i,
+            signature,
             field,
             arch,
             role: a.role,

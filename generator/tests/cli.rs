@@ -87,7 +87,7 @@ fn the_example_is_valid() {
         .expect("run generator");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = stdout_json(&o);
-    assert_eq!(v["counts"]["apps"], 5);
+    assert_eq!(v["counts"]["apps"], 6);
 }
 
 #[test]

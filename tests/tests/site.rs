@@ -300,6 +300,12 @@ fn no_secret_or_private_data_in_public_files() {
     let ids: Vec<&str> = index.apps.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["android-demo", "ios-demo", "remote-config", "windows-tool"]
+        [
+            "android-demo",
+            "desktop-editor",
+            "ios-demo",
+            "remote-config",
+            "windows-tool"
+        ]
     );
 }

@@ -68,6 +68,35 @@ pub struct AppManifest {
     /// only if it has that protocol's table here.
     #[serde(default)]
     pub protocols: Protocols,
+    /// The update feeds of existing updaters (Sparkle, electron-updater, Tauri) the site
+    /// writes for this app; none unless turned on here. See `docs/feeds.md`.
+    #[serde(default, skip_serializing_if = "Feeds::is_empty")]
+    pub feeds: Feeds,
+}
+
+/// Which feeds of existing updaters the site writes for an app (`[feeds]`; all off by default:
+/// an app reads only the feed of the updater it embeds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Feeds {
+    /// A Sparkle appcast per macOS architecture and channel.
+    #[serde(default)]
+    pub sparkle: bool,
+    /// electron-updater channel files (`latest.yml`, `latest-mac.yml`, `latest-linux.yml`) per
+    /// channel.
+    #[serde(default)]
+    pub electron: bool,
+    /// A Tauri updater `latest.json` per channel.
+    #[serde(default)]
+    pub tauri: bool,
+}
+
+impl Feeds {
+    /// Whether no feed is on.
+    pub fn is_empty(&self) -> bool {
+        !(self.sparkle || self.electron || self.tauri)
+    }
 }
 
 /// How an app orders its releases.
@@ -248,6 +277,64 @@ pub struct Architecture {
     /// with Windows and macOS builds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// Processor of builds for this architecture, for the feeds of existing updaters (Tauri's
+    /// `darwin-aarch64`, electron-updater's `latest-linux-arm64.yml`); guessed from the key
+    /// (`x64`, `arm64`, ...) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Cpu>,
+}
+
+/// A processor family, as the Tauri updater names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Cpu {
+    /// 64-bit x86 (`x64`, `amd64`).
+    #[serde(rename = "x86_64")]
+    X86_64,
+    /// 64-bit ARM (`arm64`).
+    Aarch64,
+    /// 32-bit x86 (`ia32`).
+    I686,
+    /// 32-bit ARM (`armv7l`).
+    Armv7,
+    /// A macOS universal binary: both `x86_64` and `aarch64`.
+    Universal,
+}
+
+impl Cpu {
+    /// The processor an architecture key names, if it names one: `arm64`, `aarch64`,
+    /// `armv7`, `armhf`, `x64`, `x86_64`, `amd64`, `ia32`, `i686`, `x86`, `universal`,
+    /// anywhere in the key (`mac-arm64`, `linux-x64`).
+    pub fn from_key(key: &str) -> Option<Cpu> {
+        let k = key.to_ascii_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| k.contains(w));
+        if has(&["universal"]) {
+            Some(Cpu::Universal)
+        } else if has(&["aarch64", "arm64"]) {
+            Some(Cpu::Aarch64)
+        } else if has(&["armv7", "armhf", "armeabi"]) {
+            Some(Cpu::Armv7)
+        } else if has(&["x86_64", "x86-64", "x64", "amd64"]) {
+            Some(Cpu::X86_64)
+        } else if has(&["i686", "i386", "ia32", "x86"]) {
+            Some(Cpu::I686)
+        } else {
+            None
+        }
+    }
+
+    /// The name in Tauri platform keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cpu::X86_64 => "x86_64",
+            Cpu::Aarch64 => "aarch64",
+            Cpu::I686 => "i686",
+            Cpu::Armv7 => "armv7",
+            Cpu::Universal => "universal",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -432,6 +519,10 @@ pub struct ReleaseManifest {
     /// changelog text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    /// Oldest OS version the release runs on (Sparkle `minimumSystemVersion`, e.g. `12.0`);
+    /// an artifact may state its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_system_version: Option<String>,
     /// Where the build came from.
     #[serde(default, skip_serializing_if = "GitInfo::is_empty")]
     pub git: GitInfo,
@@ -673,6 +764,86 @@ pub struct ArtifactSpec {
     /// `forceUpdateOverride`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<UpgradeType>,
+    /// Oldest OS version this file runs on (Sparkle `minimumSystemVersion`); overrides the
+    /// release's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_system_version: Option<String>,
+    /// SHA-512 of the file, base64 (as electron-builder writes it): lets a file hosted
+    /// elsewhere (`url`) into electron-updater feeds; checked with `file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    /// Sparkle `sparkle:edSignature` of the file (what Sparkle's `sign_update` prints), for a
+    /// file hosted elsewhere or signed outside the build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ed_signature: Option<String>,
+    /// Tauri updater signature: the content of the `.sig` file `tauri signer sign` writes (a
+    /// base64 minisign signature). Required for remote files in a Tauri feed; local files may be
+    /// signed at build time instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// The same as `signature`, read from a file relative to this manifest (inside `releases/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_file: Option<String>,
+    /// Tauri bundle type, the optional third part of a `latest.json` platform key
+    /// (`darwin-aarch64-app`); guessed from the file name when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<Bundle>,
+}
+
+/// Package format of a desktop build, as the Tauri updater names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Bundle {
+    /// macOS `.app` in a `.tar.gz`.
+    App,
+    /// Linux AppImage.
+    Appimage,
+    /// Debian package.
+    Deb,
+    /// RPM package.
+    Rpm,
+    /// Windows Installer.
+    Msi,
+    /// NSIS installer (`.exe`).
+    Nsis,
+}
+
+impl Bundle {
+    /// The name in platform keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bundle::App => "app",
+            Bundle::Appimage => "appimage",
+            Bundle::Deb => "deb",
+            Bundle::Rpm => "rpm",
+            Bundle::Msi => "msi",
+            Bundle::Nsis => "nsis",
+        }
+    }
+
+    /// The bundle type a file name implies (`.app.tar.gz`, `.AppImage[.tar.gz]`, `.deb`,
+    /// `.rpm`, `.msi[.zip]`, `.exe` or `.nsis.zip`), if any.
+    pub fn from_file_name(name: &str) -> Option<Bundle> {
+        let n = name.to_ascii_lowercase();
+        let ends = |suffixes: &[&str]| suffixes.iter().any(|s| n.ends_with(s));
+        if ends(&[".app.tar.gz", ".app.zip"]) {
+            Some(Bundle::App)
+        } else if ends(&[".appimage", ".appimage.tar.gz"]) {
+            Some(Bundle::Appimage)
+        } else if ends(&[".deb"]) {
+            Some(Bundle::Deb)
+        } else if ends(&[".rpm"]) {
+            Some(Bundle::Rpm)
+        } else if ends(&[".msi", ".msi.zip"]) {
+            Some(Bundle::Msi)
+        } else if ends(&[".exe", ".nsis.zip"]) {
+            Some(Bundle::Nsis)
+        } else {
+            None
+        }
+    }
 }
 
 /// Role of an artifact.
@@ -687,4 +858,45 @@ pub enum ArtifactRole {
     Primary,
     /// A supplementary file (symbols, notes, patches).
     Attachment,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundle_types_from_file_names() {
+        for (name, want) in [
+            ("Editor.app.tar.gz", Some(Bundle::App)),
+            ("editor_1.0.0_amd64.AppImage", Some(Bundle::Appimage)),
+            ("editor_1.0.0_amd64.AppImage.tar.gz", Some(Bundle::Appimage)),
+            ("editor_1.0.0_amd64.deb", Some(Bundle::Deb)),
+            ("editor-1.0.0-1.x86_64.rpm", Some(Bundle::Rpm)),
+            ("Editor_1.0.0_x64_en-US.msi", Some(Bundle::Msi)),
+            ("Editor_1.0.0_x64-setup.exe", Some(Bundle::Nsis)),
+            ("Editor_1.0.0_x64-setup.nsis.zip", Some(Bundle::Nsis)),
+            ("Editor.dmg", None),
+            ("editor.zip", None),
+        ] {
+            assert_eq!(Bundle::from_file_name(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn processors_from_architecture_keys() {
+        for (key, want) in [
+            ("x64", Some(Cpu::X86_64)),
+            ("linux-x64", Some(Cpu::X86_64)),
+            ("amd64", Some(Cpu::X86_64)),
+            ("mac-arm64", Some(Cpu::Aarch64)),
+            ("aarch64", Some(Cpu::Aarch64)),
+            ("armeabi-v7a", Some(Cpu::Armv7)),
+            ("ia32", Some(Cpu::I686)),
+            ("x86", Some(Cpu::I686)),
+            ("universal", Some(Cpu::Universal)),
+            ("default", None),
+        ] {
+            assert_eq!(Cpu::from_key(key), want, "{key}");
+        }
+    }
 }

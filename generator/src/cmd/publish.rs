@@ -269,6 +269,12 @@ impl PublishArgs {
             size: Some(digests.size),
             name: self.name.as_ref().map(|n| n.to_string()),
             upgrade: None,
+            minimum_system_version: None,
+            sha512: None,
+            ed_signature: None,
+            signature: None,
+            signature_file: None,
+            bundle: None,
         };
         let change = self.change(
             &repo.releases,
@@ -712,6 +718,7 @@ impl PublishArgs {
             git: f.git,
             custom_fields: f.custom_fields.unwrap_or_default(),
             content: None,
+            minimum_system_version: None,
             artifacts: vec![artifact],
         };
         let text = manifest_text(&release)?;

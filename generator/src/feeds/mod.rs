@@ -1,0 +1,380 @@
+//! Feeds of existing updaters, derived from the public model: Sparkle appcasts,
+//! electron-updater channel files and Tauri `latest.json`, for the apps whose `[feeds]` table
+//! turns them on. The rules (which release, which file, which key) are in `docs/feeds.md`.
+
+mod electron;
+pub mod keys;
+mod sparkle;
+mod tauri;
+
+use crate::plan::{Derived, Output, PublicApp};
+use crate::problem::{Problem, Problems};
+use crate::validate::{ArtifactModel, ReleaseModel, Source};
+use keys::{KeySource, SparkleKey, TauriKey};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use update_protocol::index::{Artifact, Release};
+use update_protocol::manifest::{
+    ArtifactRole, ArtifactSpec, Cpu, Platform, ReleaseState, UpgradeType,
+};
+use update_protocol::names::ArchKey;
+
+/// The signing keys a build was given (command line or environment).
+#[derive(Clone, Default)]
+pub struct FeedOptions {
+    /// Sparkle EdDSA private key.
+    pub sparkle_key: Option<KeySource>,
+    /// Tauri (minisign) private key.
+    pub tauri_key: Option<KeySource>,
+    /// Password of the Tauri key.
+    pub tauri_password: Option<String>,
+}
+
+impl fmt::Debug for FeedOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only where the keys come from: the environment form holds the key itself.
+        f.debug_struct("FeedOptions")
+            .field("sparkle_key", &self.sparkle_key)
+            .field("tauri_key", &self.tauri_key)
+            .field("tauri_password", &self.tauri_password.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+/// The command-line options of the feed keys (flattened into the input options).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FeedKeyArgs {
+    /// Sparkle EdDSA private key file (the base64 seed `generate_keys -x` exports), to sign
+    /// appcast enclosures; or the key itself in SPARKLE_ED_PRIVATE_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub sparkle_key: Option<PathBuf>,
+    /// Tauri updater private key file (as `tauri signer generate` writes it), to sign files for
+    /// `latest.json`; or the key (or its path) in TAURI_SIGNING_PRIVATE_KEY, its password in
+    /// TAURI_SIGNING_PRIVATE_KEY_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    pub tauri_key: Option<PathBuf>,
+}
+
+impl FeedKeyArgs {
+    /// The options, with the environment variables for keys not given as files.
+    pub fn options(&self) -> FeedOptions {
+        let env = |name: &'static str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|value| KeySource::Env { name, value })
+        };
+        FeedOptions {
+            sparkle_key: self
+                .sparkle_key
+                .clone()
+                .map(|path| KeySource::File {
+                    option: "--sparkle-key",
+                    path,
+                })
+                .or_else(|| env(keys::SPARKLE_KEY_ENV)),
+            tauri_key: self
+                .tauri_key
+                .clone()
+                .map(|path| KeySource::File {
+                    option: "--tauri-key",
+                    path,
+                })
+                .or_else(|| env(keys::TAURI_KEY_ENV)),
+            tauri_password: std::env::var(keys::TAURI_PASSWORD_ENV).ok(),
+        }
+    }
+}
+
+/// Architecture keys that would make a feed directory ambiguous with an architecture's own
+/// directory (`apps/<app>/<channel>/<arch>/`).
+const RESERVED_ARCHS: [&str; 2] = ["electron", "tauri"];
+
+/// The feed files of every public app that turns feeds on.
+pub fn feed_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
+    let mut out = Vec::new();
+    let wanted = |f: fn(&update_protocol::manifest::Feeds) -> bool| {
+        derived.apps.iter().any(|a| f(&a.model.manifest.feeds))
+    };
+    let sparkle_key = match &derived.options.feeds.sparkle_key {
+        Some(source) if wanted(|f| f.sparkle) => load_key(source, problems, SparkleKey::load),
+        _ => None,
+    };
+    let tauri_key = match &derived.options.feeds.tauri_key {
+        Some(source) if wanted(|f| f.tauri) => {
+            let password = derived
+                .options
+                .feeds
+                .tauri_password
+                .clone()
+                .unwrap_or_default();
+            load_key(source, problems, |s| TauriKey::load(s, &password))
+        }
+        _ => None,
+    };
+    if !problems.is_empty() {
+        return out;
+    }
+    let ctx = Ctx {
+        base_url: derived.site.base_url.as_deref(),
+        sparkle_key: sparkle_key.as_ref(),
+        tauri_key: tauri_key.as_ref(),
+    };
+    for app in &derived.apps {
+        let Some(view) = AppView::new(app, problems) else {
+            continue;
+        };
+        // A stated sha512 is checked against its local file whether a feed lists it or not.
+        for r in &view.releases {
+            for f in r.files.iter().filter(|f| f.spec.sha512.is_some()) {
+                let _ = electron::file_sha512(r, f, problems);
+            }
+        }
+        let feeds = app.model.manifest.feeds;
+        if feeds.sparkle {
+            out.extend(sparkle::files(&view, &ctx, problems));
+        }
+        if feeds.electron {
+            out.extend(electron::files(&view, problems));
+        }
+        if feeds.tauri {
+            out.extend(tauri::files(&view, &ctx, problems));
+        }
+    }
+    out
+}
+
+fn load_key<K>(
+    source: &KeySource,
+    problems: &mut Problems,
+    load: impl FnOnce(&KeySource) -> Result<K, String>,
+) -> Option<K> {
+    match load(source) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            problems.push(
+                Problem::new(source.label(), "", format!("the key {e}"))
+                    .hint("see docs/feeds.md for the key formats the feeds accept"),
+            );
+            None
+        }
+    }
+}
+
+/// What every feed needs besides the app.
+struct Ctx<'a> {
+    base_url: Option<&'a str>,
+    sparkle_key: Option<&'a SparkleKey>,
+    tauri_key: Option<&'a TauriKey>,
+}
+
+impl Ctx<'_> {
+    /// `url` as an absolute URL: as it is, or under `base_url` for a site-relative one.
+    fn absolute(&self, url: &str) -> Option<String> {
+        if url.starts_with("https://") || url.starts_with("http://") {
+            Some(url.to_owned())
+        } else {
+            self.base_url.map(|b| format!("{b}{url}"))
+        }
+    }
+}
+
+/// An app as the feeds see it: its enabled architectures and its ready releases.
+struct AppView<'a> {
+    app: &'a PublicApp<'a>,
+    archs: BTreeMap<ArchKey, ArchView>,
+    releases: Vec<FeedRelease<'a>>,
+}
+
+#[derive(Clone, Copy)]
+struct ArchView {
+    platform: Platform,
+    cpu: Option<Cpu>,
+}
+
+/// A ready release of the app (yanked ones are never offered, drafts never published).
+struct FeedRelease<'a> {
+    release: &'a Release,
+    model: &'a ReleaseModel,
+    files: Vec<FeedFile<'a>>,
+}
+
+/// One file of a release, on an enabled architecture.
+struct FeedFile<'a> {
+    artifact: &'a Artifact,
+    spec: &'a ArtifactSpec,
+    model: &'a ArtifactModel,
+    arch: ArchView,
+}
+
+impl<'a> AppView<'a> {
+    fn new(app: &'a PublicApp<'a>, problems: &mut Problems) -> Option<AppView<'a>> {
+        let m = &app.model.manifest;
+        let before = problems.0.len();
+        for (i, a) in m.architectures.iter().enumerate() {
+            if !m.feeds.is_empty() && RESERVED_ARCHS.contains(&a.key.as_str()) {
+                problems.push(
+                    Problem::new(
+                        &app.model.file,
+                        format!("architectures[{i}].key"),
+                        format!(
+                            "`{}` is the name of a feed directory in apps with [feeds]",
+                            a.key
+                        ),
+                    )
+                    .hint("rename the architecture"),
+                );
+            }
+        }
+        if problems.0.len() > before {
+            return None;
+        }
+        let archs = app
+            .model
+            .archs
+            .iter()
+            .filter(|a| a.enabled)
+            .map(|a| {
+                let view = ArchView {
+                    platform: a.platform.unwrap_or(m.platform),
+                    cpu: a.cpu.or_else(|| Cpu::from_key(a.key.as_str())),
+                };
+                (a.key.clone(), view)
+            })
+            .collect::<BTreeMap<_, _>>();
+        let releases = app
+            .releases
+            .iter()
+            .zip(&app.model.releases)
+            .filter(|(r, _)| r.state == ReleaseState::Ready)
+            .map(|(release, model)| {
+                let files = release
+                    .artifacts
+                    .iter()
+                    .filter_map(|artifact| {
+                        let arch = *archs.get(&artifact.arch)?;
+                        let am = model.artifacts.iter().find(|a| a.name == artifact.name)?;
+                        let spec = model.manifest.artifacts.get(am.index)?;
+                        Some(FeedFile {
+                            artifact,
+                            spec,
+                            model: am,
+                            arch,
+                        })
+                    })
+                    .collect();
+                FeedRelease {
+                    release,
+                    model,
+                    files,
+                }
+            })
+            .collect();
+        Some(AppView {
+            app,
+            archs,
+            releases,
+        })
+    }
+
+    fn id(&self) -> &str {
+        self.app.model.manifest.id.as_str()
+    }
+
+    /// A problem about one of the app's feeds.
+    fn problem(&self, feed: &str, message: impl Into<String>) -> Problem {
+        Problem::new(&self.app.model.file, format!("feeds.{feed}"), message)
+    }
+
+    /// The index of an architecture in the manifest, for problems about it.
+    fn arch_field(&self, key: &ArchKey) -> String {
+        self.app
+            .model
+            .manifest
+            .architectures
+            .iter()
+            .position(|a| &a.key == key)
+            .map_or_else(
+                || "architectures".to_owned(),
+                |i| format!("architectures[{i}].cpu"),
+            )
+    }
+}
+
+impl FeedRelease<'_> {
+    /// The primary file for `arch`.
+    fn primary(&self, arch: &ArchKey) -> Option<&FeedFile<'_>> {
+        self.files
+            .iter()
+            .find(|f| f.artifact.role == ArtifactRole::Primary && &f.artifact.arch == arch)
+    }
+}
+
+impl FeedFile<'_> {
+    /// The file in the repository, when it is local.
+    fn local_path(&self) -> Option<&Path> {
+        match &self.model.source {
+            Source::Local { path, .. } => Some(path),
+            Source::Remote { .. } => None,
+        }
+    }
+
+    /// The upgrade type on this file's architecture.
+    fn upgrade(&self, release: &Release) -> UpgradeType {
+        self.artifact.upgrade.unwrap_or(release.upgrade)
+    }
+}
+
+/// Escapes text for XML content and attribute values.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escape_covers_markup_and_drops_control_characters() {
+        assert_eq!(
+            xml_escape("a<b>&\"c'\u{1}\n"),
+            "a&lt;b&gt;&amp;&quot;c&apos;\n"
+        );
+    }
+
+    #[test]
+    fn absolute_urls_need_a_base_only_when_site_relative() {
+        let ctx = Ctx {
+            base_url: None,
+            sparkle_key: None,
+            tauri_key: None,
+        };
+        assert_eq!(ctx.absolute("/artifacts/a"), None);
+        assert_eq!(
+            ctx.absolute("https://cdn.example.com/a").as_deref(),
+            Some("https://cdn.example.com/a")
+        );
+        let ctx = Ctx {
+            base_url: Some("https://u.example.com"),
+            ..ctx
+        };
+        assert_eq!(
+            ctx.absolute("/artifacts/a").as_deref(),
+            Some("https://u.example.com/artifacts/a")
+        );
+    }
+}

@@ -1,0 +1,428 @@
+//! The feed rules on copies of the example, through the real binary: which release each feed
+//! offers (staged, yanked, drafts), and every rejection with the file, the field and the fix.
+
+use e2e_tests::{copy_tree, example_dir, stdout_json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Repo {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Repo {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("repo");
+        copy_tree(&example_dir(), &root);
+        Self { _tmp: tmp, root }
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let p = self.root.join(rel);
+        let text = std::fs::read_to_string(&p).expect("read manifest");
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        std::fs::write(&p, text.replace(from, to)).expect("write manifest");
+        self
+    }
+
+    fn append(&self, rel: &str, text: &str) -> &Self {
+        let p = self.root.join(rel);
+        let mut t = std::fs::read_to_string(&p).expect("read manifest");
+        t.push_str(text);
+        std::fs::write(p, t).expect("write manifest");
+        self
+    }
+
+    fn run(&self, cmd: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_generator"))
+            .args([cmd, "--no-cache", "--format", "json", "--root"])
+            .arg(&self.root)
+            .args(args)
+            .env("GENERATOR_LOG", "warn")
+            .env_remove("SPARKLE_ED_PRIVATE_KEY")
+            .env_remove("TAURI_SIGNING_PRIVATE_KEY")
+            .env_remove("TAURI_SIGNING_PRIVATE_KEY_PASSWORD")
+            .output()
+            .expect("run generator")
+    }
+
+    /// Runs `validate`, expects failure, returns (file, field, message) triples.
+    fn problems(&self, args: &[&str]) -> Vec<(String, String, String)> {
+        let o = self.run("validate", args);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "expected a validation failure; stderr: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("hint:"),
+            "every problem needs a fix: {stderr}"
+        );
+        stdout_json(&o)["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .map(|p| {
+                let s = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
+                (s("file"), s("field"), s("message"))
+            })
+            .collect()
+    }
+
+    fn expect(&self, file: &str, field: &str, message_part: &str) {
+        let problems = self.problems(&[]);
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == file && fi == field && m.contains(message_part)),
+            "no problem {file} / {field} / {message_part:?} in {problems:#?}"
+        );
+    }
+
+    /// Builds into a fresh directory and returns it.
+    fn build(&self) -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("site");
+        let o = self.run("build", &["--out", out.to_str().expect("utf-8")]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (tmp, out)
+    }
+}
+
+const APP_FILE: &str = "apps/desktop-editor.toml";
+const R110: &str = "releases/desktop-editor/1.1.0.toml";
+
+fn read(site: &Path, rel: &str) -> String {
+    std::fs::read_to_string(site.join("apps/desktop-editor/stable").join(rel))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn appcast_versions(site: &Path) -> Vec<String> {
+    read(site, "mac-arm64/appcast.xml")
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("<sparkle:shortVersionString>")?
+                .strip_suffix("</sparkle:shortVersionString>")
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+fn tauri_version(site: &Path) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(&read(site, "tauri/latest.json")).expect("JSON");
+    v["version"].as_str().expect("version").to_owned()
+}
+
+#[test]
+fn a_staged_release_is_only_in_electron_updater_files_with_its_percentage() {
+    let r = Repo::new();
+    r.edit(R110, "upgrade = \"force\"", "rollout = 40");
+    let (_t, site) = r.build();
+    // Sparkle and Tauri have no percentage rollout: they keep offering 1.0.0.
+    assert_eq!(appcast_versions(&site), ["1.0.0"]);
+    assert_eq!(tauri_version(&site), "1.0.0");
+    let mac = read(&site, "electron/latest-mac.yml");
+    assert!(mac.starts_with("version: \"1.1.0\"\n"), "{mac}");
+    assert!(mac.contains("\nstagingPercentage: 40\n"), "{mac}");
+    // Without the force, 1.1.0 is critical only below the minimum version.
+    r.edit(R110, "rollout = 40", "");
+    let (_t, site) = r.build();
+    let xml = read(&site, "mac-arm64/appcast.xml");
+    assert!(
+        xml.contains("<sparkle:criticalUpdate sparkle:version=\"1.1.0\"/>"),
+        "{xml}"
+    );
+    assert!(!read(&site, "electron/latest-mac.yml").contains("stagingPercentage"));
+}
+
+#[test]
+fn paused_yanked_and_draft_releases_are_never_offered() {
+    for change in ["rollout = 0", "state = \"yanked\"", "state = \"draft\""] {
+        let r = Repo::new();
+        r.edit(R110, "upgrade = \"force\"", change);
+        let (_t, site) = r.build();
+        assert_eq!(appcast_versions(&site), ["1.0.0"], "{change}");
+        assert_eq!(tauri_version(&site), "1.0.0", "{change}");
+        for file in ["latest-mac.yml", "latest-linux.yml"] {
+            let yml = read(&site, &format!("electron/{file}"));
+            assert!(yml.starts_with("version: \"1.0.0\"\n"), "{change}: {yml}");
+        }
+    }
+}
+
+#[test]
+fn a_private_app_gets_no_feeds() {
+    let r = Repo::new();
+    r.append("apps/desktop-pro.toml", "\n[feeds]\nelectron = true\n");
+    r.expect("apps/desktop-pro.toml", "feeds", "private app");
+}
+
+#[test]
+fn sparkle_and_tauri_need_a_base_url() {
+    let r = Repo::new();
+    r.edit("site.toml", "base_url = \"http://127.0.0.1:8787\"", "");
+    let problems = r.problems(&[]);
+    for feed in ["Sparkle", "Tauri"] {
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == "site.toml" && fi == "base_url" && m.contains(feed)),
+            "{feed}: {problems:#?}"
+        );
+    }
+    // electron-updater resolves site-relative URLs against the channel file's own URL.
+    assert!(!problems.iter().any(|(_, _, m)| m.contains("electron")));
+}
+
+#[test]
+fn a_feed_needs_an_architecture_of_its_platform() {
+    let r = Repo::new();
+    r.append(
+        "apps/android-demo.toml",
+        "\n[feeds]\nsparkle = true\nelectron = true\ntauri = true\n",
+    );
+    let problems = r.problems(&[]);
+    for feed in ["sparkle", "electron", "tauri"] {
+        let field = format!("feeds.{feed}");
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, _)| f == "apps/android-demo.toml" && *fi == field),
+            "{feed}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_linux_architecture_of_unknown_processor_is_rejected() {
+    let r = Repo::new();
+    r.edit(APP_FILE, "cpu = \"x86_64\"\n", "");
+    r.edit(APP_FILE, "key = \"linux-x64\"", "key = \"linux-desktop\"");
+    for f in ["1.0.0", "1.1.0"] {
+        r.edit(
+            &format!("releases/desktop-editor/{f}.toml"),
+            "arch = \"linux-x64\"",
+            "arch = \"linux-desktop\"",
+        );
+    }
+    r.expect(APP_FILE, "architectures[3].cpu", "processor");
+}
+
+#[test]
+fn feed_directory_names_are_not_architecture_keys() {
+    let r = Repo::new();
+    r.append(
+        APP_FILE,
+        "\n[[architectures]]\nkey = \"tauri\"\nname = \"Clash\"\nplatform = \"linux\"\n",
+    );
+    // The appended table lands after [feeds]: move [feeds] to the end again.
+    r.edit(
+        APP_FILE,
+        "[feeds]\nsparkle = true\nelectron = true\ntauri = true\n",
+        "",
+    );
+    r.append(
+        APP_FILE,
+        "\n[feeds]\nsparkle = true\nelectron = true\ntauri = true\n",
+    );
+    r.expect(APP_FILE, "architectures[4].key", "feed directory");
+}
+
+#[test]
+fn a_stated_tauri_signature_must_be_one() {
+    let r = Repo::new();
+    let text = std::fs::read_to_string(r.root.join(R110)).expect("read");
+    let start = text.find("signature = \"").expect("inline signature") + "signature = \"".len();
+    let end = start + text[start..].find('"').expect("end quote");
+    r.edit(R110, &text[start..end], "bm90IGEgc2lnbmF0dXJl");
+    r.expect(R110, "artifacts[4].signature", "not a Tauri signature");
+}
+
+#[test]
+fn signature_and_signature_file_together_are_rejected() {
+    let r = Repo::new();
+    r.edit(
+        "releases/desktop-editor/1.0.0.toml",
+        "signature_file = \"files/Desktop.Editor_1.0.0_x64-setup.exe.sig\"",
+        "signature_file = \"files/Desktop.Editor_1.0.0_x64-setup.exe.sig\"\nsignature = \"x\"",
+    );
+    r.expect(
+        "releases/desktop-editor/1.0.0.toml",
+        "artifacts[4].signature_file",
+        "not both",
+    );
+    let r = Repo::new();
+    r.edit(
+        "releases/desktop-editor/1.0.0.toml",
+        "files/Desktop.Editor_1.0.0_x64-setup.exe.sig",
+        "files/missing.sig",
+    );
+    r.expect(
+        "releases/desktop-editor/1.0.0.toml",
+        "artifacts[4].signature_file",
+        "does not exist",
+    );
+}
+
+#[test]
+fn electron_and_tauri_need_semver_versions() {
+    let r = Repo::new();
+    r.edit(
+        APP_FILE,
+        "versioning = \"semver\"",
+        "versioning = \"dotted\"",
+    );
+    r.edit(
+        "releases/desktop-editor/1.2.0.toml",
+        "version = \"1.2.0\"\npublished_at = 2026-03-20T10:00:00Z\nrollout = 25",
+        "version = \"1.2\"\npublished_at = 2026-03-20T10:00:00Z",
+    );
+    r.edit(
+        "releases/desktop-editor/1.2.0.toml",
+        "files/Desktop.Editor_1.2.0_x64-setup.exe\"",
+        "files/Desktop.Editor_1.2.0_x64-setup.exe\"\nsignature_file = \"files/Desktop.Editor_1.0.0_x64-setup.exe.sig\"",
+    );
+    let problems = r.problems(&[]);
+    for consumer in ["electron-updater", "Tauri updater"] {
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == "releases/desktop-editor/1.2.0.toml"
+                    && fi == "version"
+                    && m.contains(consumer)),
+            "{consumer}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn an_unusable_key_is_reported_by_where_it_came_from_never_by_its_content() {
+    let r = Repo::new();
+    let key = r.root.join("not-a-key");
+    std::fs::write(&key, "secret-words-not-a-key-1234").expect("write");
+    let key = key.to_str().expect("utf-8");
+    let o = r.run("validate", &["--sparkle-key", key]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = stdout_json(&o);
+    let p = &v["problems"][0];
+    assert_eq!(p["file"], format!("--sparkle-key {key}"));
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not base64"),
+        "{v}"
+    );
+    // A Tauri key with the wrong password.
+    let tauri = example_dir().join("keys/feeds/demo-tauri.key");
+    let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["validate", "--no-cache", "--format", "json", "--root"])
+        .arg(&r.root)
+        .arg("--tauri-key")
+        .arg(&tauri)
+        .env("TAURI_SIGNING_PRIVATE_KEY_PASSWORD", "wrong")
+        .output()
+        .expect("run generator");
+    assert_eq!(o.status.code(), Some(1));
+    let v = stdout_json(&o);
+    assert!(
+        v["problems"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Wrong password"),
+        "{v}"
+    );
+    let secret = std::fs::read_to_string(&tauri).expect("key");
+    for out in [&o.stdout, &o.stderr] {
+        let text = String::from_utf8_lossy(out);
+        assert!(!text.contains("secret-words"));
+        assert!(!text.contains(secret.trim()));
+    }
+}
+
+const REMOTE_SHA512: &str =
+    "7iaw3Ur350mqGo7jwQrpkj9hiYB3Lkc/iBml1JQODbJ6wYX4oOHV+E+IvIh/1nsUNzLDBMxfqa2Ob1f1ACio/w==";
+const REMOTE_SIG: &str =
+    "p14f9KF7p2C5bgjGCh515fF8/M4/aG5afk+MFc7laNwgd+LyuGoZy1HGi3nYH0BHXf9uRkNzfnfszdcJ3XCAAw==";
+
+fn remote_release(r: &Repo, sha512: &str, ed_signature: &str) {
+    let text = format!(
+        r#"app = "desktop-editor"
+version = "1.3.0"
+published_at = 2026-04-01T10:00:00Z
+
+[[artifacts]]
+arch = "mac-arm64"
+url = "https://cdn.example.com/desktop-editor-1.3.0-arm64-mac.zip"
+sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+size = 3
+sha512 = "{sha512}"
+ed_signature = "{ed_signature}"
+"#
+    );
+    std::fs::write(r.root.join("releases/desktop-editor/1.3.0.toml"), text).expect("write");
+}
+
+#[test]
+fn a_remote_file_joins_the_feeds_with_its_stated_sha512_and_signature() {
+    let r = Repo::new();
+    remote_release(&r, REMOTE_SHA512, REMOTE_SIG);
+    let (_t, site) = r.build();
+    assert_eq!(appcast_versions(&site), ["1.3.0", "1.1.0", "1.0.0"]);
+    let xml = read(&site, "mac-arm64/appcast.xml");
+    assert!(
+        xml.contains(&format!(
+            "url=\"https://cdn.example.com/desktop-editor-1.3.0-arm64-mac.zip\" length=\"3\" \
+             type=\"application/octet-stream\" sparkle:edSignature=\"{REMOTE_SIG}\""
+        )),
+        "{xml}"
+    );
+    let mac = read(&site, "electron/latest-mac.yml");
+    assert!(mac.starts_with("version: \"1.3.0\"\n"), "{mac}");
+    assert!(
+        mac.contains(&format!(
+            "  - url: \"https://cdn.example.com/desktop-editor-1.3.0-arm64-mac.zip\"\n    sha512: \"{REMOTE_SHA512}\"\n    size: 3\n"
+        )),
+        "{mac}"
+    );
+    // Not a Tauri bundle: the Tauri feed keeps 1.1.0.
+    assert_eq!(tauri_version(&site), "1.1.0");
+}
+
+#[test]
+fn stated_sha512_and_ed_signature_are_checked() {
+    let r = Repo::new();
+    remote_release(&r, "c2hvcnQ=", "bm90IGEgc2lnbmF0dXJl");
+    let rel = "releases/desktop-editor/1.3.0.toml";
+    let problems = r.problems(&[]);
+    for (field, part) in [
+        ("artifacts[0].sha512", "SHA-512"),
+        ("artifacts[0].ed_signature", "Ed25519"),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|(f, fi, m)| f == rel && fi == field && m.contains(part)),
+            "{field}: {problems:#?}"
+        );
+    }
+    // With a local file, a stated sha512 must be the file's.
+    let r = Repo::new();
+    r.edit(
+        "releases/desktop-editor/1.0.0.toml",
+        "file = \"files/desktop-editor_1.0.0_amd64.AppImage\"",
+        &format!(
+            "file = \"files/desktop-editor_1.0.0_amd64.AppImage\"\nsha512 = \"{REMOTE_SHA512}\""
+        ),
+    );
+    r.expect(
+        "releases/desktop-editor/1.0.0.toml",
+        "artifacts[5].sha512",
+        "but the file has",
+    );
+}
