@@ -55,12 +55,21 @@ pub struct InputArgs {
     /// Result format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Directory of templates replacing the built-in ones of the same name (docs/pages.md).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 impl InputArgs {
     /// The options the plan needs.
     pub fn plan_options(&self) -> crate::plan::PlanOptions {
-        crate::plan::PlanOptions {}
+        crate::plan::PlanOptions {
+            templates: self
+                .templates
+                .as_deref()
+                .map(crate::templates::Overrides::read)
+                .unwrap_or_default(),
+        }
     }
 
     /// The cache path, or `None` when disabled.

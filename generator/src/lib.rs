@@ -9,6 +9,8 @@ pub mod emit;
 pub mod hash;
 pub mod keystore;
 pub mod load;
+pub mod pages;
 pub mod plan;
 pub mod problem;
+pub mod templates;
 pub mod validate;

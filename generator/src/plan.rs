@@ -83,6 +83,12 @@ const HEADERS: &str = "\
   X-Content-Type-Options: nosniff
 /index.json
   Cache-Control: public, max-age=60, must-revalidate
+/
+  Cache-Control: public, max-age=60, must-revalidate
+/index.html
+  Cache-Control: public, max-age=60, must-revalidate
+/style.css
+  Cache-Control: public, max-age=300
 /apps/*
   Cache-Control: public, max-age=60, must-revalidate
 /snapshot.json
@@ -91,7 +97,10 @@ const HEADERS: &str = "\
 
 /// What the build is asked for beyond the release repository (command-line options).
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {}
+pub struct PlanOptions {
+    /// The publisher's templates (`--templates DIR`), read but not yet checked.
+    pub templates: crate::templates::Overrides,
+}
 
 /// A public app as the derived outputs (pages, feeds) see it: its index entry and every
 /// published release of every channel, newest first.
@@ -205,8 +214,7 @@ pub fn plan(
 
 /// The pages and feeds, derived from the public model. Each kind adds its files here.
 fn derived_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
-    let _ = (derived, problems);
-    Vec::new()
+    crate::pages::files(derived, problems)
 }
 
 /// One app's share of the plan.
@@ -535,13 +543,13 @@ fn app_entry(app: &AppModel) -> AppEntry {
 
 /// Whether `r` can be installed on `arch`: it has a primary artifact for it, or it has no
 /// artifact at all (a configuration release) and `arch` is the default.
-fn available(r: &Release, arch: &ArchKey, default_arch: &ArchKey) -> bool {
+pub(crate) fn available(r: &Release, arch: &ArchKey, default_arch: &ArchKey) -> bool {
     r.primary_for(arch).is_some() || (r.artifacts.is_empty() && arch == default_arch)
 }
 
 /// `r` as seen from one architecture: only its files, and its upgrade type after the primary
 /// artifact's override.
-fn for_arch(r: &Release, arch: &ArchKey) -> Release {
+pub(crate) fn for_arch(r: &Release, arch: &ArchKey) -> Release {
     let mut v = r.clone();
     if let Some(up) = r.primary_for(arch).and_then(|a| a.upgrade) {
         v.upgrade = up;
@@ -620,7 +628,7 @@ fn public_files(
 
 /// The newest ready release at 100% and, when newer, the newest one still rolling out (a paused
 /// rollout at 0% is not offered at all). `views` are newest first.
-fn latest_of(views: &[Release]) -> Latest {
+pub(crate) fn latest_of(views: &[Release]) -> Latest {
     let mut out = Latest::default();
     for r in views.iter().filter(|r| r.state == ReleaseState::Ready) {
         if r.rollout.is_full() {
