@@ -91,6 +91,8 @@ const HEADERS: &str = "\
   Cache-Control: public, max-age=300
 /apps/*
   Cache-Control: public, max-age=60, must-revalidate
+/apps/*/manifest.plist
+  Content-Type: application/xml
 /snapshot.json
   Cache-Control: no-cache
 ";
