@@ -823,3 +823,92 @@ fn without_base_url_pages_have_no_qr_code_or_install_link_and_the_build_warns() 
         "{first}"
     );
 }
+
+#[test]
+fn ipa_of_an_app_without_bundle_id_is_a_problem() {
+    let (_tmp, root) = example_copy();
+    let app = root.join("apps/ios-demo.toml");
+    let text = std::fs::read_to_string(&app).expect("read");
+    std::fs::write(
+        &app,
+        text.replace("bundle_id = \"com.example.demo.ios\"\n", ""),
+    )
+    .expect("write");
+    let o = run_generator(&[
+        "validate",
+        "--no-cache",
+        "--format",
+        "json",
+        "--root",
+        root.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = stdout_json(&o);
+    let p = &v["problems"][0];
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(p["file"], "apps/ios-demo.toml");
+    assert_eq!(p["field"], "bundle_id");
+    assert!(p["message"].as_str().unwrap_or("").contains(".ipa"), "{p}");
+    assert!(
+        p["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CFBundleIdentifier"),
+        "{p}"
+    );
+}
+
+#[test]
+fn manifest_text_is_escaped_in_pages_and_install_manifests() {
+    let (tmp, root) = example_copy();
+    let hostile = "<script>alert(1)</script> & \\\"quotes\\\" 'single'";
+    let edit = |rel: &str, from: &str, to: &str| {
+        let p = root.join(rel);
+        let text = std::fs::read_to_string(&p).expect("read");
+        assert!(text.contains(from), "{rel}: {from}");
+        std::fs::write(&p, text.replacen(from, to, 1)).expect("write");
+    };
+    edit(
+        "releases/android-demo/1.2.0.toml",
+        "- New settings screen",
+        &format!("- {hostile}"),
+    );
+    edit(
+        "apps/ios-demo.toml",
+        "name = \"Demo for iOS\"",
+        &format!("name = \"{hostile}\""),
+    );
+    let out = tmp.path().join("site");
+    let o = build(&root, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tree = read_tree(&out);
+    let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot; &#39;single&#39;";
+    let page = String::from_utf8_lossy(&tree["apps/android-demo/stable/index.html"]).into_owned();
+    assert!(page.contains(escaped), "{page}");
+    for (path, bytes) in tree.iter().filter(|(k, _)| k.ends_with(".html")) {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("<script"),
+            "{path} has a script"
+        );
+    }
+    let plist_path = "apps/ios-demo/release/2.1.0/default/manifest.plist";
+    let plist = plist::Value::from_reader_xml(tree[plist_path].as_slice()).expect("valid XML");
+    let title = plist.as_dictionary().expect("dict")["items"]
+        .as_array()
+        .expect("items")[0]
+        .as_dictionary()
+        .expect("item")["metadata"]
+        .as_dictionary()
+        .expect("metadata")["title"]
+        .as_string()
+        .map(str::to_owned);
+    assert_eq!(
+        title.as_deref(),
+        Some("<script>alert(1)</script> & \"quotes\" 'single'")
+    );
+}

@@ -44,7 +44,12 @@ pub fn install_manifest(
 /// Every page, QR code and install manifest, or nothing when a template fails (each failing
 /// template is reported once, naming its file).
 pub fn files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
-    let Some(templates) = Templates::load(&derived.options.templates, problems) else {
+    let before = problems.0.len();
+    for app in &derived.apps {
+        check_install_manifest_fields(app, problems);
+    }
+    let templates = Templates::load(&derived.options.templates, problems);
+    let Some(templates) = templates.filter(|_| problems.0.len() == before) else {
         return Vec::new();
     };
     let site = SiteCtx {
@@ -89,6 +94,33 @@ pub fn files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Out
         return Vec::new();
     }
     files
+}
+
+/// An `.ipa` is installed over the air through a manifest that must name the app's bundle
+/// identifier, so a public app that publishes one needs `bundle_id`.
+fn check_install_manifest_fields(app: &PublicApp<'_>, problems: &mut Problems) {
+    if app.entry.bundle_id.is_some() {
+        return;
+    }
+    let ipa = app
+        .releases
+        .iter()
+        .filter(|r| r.state == ReleaseState::Ready)
+        .find_map(|r| r.artifacts.iter().find(|a| is_ipa(a)).map(|a| (r, a)));
+    if let Some((r, a)) = ipa {
+        problems.push(
+            Problem::new(
+                &app.model.file,
+                "bundle_id",
+                format!(
+                    "release {} publishes `{}`, whose iOS install manifest needs the app's \
+                     bundle identifier",
+                    r.version, a.name
+                ),
+            )
+            .hint("set bundle_id to the app's CFBundleIdentifier, e.g. \"com.example.app\""),
+        );
+    }
 }
 
 /// Whether builds for `platform` are installed from a phone, where a QR code helps.
