@@ -159,7 +159,11 @@ impl Templates {
                         "fix the Tera syntax at the line shown, extend or include only the \
                          site's templates ({}), or remove the file to use the built-in one \
                          (docs/pages.md)",
-                        known.join(", ")
+                        sources
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 );
             }
