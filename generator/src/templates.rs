@@ -49,7 +49,7 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// Reads every file of `dir` (not recursing: a sub-directory is reported as unknown).
+    /// Reads every file of `dir`, except hidden ones (a sub-directory is reported).
     pub fn read(dir: &Path) -> Overrides {
         let mut out = Overrides {
             dir: Some(dir.to_path_buf()),
@@ -65,7 +65,19 @@ impl Overrides {
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
+            // Hidden files (`.gitkeep`, editor swap files, `.DS_Store`) are not templates.
+            if name.starts_with('.') {
+                continue;
+            }
             let path = entry.path();
+            if path.is_dir() {
+                out.unreadable.insert(
+                    path.display().to_string(),
+                    "is a directory: templates are files directly in the --templates directory"
+                        .to_owned(),
+                );
+                continue;
+            }
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     out.files.insert(name, text);

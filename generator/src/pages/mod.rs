@@ -7,6 +7,7 @@ mod qr;
 use crate::plan::{Derived, Output, PublicApp, available, for_arch, latest_of};
 use crate::problem::{Problem, Problems};
 use crate::templates::{APP_HTML, CHANNEL_HTML, INDEX_HTML, MANIFEST_PLIST, STYLE_CSS, Templates};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use update_protocol::index::{ArchEntry, Artifact, Release, percent_encode};
@@ -79,16 +80,18 @@ pub fn files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Out
             );
         }
     }
-    let mut out = Renderer {
+    let renderer = Renderer {
         templates: &templates,
         site,
-        files: Vec::new(),
-        failed: BTreeMap::new(),
     };
-    out.render_all(&derived.apps);
-    let Renderer { files, failed, .. } = out;
+    let (files, failed) = renderer.render_all(&derived.apps);
     if !failed.is_empty() {
-        for p in failed.into_values() {
+        // The first failure of each template: the others are the same mistake.
+        let mut first = BTreeMap::new();
+        for (template, p) in failed {
+            first.entry(template).or_insert(p);
+        }
+        for p in first.into_values() {
             problems.push(p);
         }
         return Vec::new();
@@ -171,7 +174,7 @@ struct Page<'a, T: Serialize> {
     /// This page's absolute URL, or null without base_url.
     page_url: Option<String>,
     #[serde(flatten)]
-    data: T,
+    data: &'a T,
 }
 
 #[derive(Serialize)]
@@ -185,8 +188,8 @@ struct AppData {
 }
 
 #[derive(Serialize)]
-struct ChannelData {
-    app: AppCtx,
+struct ChannelData<'a> {
+    app: &'a AppCtx,
     channel: ChannelCtx,
 }
 
@@ -224,7 +227,8 @@ struct ChannelCtx {
     latest_version: Option<String>,
     /// Per enabled architecture, in order: its latest release (as `latest.json` has it).
     latest: Vec<LatestCtx>,
-    /// Every published release, newest first, all architectures.
+    /// Every published release, newest first, all architectures: in `channel` of a channel
+    /// page only (empty in `app.channels`).
     history: Vec<ReleaseCtx>,
 }
 
@@ -300,51 +304,86 @@ struct PlistCtx<'a> {
     url: &'a str,
 }
 
+/// Renders with one template set and site; shared by the threads that render apps.
 struct Renderer<'a> {
     templates: &'a Templates,
     site: SiteCtx,
-    files: Vec<(String, Output)>,
-    /// The first failure of each template.
-    failed: BTreeMap<&'static str, Problem>,
 }
 
+/// A template's failure, reported once per template.
+type Failure = (&'static str, Problem);
+
+/// Files rendered, and the failures met.
+type Rendered = (Vec<(String, Output)>, Vec<Failure>);
+
 impl Renderer<'_> {
-    fn render_all(&mut self, apps: &[PublicApp<'_>]) {
+    /// The site index, then each app's pages in parallel (in catalog order in the output),
+    /// then the style sheet; the failures of each template that failed.
+    fn render_all(&self, apps: &[PublicApp<'_>]) -> Rendered {
+        let mut files = Vec::new();
+        let mut failed = Vec::new();
         let index = IndexData {
             apps: apps.iter().map(|a| self.app(a, "./")).collect(),
         };
-        self.page(INDEX_HTML, INDEX_PAGE, "./", index);
-        for app in apps {
-            let id = &app.entry.id;
-            let root = "../../";
-            self.page(
-                APP_HTML,
-                &app_page(id),
-                root,
-                AppData {
-                    app: self.app(app, root),
-                },
-            );
-            for ch in &app.entry.channels {
-                let root = "../../../";
-                let data = ChannelData {
-                    app: self.app(app, root),
-                    channel: self.channel(app, &ch.key, root),
-                };
-                self.page(CHANNEL_HTML, &channel_page(id, &ch.key), root, data);
-            }
-            self.install_manifests(app);
+        match self.page(INDEX_HTML, INDEX_PAGE, "./", &index) {
+            Ok(f) => files.push(f),
+            Err(e) => failed.push(e),
         }
-        self.files.push((
+        let per_app: Vec<Rendered> = apps.par_iter().map(|a| self.app_files(a)).collect();
+        for (f, e) in per_app {
+            files.extend(f);
+            failed.extend(e);
+        }
+        files.push((
             STYLE_PATH.to_owned(),
             Output::Bytes(self.templates.static_file(STYLE_CSS).as_bytes().to_vec()),
         ));
+        (files, failed)
     }
 
-    fn page<T: Serialize>(&mut self, template: &'static str, path: &str, root: &str, data: T) {
-        if self.failed.contains_key(template) {
-            return;
+    /// One app's page, its channels' pages and its install manifests. A template that fails
+    /// once is not rendered again for this app.
+    fn app_files(&self, app: &PublicApp<'_>) -> Rendered {
+        let mut files = Vec::new();
+        let mut failed: Vec<Failure> = Vec::new();
+        let id = &app.entry.id;
+        let root = "../../";
+        let data = AppData {
+            app: self.app(app, root),
+        };
+        match self.page(APP_HTML, &app_page(id), root, &data) {
+            Ok(f) => files.push(f),
+            Err(e) => failed.push(e),
         }
+        let root = "../../../";
+        let app_ctx = self.app(app, root);
+        for ch in &app.entry.channels {
+            let data = ChannelData {
+                app: &app_ctx,
+                channel: self.channel(app, &ch.key, root, true),
+            };
+            match self.page(CHANNEL_HTML, &channel_page(id, &ch.key), root, &data) {
+                Ok(f) => files.push(f),
+                Err(e) => {
+                    failed.push(e);
+                    break;
+                }
+            }
+        }
+        match self.install_manifests(app) {
+            Ok(f) => files.extend(f),
+            Err(e) => failed.push(e),
+        }
+        (files, failed)
+    }
+
+    fn page<T: Serialize>(
+        &self,
+        template: &'static str,
+        path: &str,
+        root: &str,
+        data: &T,
+    ) -> Result<(String, Output), Failure> {
         let dir = path.trim_end_matches("index.html");
         let page = Page {
             site: &self.site,
@@ -353,18 +392,15 @@ impl Renderer<'_> {
             data,
         };
         match self.templates.render(template, &page) {
-            Ok(html) => self
-                .files
-                .push((path.to_owned(), Output::Bytes(html.into_bytes()))),
-            Err(p) => {
-                self.failed.insert(template, p);
-            }
+            Ok(html) => Ok((path.to_owned(), Output::Bytes(html.into_bytes()))),
+            Err(p) => Err((template, p)),
         }
     }
 
-    fn install_manifests(&mut self, app: &PublicApp<'_>) {
+    fn install_manifests(&self, app: &PublicApp<'_>) -> Result<Vec<(String, Output)>, Failure> {
+        let mut files = Vec::new();
         let Some(bundle_id) = app.entry.bundle_id.as_deref() else {
-            return;
+            return Ok(files);
         };
         for r in app
             .releases
@@ -375,9 +411,8 @@ impl Renderer<'_> {
                 let Some(url) = self.artifact_url(a) else {
                     continue;
                 };
-                let path = install_manifest(&app.entry.id, &r.channel, &r.version, &a.arch);
-                if self.failed.contains_key(MANIFEST_PLIST) {
-                    return;
+                if self.site.base_url.is_none() {
+                    continue;
                 }
                 let ctx = PlistCtx {
                     site: &self.site,
@@ -386,14 +421,15 @@ impl Renderer<'_> {
                     bundle_version: &r.version,
                     url: &url,
                 };
-                match self.templates.render(MANIFEST_PLIST, &ctx) {
-                    Ok(text) => self.files.push((path, Output::Bytes(text.into_bytes()))),
-                    Err(p) => {
-                        self.failed.insert(MANIFEST_PLIST, p);
-                    }
-                }
+                let text = self
+                    .templates
+                    .render(MANIFEST_PLIST, &ctx)
+                    .map_err(|p| (MANIFEST_PLIST, p))?;
+                let path = install_manifest(&app.entry.id, &r.channel, &r.version, &a.arch);
+                files.push((path, Output::Bytes(text.into_bytes())));
             }
         }
+        Ok(files)
     }
 
     /// `path` (site-absolute, `/…`) under base_url.
@@ -423,12 +459,19 @@ impl Renderer<'_> {
             channels: e
                 .channels
                 .iter()
-                .map(|c| self.channel(app, &c.key, root))
+                .map(|c| self.channel(app, &c.key, root, false))
                 .collect(),
         }
     }
 
-    fn channel(&self, app: &PublicApp<'_>, key: &ChannelKey, root: &str) -> ChannelCtx {
+    /// A channel; its `history` only when asked (its own page), as it is the bulk of a page.
+    fn channel(
+        &self,
+        app: &PublicApp<'_>,
+        key: &ChannelKey,
+        root: &str,
+        with_history: bool,
+    ) -> ChannelCtx {
         let e = &app.entry;
         let entry = e.channels.iter().find(|c| &c.key == key);
         let in_channel: Vec<&Release> = app.releases.iter().filter(|r| &r.channel == key).collect();
@@ -481,10 +524,14 @@ impl Renderer<'_> {
                 .find(|r| r.state == ReleaseState::Ready && r.rollout.is_full())
                 .map(|r| r.version.clone()),
             latest,
-            history: in_channel
-                .iter()
-                .map(|r| self.release(app, r, root))
-                .collect(),
+            history: if with_history {
+                in_channel
+                    .iter()
+                    .map(|r| self.release(app, r, root))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
