@@ -120,7 +120,9 @@ fn unescape(s: &str) -> String {
 /// it (`.ci/run`), and a skipped browser test would hide a broken portal.
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("CHROMIUM") {
-        return PathBuf::from(p);
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "CHROMIUM={} is not a file", p.display());
+        return p;
     }
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -236,6 +238,24 @@ fn qr_codes(png: &Path) -> BTreeSet<String> {
         .iter()
         .map(|g| g.decode().expect("decode a QR code").1)
         .collect()
+}
+
+/// Asserts that nothing runs off the right edge of a phone-sized screenshot: the layout is
+/// symmetric (centred column, equal margins), so every row's rightmost pixels must equal its
+/// leftmost ones; text or a box wider than the screen breaks that on the right only.
+fn assert_fits_width(png: &Path) {
+    let img = image::open(png).expect("read screenshot").to_rgb8();
+    let w = img.width();
+    for y in 0..img.height() {
+        for dx in 0..8 {
+            assert_eq!(
+                img.get_pixel(w - 1 - dx, y),
+                img.get_pixel(dx, y),
+                "{}: something runs off the right edge at row {y}",
+                png.display()
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,6 +510,7 @@ fn portal_renders_in_chromium_and_its_links_and_qr_codes_point_where_they_should
     // tall window shows both.
     let phone = browser.screenshot(&format!("{}{path}", edge.base), 390, 844, "android.png");
     assert_eq!(qr_codes(&phone), BTreeSet::from([arm64.clone()]));
+    assert_fits_width(&phone);
     let tall = browser.screenshot(
         &format!("{}{path}", edge.base),
         390,
@@ -595,6 +616,7 @@ fn portal_renders_in_chromium_and_its_links_and_qr_codes_point_where_they_should
             qr_codes(&shot),
             BTreeSet::from([format!("{SITE_BASE}{path}")])
         );
+        assert_fits_width(&shot);
     }
 
     // Desktop and configuration apps: downloads, no QR code.
@@ -603,6 +625,13 @@ fn portal_renders_in_chromium_and_its_links_and_qr_codes_point_where_they_should
         check_page(&edge, path, &page);
         let downloads = check_downloads(&edge, path, &page);
         assert!(page.all(&|e| e.tag == "svg").is_empty(), "{path}: QR code");
+        let shot = browser.screenshot(
+            &format!("{}{path}", edge.base),
+            390,
+            1600,
+            &format!("{}.png", path.trim_matches('/').replace('/', "-")),
+        );
+        assert_fits_width(&shot);
         if path.contains("windows") {
             // Latest: Windows and Linux; history: 1.1.0 both, 1.0.0 Windows only.
             assert_eq!(downloads.len(), 5, "{downloads:?}");
@@ -911,4 +940,104 @@ fn manifest_text_is_escaped_in_pages_and_install_manifests() {
         title.as_deref(),
         Some("<script>alert(1)</script> & \"quotes\" 'single'")
     );
+}
+
+#[test]
+fn with_artifact_base_url_downloads_and_qr_codes_point_at_the_bucket() {
+    let (tmp, root) = example_copy();
+    let site = root.join("site.toml");
+    let text = std::fs::read_to_string(&site).expect("read");
+    std::fs::write(
+        &site,
+        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
+    )
+    .expect("write");
+    let out = tmp.path().join("site");
+    let o = build(&root, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tree = read_tree(&out);
+    // The file as written (the browser test reads Chromium's DOM instead): the first primary
+    // download and the first QR code are the ARM64 card's.
+    let html = String::from_utf8_lossy(&tree["apps/android-demo/stable/index.html"]).into_owned();
+    let after = |marker: &str| -> String {
+        let start = html
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {html}"))
+            + marker.len();
+        html[start..].split('"').next().unwrap_or("").to_owned()
+    };
+    let href = after("<a class=\"download button\" href=\"");
+    assert!(
+        href.starts_with("https://cdn.example.com/artifacts/android-demo/1.2.0/"),
+        "{href}"
+    );
+    assert_eq!(after("aria-label=\"QR code: "), href);
+    let plist = &tree["apps/ios-demo/release/2.1.0/default/manifest.plist"];
+    let plist = plist::Value::from_reader_xml(plist.as_slice()).expect("plist");
+    let url = plist.as_dictionary().expect("dict")["items"]
+        .as_array()
+        .expect("items")[0]
+        .as_dictionary()
+        .expect("item")["assets"]
+        .as_array()
+        .expect("assets")[0]
+        .as_dictionary()
+        .expect("asset")["url"]
+        .as_string()
+        .map(str::to_owned);
+    assert!(
+        url.as_deref()
+            .is_some_and(|u| u.starts_with("https://cdn.example.com/artifacts/ios-demo/2.1.0/")),
+        "{url:?}"
+    );
+}
+
+#[test]
+fn width_check_catches_a_page_wider_than_the_phone() {
+    // The built-in style sheet without its wrapping rules: the 64-character digests then run
+    // off a 390 px screen, and the check used on the served pages must see it.
+    let (tmp, root) = example_copy();
+    let templates = tmp.path().join("t");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    let css = std::fs::read_to_string(e2e_tests::workspace_root().join("templates/style.css"))
+        .expect("style.css");
+    let unwrapped: String = css
+        .lines()
+        .filter(|l| !l.starts_with(".sha256"))
+        .map(|l| {
+            l.replace("overflow-wrap: anywhere;", "")
+                .replace("min-width: 0;", "")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(unwrapped, css);
+    std::fs::write(templates.join("style.css"), unwrapped).expect("write");
+    let out = tmp.path().join("site");
+    let o = build(
+        &root,
+        &out,
+        &["--templates", templates.to_str().expect("utf-8")],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let browser = Browser::new();
+    let page = format!(
+        "file://{}",
+        out.join("apps/android-demo/stable/index.html").display()
+    );
+    let shot = browser.screenshot(&page, 390, 844, "unwrapped.png");
+    let caught = std::panic::catch_unwind(|| assert_fits_width(&shot));
+    assert!(
+        caught.is_err(),
+        "an overflowing page passed the width check"
+    );
+    // And the built-in style sheet, on the same file, passes.
+    std::fs::remove_file(templates.join("style.css")).expect("rm");
+    let o = build(
+        &root,
+        &out,
+        &["--templates", templates.to_str().expect("utf-8")],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shot = browser.screenshot(&page, 390, 844, "wrapped.png");
+    assert_fits_width(&shot);
 }
