@@ -403,9 +403,9 @@ fn check_downloads(edge: &Edge, path: &str, page: &El) -> Vec<(String, String)> 
 
 fn human(bytes: usize) -> String {
     if bytes < 1024 {
-        format!("{bytes} B")
+        format!("{bytes}\u{a0}B")
     } else {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
+        format!("{:.1}\u{a0}KiB", bytes as f64 / 1024.0)
     }
 }
 

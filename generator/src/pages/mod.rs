@@ -142,11 +142,12 @@ fn is_ipa(a: &Artifact) -> bool {
             .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("ipa"))
 }
 
-/// `1.2 MiB`: binary units with one decimal, bytes as they are.
+/// `1.2 MiB`: binary units with one decimal, bytes as they are; a no-break space keeps the
+/// number and its unit on one line.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if bytes < 1024 {
-        return format!("{bytes} B");
+        return format!("{bytes}\u{a0}B");
     }
     let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;
@@ -154,7 +155,7 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    format!("{value:.1}\u{a0}{}", UNITS[unit])
 }
 
 /// `site` in every template.
@@ -634,7 +635,7 @@ mod tests {
             (5 * 1024 * 1024, "5.0 MiB"),
             (3 * 1024 * 1024 * 1024, "3.0 GiB"),
         ] {
-            assert_eq!(human_size(bytes), text, "{bytes}");
+            assert_eq!(human_size(bytes), text.replace(' ', "\u{a0}"), "{bytes}");
         }
     }
 }
