@@ -74,8 +74,9 @@ pub fn files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Out
             .collect();
         if !mobile.is_empty() {
             log::warn!(
-                "site.toml has no base_url: the pages of {} carry no QR code and no iOS install \
-                 link, which need absolute URLs; set base_url to the site's public URL",
+                "site.toml has no base_url: the pages of {} carry no QR code of a file the site \
+                 serves and no iOS install link, which need absolute URLs; set base_url to the \
+                 site's public URL",
                 mobile.join(", ")
             );
         }
