@@ -60,6 +60,9 @@ pub struct InputArgs {
     /// Signing keys of the updater feeds.
     #[command(flatten)]
     pub feed_keys: crate::feeds::FeedKeyArgs,
+    /// Directory of templates replacing the built-in ones of the same name (docs/pages.md).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -67,6 +70,11 @@ impl InputArgs {
     pub fn plan_options(&self) -> crate::plan::PlanOptions {
         crate::plan::PlanOptions {
             feeds: self.feed_keys.options(),
+            templates: self
+                .templates
+                .as_deref()
+                .map(crate::templates::Overrides::read)
+                .unwrap_or_default(),
         }
     }
 

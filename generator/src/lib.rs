@@ -11,6 +11,8 @@ pub mod hash;
 pub mod keystore;
 pub mod load;
 pub mod package;
+pub mod pages;
 pub mod plan;
 pub mod problem;
+pub mod templates;
 pub mod validate;

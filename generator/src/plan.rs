@@ -83,8 +83,16 @@ const HEADERS: &str = "\
   X-Content-Type-Options: nosniff
 /index.json
   Cache-Control: public, max-age=60, must-revalidate
+/
+  Cache-Control: public, max-age=60, must-revalidate
+/index.html
+  Cache-Control: public, max-age=60, must-revalidate
+/style.css
+  Cache-Control: public, max-age=300
 /apps/*
   Cache-Control: public, max-age=60, must-revalidate
+/apps/*/manifest.plist
+  Content-Type: application/xml
 /snapshot.json
   Cache-Control: no-cache
 ";
@@ -94,6 +102,8 @@ const HEADERS: &str = "\
 pub struct PlanOptions {
     /// The signing keys of the updater feeds.
     pub feeds: crate::feeds::FeedOptions,
+    /// The publisher's templates (`--templates DIR`), read but not yet checked.
+    pub templates: crate::templates::Overrides,
 }
 
 /// A public app as the derived outputs (pages, feeds) see it: its index entry and every
@@ -208,7 +218,7 @@ pub fn plan(
 
 /// The pages and feeds, derived from the public model. Each kind adds its files here.
 fn derived_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
-    let mut files = Vec::new();
+    let mut files = crate::pages::files(derived, problems);
     files.extend(crate::feeds::feed_files(derived, problems));
     files
 }
@@ -539,13 +549,13 @@ fn app_entry(app: &AppModel) -> AppEntry {
 
 /// Whether `r` can be installed on `arch`: it has a primary artifact for it, or it has no
 /// artifact at all (a configuration release) and `arch` is the default.
-fn available(r: &Release, arch: &ArchKey, default_arch: &ArchKey) -> bool {
+pub(crate) fn available(r: &Release, arch: &ArchKey, default_arch: &ArchKey) -> bool {
     r.primary_for(arch).is_some() || (r.artifacts.is_empty() && arch == default_arch)
 }
 
 /// `r` as seen from one architecture: only its files, and its upgrade type after the primary
 /// artifact's override.
-fn for_arch(r: &Release, arch: &ArchKey) -> Release {
+pub(crate) fn for_arch(r: &Release, arch: &ArchKey) -> Release {
     let mut v = r.clone();
     if let Some(up) = r.primary_for(arch).and_then(|a| a.upgrade) {
         v.upgrade = up;
@@ -624,7 +634,7 @@ fn public_files(
 
 /// The newest ready release at 100% and, when newer, the newest one still rolling out (a paused
 /// rollout at 0% is not offered at all). `views` are newest first.
-fn latest_of(views: &[Release]) -> Latest {
+pub(crate) fn latest_of(views: &[Release]) -> Latest {
     let mut out = Latest::default();
     for r in views.iter().filter(|r| r.state == ReleaseState::Ready) {
         if r.rollout.is_full() {
