@@ -141,6 +141,10 @@ pub struct EdgeSecrets {
     /// sha256 (hex) of the admin tokens that may read the stats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_tokens: Vec<String>,
+    /// TUF: the Ed25519 seed (64 hex characters) that signs `timestamp.json` at the edge; one
+    /// of root's timestamp keys (`crate::tuf::EdgeTuf::timestamp_keyids`). Never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuf_timestamp_key: Option<String>,
 }
 
 impl EdgeSecrets {
