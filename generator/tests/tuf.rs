@@ -370,15 +370,20 @@ fn rotate_publishes_root_n_plus_1_signed_by_old_and_new_root_keys() {
     let k = keys.to_str().expect("utf-8");
     let old_root_seed = seeds(&keys, "root");
     let old_targets = seeds(&keys, "targets")[0].keyid();
-    for role in ["root", "targets", "timestamp"] {
-        let o = repo.tuf(&[
+    let old_snapshot = seeds(&keys, "snapshot")[0].keyid();
+    // Root 2 rotates root, 3 targets, 4 the two online-facing keys at once.
+    for roles in [&["root"][..], &["targets"], &["snapshot", "timestamp"]] {
+        let keystore = repo.root.join("keys");
+        let mut args = vec![
             "--keys",
             k,
             "--keystore",
-            repo.root.join("keys").to_str().expect("utf-8"),
+            keystore.to_str().expect("utf-8"),
             "rotate",
-            role,
-        ]);
+        ];
+        args.extend_from_slice(roles);
+        let o = repo.tuf(&args);
+        let role = roles.join(" ");
         assert!(
             o.status.success(),
             "rotate {role}: {}",
@@ -418,6 +423,11 @@ fn rotate_publishes_root_n_plus_1_signed_by_old_and_new_root_keys() {
     let ts =
         Ed25519Seed::from_hex(secrets["tuf_timestamp_key"].as_str().expect("set")).expect("seed");
     assert_eq!(r4.role("timestamp").expect("r").keyids, vec![ts.keyid()]);
+    assert_ne!(r4.role("snapshot").expect("r").keyids, vec![old_snapshot]);
+    assert_eq!(
+        r4.role("targets").expect("r").keyids,
+        r3.role("targets").expect("r").keyids
+    );
     // The next build re-signs targets with the new key, and publishes every root version.
     let tree = repo.build("b", &["--tuf-keys", k]);
     check_chain(&tree);

@@ -60,9 +60,9 @@ pub enum TufAction {
     },
     /// Replace a role's key(s) by publishing root N+1, signed by the old and the new root keys.
     Rotate {
-        /// The role whose key to replace.
-        #[arg(value_enum)]
-        role: KeyRole,
+        /// The roles whose keys to replace (one new root version for all of them).
+        #[arg(value_enum, required = true)]
+        roles: Vec<KeyRole>,
     },
     /// Re-sign targets, every app role and snapshot (new versions and expiry), e.g. from a
     /// scheduled CI job; then build and deploy.
@@ -92,7 +92,7 @@ impl TufArgs {
                 root_threshold,
                 demo,
             } => self.init(now, *root_keys, *root_threshold, *demo),
-            TufAction::Rotate { role } => self.rotate(now, *role),
+            TufAction::Rotate { roles } => self.rotate(now, roles),
             TufAction::Resign { include_root } => self.resign(now, *include_root),
             TufAction::Status { check } => self.status(now, *check),
         }
@@ -211,12 +211,11 @@ impl TufArgs {
         Ok(())
     }
 
-    fn rotate(&self, now: i64, role: KeyRole) -> Result<()> {
+    fn rotate(&self, now: i64, roles: &[KeyRole]) -> Result<()> {
         let mut repo = self.open()?;
         let keys_dir = self.keys_dir("rotate")?.to_owned();
         let ring = self.ring(&repo)?;
         let old_root = repo.root.clone();
-        let old_role = old_root.role(role.name())?.clone();
         let old_signers = repo.signers(&ring, KeyRole::Root);
         if (old_signers.len() as u64) < old_root.role("root")?.threshold {
             return Err(ring.missing(
@@ -225,55 +224,64 @@ impl TufArgs {
                 &old_root.role("root")?.keyids,
             ));
         }
-        let count = old_role.keyids.len().max(1);
-        let mut fresh = Vec::new();
-        for _ in 0..count {
-            fresh.push(Ed25519Seed::from_bytes(&keystore::random_bytes::<32>()?));
-        }
         let mut root = old_root.clone();
-        root.roles.insert(
-            role.name().to_owned(),
-            Role {
-                keyids: fresh.iter().map(Ed25519Seed::keyid).collect(),
-                threshold: old_role.threshold.min(count as u64),
-            },
-        );
-        for s in &fresh {
-            root.keys.insert(s.keyid(), s.public_key());
+        let mut fresh: BTreeMap<KeyRole, Vec<Ed25519Seed>> = BTreeMap::new();
+        for &role in roles {
+            let old_role = old_root.role(role.name())?;
+            let count = old_role.keyids.len().max(1);
+            let mut new = Vec::new();
+            for _ in 0..count {
+                new.push(Ed25519Seed::from_bytes(&keystore::random_bytes::<32>()?));
+            }
+            root.roles.insert(
+                role.name().to_owned(),
+                Role {
+                    keyids: new.iter().map(Ed25519Seed::keyid).collect(),
+                    threshold: old_role.threshold.min(count as u64),
+                },
+            );
+            for s in &new {
+                root.keys.insert(s.keyid(), s.public_key());
+            }
+            fresh.insert(role, new);
         }
         let in_use: Vec<String> = root.roles.values().flat_map(|r| r.keyids.clone()).collect();
         root.keys.retain(|id, _| in_use.contains(id));
+        // Spec 5.3.4: a threshold of the old root keys and of the new ones.
         let mut signers: Vec<&Ed25519Seed> = old_signers;
-        if role == KeyRole::Root {
-            signers.extend(fresh.iter());
+        if let Some(new_root_keys) = fresh.get(&KeyRole::Root) {
+            signers.extend(new_root_keys.iter());
         }
         let stored = new_root(&repo, root, &signers, now)?;
-        // Keep the old key file until the operator destroys it; the new one takes its name.
-        let file = keys_dir.join(role.file());
-        if file.exists() {
-            let retired = keys_dir.join(format!("{}.retired-v{}", role.file(), old_root.version));
-            std::fs::rename(&file, &retired)
-                .with_context(|| format!("failed to move {} aside", file.display()))?;
+        for (role, new) in &fresh {
+            // Keep the old key file until the operator destroys it; the new one takes its name.
+            let file = keys_dir.join(role.file());
+            if file.exists() {
+                let retired =
+                    keys_dir.join(format!("{}.retired-v{}", role.file(), old_root.version));
+                std::fs::rename(&file, &retired)
+                    .with_context(|| format!("failed to move {} aside", file.display()))?;
+            }
+            let list: Vec<&Ed25519Seed> = new.iter().collect();
+            write_key_file(&keys_dir, *role, &list, true)?;
         }
-        let list: Vec<&Ed25519Seed> = fresh.iter().collect();
-        write_key_file(&keys_dir, role, &list, true)?;
         repo.add_root(stored)?;
-        if role == KeyRole::Timestamp {
-            set_edge_timestamp_key(&self.keystore(), &fresh[0])?;
+        if let Some(ts) = fresh.get(&KeyRole::Timestamp).and_then(|v| v.first()) {
+            set_edge_timestamp_key(&self.keystore(), ts)?;
         }
+        let names: Vec<&str> = fresh.keys().map(|r| r.name()).collect();
         self.report(json!({
             "ok": true,
-            "role": role.name(),
+            "rotated": names,
             "root_version": repo.root.version,
             "keyids": role_keyids(&repo.root),
         }))?;
         log::info!(
-            "-> {}: new {} key in {}; root version {}: commit tuf/, then build and deploy{}",
-            role.name(),
-            role.name(),
+            "-> new {} key(s) in {}; root version {}: commit tuf/, then build and deploy{}",
+            names.join(", "),
             keys_dir.display(),
             repo.root.version,
-            if role == KeyRole::Timestamp {
+            if fresh.contains_key(&KeyRole::Timestamp) {
                 " together with the worker secret (`generator keys export`, `wrangler secret bulk`)"
             } else {
                 ""

@@ -103,7 +103,7 @@ impl KeyRing {
                 .push(format!("keys_dir {} of tuf/config.toml", d.display()));
         }
         for role in KeyRole::ALL {
-            if let Some(f) = from_dir(dir, role)? {
+            if let Some(f) = from_dir(dir, role, true)? {
                 ring.found.insert(role, f);
                 continue;
             }
@@ -113,7 +113,8 @@ impl KeyRing {
                 ring.found.insert(role, Found { source, seeds });
                 continue;
             }
-            if let Some(f) = from_dir(fallback_dir, role)? {
+            // The demo keys come from git, where modes are not kept: no warning for them.
+            if let Some(f) = from_dir(fallback_dir, role, false)? {
                 ring.found.insert(role, f);
             }
         }
@@ -168,13 +169,22 @@ impl KeyRing {
     }
 }
 
-fn from_dir(dir: Option<&Path>, role: KeyRole) -> Result<Option<Found>> {
+fn from_dir(dir: Option<&Path>, role: KeyRole, check_mode: bool) -> Result<Option<Found>> {
     let Some(dir) = dir else {
         return Ok(None);
     };
     let path = dir.join(role.file());
     match std::fs::read_to_string(&path) {
         Ok(text) => {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map_or(0, |m| m.permissions().mode());
+            if check_mode && mode & 0o077 != 0 {
+                log::warn!(
+                    "{} is readable by other users (mode {:o}): chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                );
+            }
             let seeds =
                 parse_seeds(&text).with_context(|| format!("{}: bad key", path.display()))?;
             Ok(Some(Found {

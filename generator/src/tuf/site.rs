@@ -261,7 +261,11 @@ pub fn apply(plan: &mut Plan, repo: &TufRepo, ctx: &SignCtx<'_>) -> Result<TufOu
         snapshot_signed_at: if snap.signed_now {
             Some(ctx.now)
         } else {
-            repo.state.snapshot_signed_at.or(Some(ctx.now))
+            // Without a recorded time (state.json lost), the time it was signed at follows
+            // from its expiry, so that a rebuild stays byte-identical.
+            repo.state.snapshot_signed_at.or(Some(
+                snap.stored.expires - i64::from(repo.config.expires_days) * 86_400,
+            ))
         },
     };
     signed.insert("snapshot".to_owned(), snap.stored.clone());
