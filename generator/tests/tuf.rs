@@ -577,3 +577,34 @@ fn python_tuf_and_securesystemslib_agree() {
     assert_eq!(custom[apk]["version"], "1.1.0");
     assert_eq!(custom["apps/ios-demo/index.json"]["app"], "ios-demo");
 }
+
+#[test]
+fn reserved_app_id_is_a_problem_naming_the_manifest_field() {
+    let repo = Repo::new();
+    std::fs::write(
+        repo.root.join("apps/snapshot.toml"),
+        "id = \"snapshot\"\nname = \"Clash\"\nplatform = \"other\"\n\n[[channels]]\nkey = \"stable\"\nname = \"Stable\"\n",
+    )
+    .expect("write app");
+    let o = repo.try_build("site", &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("apps/snapshot.toml: id:") && err.contains("hint: rename the app"),
+        "{err}"
+    );
+    // Without tuf/ the id is fine.
+    std::fs::remove_dir_all(repo.root.join("tuf")).expect("rm tuf");
+    let tree = repo.build("site", &[]);
+    assert!(tree.contains_key("apps/snapshot/index.json"));
+    assert!(
+        !tree
+            .keys()
+            .any(|p| p.starts_with("metadata/") || p == "_edge/tuf.json")
+    );
+}

@@ -77,6 +77,12 @@ pub fn settle(ctx: &SignCtx<'_>, p: Pending<'_>) -> Result<Settled> {
         }
     }
     let version = p.prev.map_or(1, |s| s.version + 1);
+    if version > tuf::MAX_SAFE_INTEGER {
+        anyhow::bail!(
+            "{what}: version {version} is above 2^53-1, which tuf-js cannot read\n  hint: the \
+             state in tuf/signed/ was edited by hand; restore it from git"
+        );
+    }
     let mut signed = p.content;
     let obj = signed
         .as_object_mut()
