@@ -9,10 +9,7 @@ cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/wrangler ] || npm ci --no-audit --no-fund
 export WRANGLER_SEND_METRICS=false
 gen() { cargo run --release --locked -q -p generator -- "$@"; }
-# The example's demo feed keys sign its Sparkle and Tauri feeds (docs/feeds.md).
-TAURI_SIGNING_PRIVATE_KEY_PASSWORD=demo gen build --root example --out site \
-  --sparkle-key example/keys/feeds/demo-sparkle-ed25519.key \
-  --tauri-key example/keys/feeds/demo-tauri.key
+gen build --root example --out site
 out=.wrangler/example-keys
 gen keys --root example --dir example/keys export \
   --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"

@@ -15,4 +15,5 @@ pub mod pages;
 pub mod plan;
 pub mod problem;
 pub mod templates;
+pub mod tuf;
 pub mod validate;

@@ -23,16 +23,31 @@ fn keys_dir() -> PathBuf {
     example_dir().join("keys/feeds")
 }
 
-/// `generator build` of the example into `out`, with exactly the key variables given (the
-/// ones of the environment the test runs in are removed).
+fn signing_time() -> i64 {
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *NOW.get_or_init(e2e_tests::unix_now)
+}
+
+/// `generator build` of a copy of the example into `out`, with exactly the key variables
+/// given (the ones of the environment the test runs in are removed). A copy, because signed
+/// feeds change the site's content, and with it the TUF state the build writes back into the
+/// repository (`tuf/`): the committed example stays as the unsigned build leaves it.
 fn build(out: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let root = out.with_file_name(format!(
+        "{}-repo",
+        out.file_name().and_then(|n| n.to_str()).unwrap_or("site")
+    ));
+    e2e_tests::copy_tree(&example_dir(), &root);
     let mut cmd = Command::new(generator());
     cmd.args(["build", "--no-cache", "--root"])
-        .arg(example_dir())
+        .arg(&root)
         .arg("--out")
         .arg(out)
         .args(args)
-        .env("GENERATOR_LOG", "warn");
+        .env("GENERATOR_LOG", "warn")
+        // One signing time for every build of the process, so that the copies' TUF metadata
+        // (re-signed in each copy) is the same and builds can be compared byte for byte.
+        .env("SOURCE_DATE_EPOCH", signing_time().to_string());
     for var in [
         "SPARKLE_ED_PRIVATE_KEY",
         "TAURI_SIGNING_PRIVATE_KEY",

@@ -23,5 +23,6 @@ pub mod telemetry;
 pub mod time;
 pub mod tinyaii;
 pub mod toolsetlink;
+pub mod tuf;
 pub mod version;
 pub mod zealot;

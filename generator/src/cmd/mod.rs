@@ -5,6 +5,7 @@ pub mod keys;
 pub mod publish;
 pub mod schema;
 pub mod stats;
+pub mod tuf;
 pub mod validate;
 
 use crate::cli::{InputArgs, OutputFormat};
