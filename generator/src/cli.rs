@@ -28,6 +28,8 @@ pub enum Command {
     Keys(crate::cmd::keys::KeysArgs),
     /// Print the edge's telemetry: DAU/WAU/MAU, installs by version, update events, errors.
     Stats(crate::cmd::stats::StatsArgs),
+    /// Check a mirror's copy (directory or URL) against a trusted TUF root: chain, every target, nothing extra.
+    Verify(crate::cmd::verify::VerifyArgs),
 }
 
 /// Output format of a command's result on stdout.

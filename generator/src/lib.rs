@@ -12,3 +12,4 @@ pub mod load;
 pub mod plan;
 pub mod problem;
 pub mod validate;
+pub mod verify;

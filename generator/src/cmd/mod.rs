@@ -5,6 +5,7 @@ pub mod keys;
 pub mod schema;
 pub mod stats;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::{InputArgs, OutputFormat};
 use crate::hash::{self, Cache, Job};

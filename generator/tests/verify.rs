@@ -1,0 +1,657 @@
+//! `generator verify` (the real binary) on TUF repositories crafted with
+//! `update_protocol::tuf` in the generator's layout (metadata/N.<role>.json, one delegated role
+//! per app, targets at `<dir>/<sha256>.<name>`), copied with the real `rsync`, changed one way
+//! each, and served over HTTP.
+
+use e2e_tests::stdout_json;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use update_protocol::tuf::{
+    self, DelegatedRole, Delegations, Ed25519Seed, EdgeTuf, Key, MetaFile, Role, TargetFile,
+};
+
+const FAR: &str = "2100-01-01T00:00:00Z";
+/// The crafted snapshot expires before everything else, so `--now` between the two expires
+/// only it.
+const SNAPSHOT_EXPIRES: &str = "2090-01-01T00:00:00Z";
+/// A time the whole repository is valid.
+const NOW: &str = "2030-01-01T00:00:00Z";
+
+fn seed(n: u8) -> Ed25519Seed {
+    Ed25519Seed::from_bytes(&[n; 32])
+}
+
+/// The four top-level keys of one repository.
+struct Keys {
+    root: Ed25519Seed,
+    targets: Ed25519Seed,
+    snapshot: Ed25519Seed,
+    timestamp: Ed25519Seed,
+}
+
+impl Keys {
+    fn from(base: u8) -> Keys {
+        Keys {
+            root: seed(base),
+            targets: seed(base + 1),
+            snapshot: seed(base + 2),
+            timestamp: seed(base + 3),
+        }
+    }
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    TargetFile::of_bytes(b, None).hashes.sha256
+}
+
+fn root_payload(version: u64, root_key: &Ed25519Seed, k: &Keys) -> Value {
+    let mut keys: BTreeMap<String, Key> = BTreeMap::new();
+    let mut roles = BTreeMap::new();
+    for (name, s) in [
+        ("root", root_key),
+        ("targets", &k.targets),
+        ("snapshot", &k.snapshot),
+        ("timestamp", &k.timestamp),
+    ] {
+        keys.insert(s.keyid(), s.public_key());
+        roles.insert(
+            name,
+            Role {
+                keyids: vec![s.keyid()],
+                threshold: 1,
+            },
+        );
+    }
+    json!({
+        "_type": "root", "spec_version": tuf::SPEC_VERSION, "version": version,
+        "expires": FAR, "consistent_snapshot": true, "keys": keys, "roles": roles,
+    })
+}
+
+fn signed(payload: Value, seeds: &[&Ed25519Seed]) -> Vec<u8> {
+    tuf::to_bytes(&tuf::sign_metadata(payload, seeds).expect("sign")).expect("bytes")
+}
+
+fn write(dir: &Path, rel: &str, bytes: &[u8]) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, bytes).expect("write");
+}
+
+/// A site as `generator build` lays it out with TUF: apps `a` and `b`, each with an index and
+/// an artifact, a site index, the plain mirror list and edge data.
+struct Site {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    keys: Keys,
+    /// The snapshot as the edge's timestamp lists it.
+    snapshot: MetaFile,
+}
+
+impl Site {
+    fn new() -> Site {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("site");
+        let keys = Keys::from(1);
+        let snapshot = craft(&dir, &keys);
+        Site {
+            _tmp: tmp,
+            dir,
+            keys,
+            snapshot,
+        }
+    }
+
+    fn root_file(&self) -> PathBuf {
+        self.dir.join("metadata/1.root.json")
+    }
+
+    /// `rsync -a --delete SITE/ COPY/` into a new directory, with extra rsync `args`.
+    fn rsync(&self, args: &[&str]) -> Copy {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("mirror");
+        let o = Command::new("rsync")
+            .args(["-a", "--delete"])
+            .args(args)
+            .arg(format!("{}/", self.dir.display()))
+            .arg(format!("{}/", dir.display()))
+            .output()
+            .expect("run rsync (apt-get install -y rsync)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        Copy { _tmp: tmp, dir }
+    }
+
+    fn timestamp_bytes(&self, now: i64) -> Vec<u8> {
+        tuf::signed_metadata(
+            &tuf::timestamp(now, 60, 3600, &self.snapshot),
+            &self.keys.timestamp,
+        )
+        .expect("sign timestamp")
+    }
+}
+
+struct Copy {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Copy {
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// The one file under `dir` whose name ends with `suffix`.
+    fn find(&self, dir: &str, suffix: &str) -> String {
+        let mut found: Vec<String> = std::fs::read_dir(self.dir.join(dir))
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(suffix))
+            .collect();
+        assert_eq!(found.len(), 1, "{dir}/*{suffix}: {found:?}");
+        format!("{dir}/{}", found.remove(0))
+    }
+}
+
+/// Writes the repository into `dir`; returns the snapshot's meta entry.
+fn craft(dir: &Path, k: &Keys) -> MetaFile {
+    let public: [(&str, &[u8]); 5] = [
+        ("index.json", b"{\"apps\":[\"a\",\"b\"]}\n"),
+        ("apps/a/index.json", b"{\"app\":\"a\"}\n"),
+        ("artifacts/a/1.0/x.apk", b"the apk of a 1.0, some bytes"),
+        ("apps/b/index.json", b"{\"app\":\"b\"}\n"),
+        ("artifacts/b/2.0/y.bin", b"b's binary"),
+    ];
+    let mut by_role: BTreeMap<&str, BTreeMap<String, TargetFile>> = BTreeMap::new();
+    for (path, bytes) in public {
+        let (d, base) = path.rsplit_once('/').map_or(("", path), |(d, b)| (d, b));
+        let sha = sha256_hex(bytes);
+        let prefixed = if d.is_empty() {
+            format!("{sha}.{base}")
+        } else {
+            format!("{d}/{sha}.{base}")
+        };
+        write(dir, &prefixed, bytes);
+        if !path.starts_with("artifacts/") {
+            write(dir, path, bytes); // the plain index files the site serves
+        }
+        let role = match path.split('/').nth(1) {
+            Some(app) if path.matches('/').count() >= 2 => app,
+            _ => "targets",
+        };
+        by_role
+            .entry(role)
+            .or_default()
+            .insert(path.to_owned(), TargetFile::of_bytes(bytes, None));
+    }
+    let mut snapshot_meta = BTreeMap::new();
+    let mut delegated = Vec::new();
+    for (app, targets) in by_role.iter().filter(|(r, _)| **r != "targets") {
+        let bytes = signed(
+            json!({"_type": "targets", "spec_version": tuf::SPEC_VERSION, "version": 1,
+                   "expires": FAR, "targets": targets}),
+            &[&k.targets],
+        );
+        write(dir, &format!("metadata/1.{app}.json"), &bytes);
+        snapshot_meta.insert(format!("{app}.json"), MetaFile::of_bytes(1, &bytes));
+        delegated.push(DelegatedRole {
+            name: (*app).to_owned(),
+            keyids: vec![k.targets.keyid()],
+            threshold: 1,
+            paths: vec![format!("apps/{app}/*"), format!("artifacts/{app}/*/*")],
+            terminating: true,
+        });
+    }
+    let delegations = Delegations {
+        keys: BTreeMap::from([(k.targets.keyid(), k.targets.public_key())]),
+        roles: delegated,
+    };
+    let targets = signed(
+        json!({"_type": "targets", "spec_version": tuf::SPEC_VERSION, "version": 1,
+               "expires": FAR, "targets": by_role["targets"], "delegations": delegations}),
+        &[&k.targets],
+    );
+    write(dir, "metadata/1.targets.json", &targets);
+    snapshot_meta.insert("targets.json".to_owned(), MetaFile::of_bytes(1, &targets));
+    let snapshot = signed(
+        json!({"_type": "snapshot", "spec_version": tuf::SPEC_VERSION, "version": 1,
+               "expires": SNAPSHOT_EXPIRES, "meta": snapshot_meta}),
+        &[&k.snapshot],
+    );
+    write(dir, "metadata/1.snapshot.json", &snapshot);
+    let root = signed(root_payload(1, &k.root, k), &[&k.root]);
+    write(dir, "metadata/1.root.json", &root);
+    write(dir, "metadata/root.json", &root);
+    let snap_meta = MetaFile::of_bytes(1, &snapshot);
+    let edge = EdgeTuf {
+        schema_version: tuf::EDGE_TUF_SCHEMA_VERSION,
+        snapshot: snap_meta.clone(),
+        snapshot_expires: SNAPSHOT_EXPIRES.to_owned(),
+        signed_at: 1_800_000_000,
+        timestamp_keyids: vec![k.timestamp.keyid()],
+        period: 60,
+        ttl: 3600,
+    };
+    write(
+        dir,
+        tuf::EDGE_TUF_PATH,
+        &serde_json::to_vec(&edge).expect("json"),
+    );
+    write(dir, "_edge/lookup.json", b"{}");
+    write(dir, "_headers", b"/*\n  X-Content-Type-Options: nosniff\n");
+    write(dir, "snapshot.json", b"{\"schema_version\":1,\"files\":{}}");
+    snap_meta
+}
+
+fn verify(copy: &str, root: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["verify", copy, "--root"])
+        .arg(root)
+        .args(if extra.contains(&"--now") {
+            &[][..]
+        } else {
+            &["--now", NOW][..]
+        })
+        .args(extra)
+        .env("GENERATOR_LOG", "warn")
+        .output()
+        .expect("run generator verify")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn assert_ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "{}", text(o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ok: "), "{}", text(o));
+}
+
+/// Asserts exit 1 and a stdout line `path: …message_part…`.
+fn assert_problem(o: &Output, path: &str, message_part: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", text(o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let prefix = format!("{path}: ");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&prefix) && l.contains(message_part)),
+        "no line `{path}: …{message_part}…`\n{}",
+        text(o)
+    );
+    assert!(out.contains("FAILED: "), "{}", text(o));
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn an_rsync_copy_verifies() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("snapshot version 1 (from _edge/tuf.json, the build's contract"),
+        "{out}"
+    );
+    let j = verify(s(&copy.dir), &site.root_file(), &["--format", "json"]);
+    assert_eq!(j.status.code(), Some(0), "{}", text(&j));
+    let v = stdout_json(&j);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["problems"], json!([]));
+    assert_eq!(v["roles"], 3);
+    // 5 prefixed targets and the 3 plain index copies.
+    assert_eq!(v["target_files"], 8);
+    assert_eq!(v["extra_checked"], true);
+}
+
+#[test]
+fn without_edge_data_the_highest_snapshot_is_used_and_said() {
+    let site = Site::new();
+    let copy = site.rsync(&["--exclude", "_edge"]);
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("from the highest N.snapshot.json in the copy"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_changed_byte_in_an_artifact_fails_naming_it() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let apk = copy.find("artifacts/a/1.0", ".x.apk");
+    let mut bytes = std::fs::read(copy.path(&apk)).expect("read");
+    bytes[3] ^= 1;
+    std::fs::write(copy.path(&apk), bytes).expect("write");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(&o, &apk, "sha256 is ");
+    assert_problem(&o, &apk, "targets role `a` says");
+    let v = stdout_json(&verify(
+        s(&copy.dir),
+        &site.root_file(),
+        &["--format", "json"],
+    ));
+    assert_eq!(v["ok"], false);
+    let problems = v["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0]["path"], apk.as_str());
+}
+
+#[test]
+fn a_changed_plain_index_copy_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    std::fs::write(copy.path("apps/b/index.json"), b"{\"app\":\"B\"}\n").expect("write");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(&o, "apps/b/index.json", "unprefixed copy of target");
+}
+
+#[test]
+fn a_missing_target_file_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let bin = copy.find("artifacts/b/2.0", ".y.bin");
+    std::fs::remove_file(copy.path(&bin)).expect("rm");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        &bin,
+        "missing: targets role `b` lists target `artifacts/b/2.0/y.bin`",
+    );
+}
+
+#[test]
+fn a_truncated_target_fails_on_length() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let bin = copy.find("artifacts/b/2.0", ".y.bin");
+    std::fs::write(copy.path(&bin), b"b's").expect("write");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(&o, &bin, "length is 3 bytes, targets role `b` says 10");
+}
+
+#[test]
+fn an_extra_file_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    write(&copy.dir, "artifacts/a/1.0/backdoor.apk", b"evil");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(&o, "artifacts/a/1.0/backdoor.apk", "extra file");
+}
+
+#[test]
+fn an_older_metadata_version_is_extra() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    std::fs::copy(
+        copy.path("metadata/1.targets.json"),
+        copy.path("metadata/0.targets.json"),
+    )
+    .expect("copy");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        "metadata/0.targets.json",
+        "version 0 of `targets`, not the version 1 the chain uses",
+    );
+}
+
+#[test]
+fn an_expired_snapshot_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let o = verify(
+        s(&copy.dir),
+        &site.root_file(),
+        &["--now", "2095-01-01T00:00:00Z"],
+    );
+    assert_problem(
+        &o,
+        "metadata/1.snapshot.json",
+        "expired at 2090-01-01T00:00:00Z (checked at 2095-01-01T00:00:00Z)",
+    );
+    // Only the snapshot expired by then.
+    let v = stdout_json(&verify(
+        s(&copy.dir),
+        &site.root_file(),
+        &["--now", "2095-01-01T00:00:00Z", "--format", "json"],
+    ));
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(1), "{v:#}");
+}
+
+#[test]
+fn an_untrusted_root_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let other = Keys::from(50);
+    let root = tmp.path().join("other-root.json");
+    std::fs::write(
+        &root,
+        signed(root_payload(1, &other.root, &other), &[&other.root]),
+    )
+    .expect("write");
+    let o = verify(s(&copy.dir), &root, &[]);
+    assert_problem(&o, "metadata/1.root.json", "differs from the trusted root");
+    assert_problem(
+        &o,
+        "metadata/1.snapshot.json",
+        "0 valid signatures by root version 1's snapshot keys, 1 required",
+    );
+}
+
+#[test]
+fn a_root_not_signed_by_its_own_keys_is_a_usage_error() {
+    let site = Site::new();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root.json");
+    let other = seed(77);
+    std::fs::write(
+        &root,
+        signed(root_payload(1, &site.keys.root, &site.keys), &[&other]),
+    )
+    .expect("write");
+    let o = verify(s(&site.dir), &root, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("it is not a root to trust"),
+        "{}",
+        text(&o)
+    );
+    let missing = verify(s(&site.dir), &tmp.path().join("nope.json"), &[]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("cannot read the trusted root"),
+        "{}",
+        text(&missing)
+    );
+}
+
+/// Root 2 keeps every role's keys but the root key.
+fn rotate(site: &Site, signers: &[&Ed25519Seed]) -> Ed25519Seed {
+    let new_root = seed(31);
+    let bytes = signed(root_payload(2, &new_root, &site.keys), signers);
+    write(&site.dir, "metadata/2.root.json", &bytes);
+    write(&site.dir, "metadata/root.json", &bytes);
+    new_root
+}
+
+#[test]
+fn a_root_rotation_signed_by_old_and_new_is_followed() {
+    let site = Site::new();
+    let new_root = seed(31);
+    rotate(&site, &[&site.keys.root, &new_root]);
+    let copy = site.rsync(&[]);
+    let o = verify(s(&copy.dir), &site.root_file(), &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(stdout_json(&o)["root_version"], 2);
+    // A stale convenience copy is named.
+    std::fs::copy(
+        copy.path("metadata/1.root.json"),
+        copy.path("metadata/root.json"),
+    )
+    .expect("copy");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        "metadata/root.json",
+        "differs from the newest N.root.json",
+    );
+}
+
+#[test]
+fn a_root_rotation_signed_only_by_the_new_key_is_rejected() {
+    let site = Site::new();
+    let new_root = seed(31);
+    rotate(&site, &[&new_root]);
+    let copy = site.rsync(&[]);
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        "metadata/2.root.json",
+        "0 valid signatures by root version 1's root keys, 1 required",
+    );
+}
+
+#[test]
+fn a_root_rotation_with_the_wrong_version_is_rejected() {
+    let site = Site::new();
+    let new_root = seed(31);
+    let bytes = signed(
+        root_payload(3, &new_root, &site.keys),
+        &[&site.keys.root, &new_root],
+    );
+    write(&site.dir, "metadata/2.root.json", &bytes);
+    let o = verify(s(&site.dir), &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        "metadata/2.root.json",
+        "version is 3, its file name says 2",
+    );
+}
+
+/// A static file server over `dir` for one test: GET only, 404 for anything absent, one
+/// thread per connection. Dropped with the test process.
+fn serve(dir: PathBuf) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                        break;
+                    }
+                }
+                let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+                let rel = path.trim_start_matches('/');
+                let file = dir.join(rel);
+                let ok = !rel.split('/').any(|s| s == "..") && file.is_file();
+                let (status, body) = if ok {
+                    ("200 OK", std::fs::read(&file).unwrap_or_default())
+                } else {
+                    ("404 Not Found", b"not found".to_vec())
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    base
+}
+
+#[test]
+fn a_url_is_verified_from_its_timestamp() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let now = update_protocol::time::Timestamp::parse_rfc3339(NOW)
+        .expect("time")
+        .unix_seconds();
+    write(
+        &copy.dir,
+        "metadata/timestamp.json",
+        &site.timestamp_bytes(now),
+    );
+    let base = serve(copy.dir.clone());
+    let o = verify(&base, &site.root_file(), &[]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("from the timestamp metadata/timestamp.json"),
+        "{out}"
+    );
+    assert!(out.contains("extra files not checked"), "{out}");
+
+    // A changed byte and a missing file, through HTTP.
+    let apk = copy.find("artifacts/a/1.0", ".x.apk");
+    let mut bytes = std::fs::read(copy.path(&apk)).expect("read");
+    bytes[0] ^= 1;
+    std::fs::write(copy.path(&apk), bytes).expect("write");
+    let bin = copy.find("artifacts/b/2.0", ".y.bin");
+    std::fs::remove_file(copy.path(&bin)).expect("rm");
+    let o = verify(&base, &site.root_file(), &[]);
+    assert_problem(&o, &apk, "sha256 is ");
+    assert_problem(&o, &bin, "missing: targets role `b`");
+
+    // An expired timestamp: checked an hour and more after its window.
+    let o = verify(&base, &site.root_file(), &["--now", "2030-01-01T02:00:00Z"]);
+    assert_problem(
+        &o,
+        "metadata/timestamp.json",
+        "expired at 2030-01-01T01:01:00Z",
+    );
+}
+
+#[test]
+fn a_url_without_a_timestamp_needs_one_given() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let base = serve(copy.dir.clone());
+    let o = verify(&base, &site.root_file(), &[]);
+    assert_problem(&o, "metadata/timestamp.json", "pass --timestamp");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ts = tmp.path().join("timestamp.json");
+    let now = update_protocol::time::Timestamp::parse_rfc3339(NOW)
+        .expect("time")
+        .unix_seconds();
+    std::fs::write(&ts, site.timestamp_bytes(now)).expect("write");
+    let o = verify(&base, &site.root_file(), &["--timestamp", s(&ts)]);
+    assert_ok(&o);
+    // A timestamp signed by another key is refused.
+    std::fs::write(
+        &ts,
+        tuf::signed_metadata(&tuf::timestamp(now, 60, 3600, &site.snapshot), &seed(99))
+            .expect("sign"),
+    )
+    .expect("write");
+    let o = verify(&base, &site.root_file(), &["--timestamp", s(&ts)]);
+    assert_problem(
+        &o,
+        s(&ts),
+        "0 valid signatures by root version 1's timestamp keys, 1 required",
+    );
+}
