@@ -580,7 +580,19 @@ impl Verifier<'_> {
             .timestamp
             .as_ref()
             .map(|t| (t.label.clone(), t.bytes.clone(), t.label.clone()));
+        let in_copy = self
+            .listing
+            .as_ref()
+            .is_some_and(|l| l.contains(TIMESTAMP_PATH));
         let from_copy = if given.is_some() {
+            if in_copy {
+                // A mirror that pulls the edge's timestamp keeps one: part of the layout, but
+                // the one given is what the run trusts.
+                self.accounted.insert(TIMESTAMP_PATH.to_owned());
+                self.notes.push(format!(
+                    "the copy's {TIMESTAMP_PATH} was not used: --timestamp was given"
+                ));
+            }
             None
         } else {
             match self.source.read(TIMESTAMP_PATH, TIMESTAMP_LIMIT) {
