@@ -30,6 +30,8 @@ pub enum Command {
     Stats(crate::cmd::stats::StatsArgs),
     /// Check a mirror's copy (directory or URL) against a trusted TUF root: chain, every target, nothing extra.
     Verify(crate::cmd::verify::VerifyArgs),
+    /// TUF keys and metadata: init, rotate a role's key, re-sign before expiry, status.
+    Tuf(crate::cmd::tuf::TufArgs),
 }
 
 /// Output format of a command's result on stdout.

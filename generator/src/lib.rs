@@ -11,5 +11,6 @@ pub mod keystore;
 pub mod load;
 pub mod plan;
 pub mod problem;
+pub mod tuf;
 pub mod validate;
 pub mod verify;

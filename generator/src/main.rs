@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Keys(a) => a.run(),
         Command::Stats(a) => a.run(),
         Command::Verify(a) => a.run(),
+        Command::Tuf(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
