@@ -1,9 +1,10 @@
-//! `generator verify` (the real binary) on TUF repositories crafted with
-//! `update_protocol::tuf` in the generator's layout (metadata/N.<role>.json, one delegated role
-//! per app, targets at `<dir>/<sha256>.<name>`), copied with the real `rsync`, changed one way
-//! each, and served over HTTP.
+//! `generator verify` (the real binary) on the example as `generator build` publishes it, and on
+//! TUF repositories crafted with `update_protocol::tuf` in the same layout (metadata/N.<role>.json,
+//! one delegated role per app, targets at `<dir>/<sha256>.<name>`) where a case needs keys or
+//! expiries the example does not have; each copied with the real `rsync`, changed one way, and
+//! served over HTTP.
 
-use e2e_tests::stdout_json;
+use e2e_tests::{copy_tree, example_dir, stdout_json};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -653,5 +654,164 @@ fn a_url_without_a_timestamp_needs_one_given() {
         &o,
         s(&ts),
         "0 valid signatures by root version 1's timestamp keys, 1 required",
+    );
+}
+
+/// The example built by the real generator (a copy of it, so nothing is written into the
+/// repository), and the seed of its demo timestamp key, which the worker holds.
+struct Built {
+    _tmp: tempfile::TempDir,
+    site: PathBuf,
+    root: PathBuf,
+    timestamp_key: Ed25519Seed,
+}
+
+fn built_example() -> Built {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let repo = tmp.path().join("repo");
+    copy_tree(&example_dir(), &repo);
+    let site = tmp.path().join("site");
+    let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["build", "--no-cache", "--root", s(&repo), "--out", s(&site)])
+        .env("GENERATOR_LOG", "warn")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("run generator build");
+    assert!(o.status.success(), "build failed: {}", text(&o));
+    let key = std::fs::read_to_string(repo.join("tuf-keys/timestamp.key")).expect("demo key");
+    let hex = key
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .expect("a seed line");
+    Built {
+        root: repo.join("tuf/root/1.root.json"),
+        timestamp_key: Ed25519Seed::from_hex(hex).expect("seed"),
+        site,
+        _tmp: tmp,
+    }
+}
+
+fn rsync_to(from: &Path, to: &Path) {
+    let o = Command::new("rsync")
+        .args(["-a", "--delete"])
+        .arg(format!("{}/", from.display()))
+        .arg(format!("{}/", to.display()))
+        .output()
+        .expect("run rsync (apt-get install -y rsync)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Checks at the clock: the build signed relative to it.
+fn verify_now(copy: &str, root: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["verify", copy, "--root"])
+        .arg(root)
+        .args(extra)
+        .env("GENERATOR_LOG", "warn")
+        .output()
+        .expect("run generator verify")
+}
+
+/// The first hash-prefixed artifact of the example's `android-demo`.
+fn an_apk(dir: &Path) -> String {
+    let base = dir.join("artifacts/android-demo");
+    let mut found = Vec::new();
+    for e in walk(&base) {
+        if e.extension().is_some_and(|x| x == "apk") {
+            found.push(e);
+        }
+    }
+    found.sort();
+    let first = found.first().expect("an apk in the example");
+    let rel = first.strip_prefix(dir).expect("under the copy");
+    rel.to_str().expect("utf-8").to_owned()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_built_example_verifies_after_rsync_and_fails_when_changed() {
+    let b = built_example();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mirror = tmp.path().join("mirror");
+    rsync_to(&b.site, &mirror);
+    let o = verify_now(s(&mirror), &b.root, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = stdout_json(&o);
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(v["extra_checked"], true);
+    // targets and one role per public app of the example.
+    assert!(v["roles"].as_u64().unwrap_or(0) >= 5, "{v:#}");
+    assert!(v["target_files"].as_u64().unwrap_or(0) >= 17, "{v:#}");
+
+    let apk = an_apk(&mirror);
+    let mut bytes = std::fs::read(mirror.join(&apk)).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x20;
+    std::fs::write(mirror.join(&apk), bytes).expect("write");
+    write(&mirror, "apps/android-demo/extra.json", b"{}");
+    std::fs::remove_file(mirror.join("index.json")).expect("rm");
+    let o = verify_now(s(&mirror), &b.root, &[]);
+    assert_problem(&o, &apk, "sha256 is ");
+    assert_problem(&o, &apk, "targets role `android-demo` says");
+    assert_problem(&o, "apps/android-demo/extra.json", "extra file");
+    // The plain index.json is the site's, not a target clients fetch by hash: its absence is
+    // no problem, but the hash-prefixed copy's is.
+    let v = stdout_json(&verify_now(s(&mirror), &b.root, &["--format", "json"]));
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(2), "{v:#}");
+    let prefixed = walk(&mirror)
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            (p.parent() == Some(mirror.as_path()) && name.ends_with(".index.json")).then_some(p)
+        })
+        .next()
+        .expect("the hash-prefixed index.json");
+    std::fs::remove_file(&prefixed).expect("rm");
+    let o = verify_now(s(&mirror), &b.root, &[]);
+    let name = prefixed.file_name().and_then(|n| n.to_str()).expect("name");
+    assert_problem(
+        &o,
+        name,
+        "missing: targets role `targets` lists target `index.json`",
+    );
+}
+
+#[test]
+fn the_built_example_verifies_over_http_with_the_edges_timestamp() {
+    let b = built_example();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mirror = tmp.path().join("mirror");
+    rsync_to(&b.site, &mirror);
+    // What the worker answers for /metadata/timestamp.json, from the build's contract.
+    let edge = EdgeTuf::parse(&std::fs::read(mirror.join(tuf::EDGE_TUF_PATH)).expect("read"))
+        .expect("contract");
+    let now = e2e_tests::unix_now();
+    let ts = edge
+        .sign_timestamp(now, &b.timestamp_key)
+        .expect("sign like the edge");
+    write(&mirror, "metadata/timestamp.json", &ts);
+    let base = serve(mirror.clone());
+    let o = verify_now(&base, &b.root, &[]);
+    assert_ok(&o);
+    let apk = an_apk(&mirror);
+    std::fs::write(mirror.join(&apk), b"not the apk").expect("write");
+    let o = verify_now(&base, &b.root, &[]);
+    assert_problem(
+        &o,
+        &apk,
+        "length is 11 bytes, targets role `android-demo` says",
     );
 }
