@@ -410,6 +410,30 @@ fn an_older_metadata_version_is_extra() {
 }
 
 #[test]
+fn a_snapshot_other_than_the_one_the_timestamp_names_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let path = copy.path("metadata/1.snapshot.json");
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes.push(b'\n');
+    std::fs::write(&path, &bytes).expect("write");
+    let o = verify(s(&copy.dir), &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        "metadata/1.snapshot.json",
+        &format!(
+            "length is {} bytes, _edge/tuf.json, the build's contract for the edge's timestamp says {}",
+            bytes.len(),
+            bytes.len() - 1
+        ),
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("the chain stopped at metadata/1.snapshot.json")
+    );
+}
+
+#[test]
 fn an_expired_snapshot_fails() {
     let site = Site::new();
     let copy = site.rsync(&[]);

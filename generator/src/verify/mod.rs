@@ -289,7 +289,10 @@ impl Verifier<'_> {
         limit: u64,
         why: &str,
     ) -> Option<(Metadata<Value>, Vec<u8>)> {
-        let limit = expected.and_then(|m| m.length).unwrap_or(limit);
+        // Read past a wrong expected length, so that the problem says "length is X".
+        let limit = expected
+            .and_then(|m| m.length)
+            .map_or(limit, |len| len.max(limit));
         let bytes = match self.source.read(path, limit) {
             Ok(Some(b)) => b,
             Ok(None) => {
