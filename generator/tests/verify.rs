@@ -716,9 +716,11 @@ fn built_example() -> Built {
     }
 }
 
+/// `rsync -a --delete --checksum`: without `--checksum`, rsync skips a file of the same size
+/// and modification second, and two builds in one second give just that (`_edge/tuf.json`).
 fn rsync_to(from: &Path, to: &Path) {
     let o = Command::new("rsync")
-        .args(["-a", "--delete"])
+        .args(["-a", "--delete", "--checksum"])
         .arg(format!("{}/", from.display()))
         .arg(format!("{}/", to.display()))
         .output()
@@ -838,4 +840,82 @@ fn the_built_example_verifies_over_http_with_the_edges_timestamp() {
         &apk,
         "length is 11 bytes, targets role `android-demo` says",
     );
+}
+
+fn run_generator(args: &[&str]) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(args)
+        .env("GENERATOR_LOG", "warn")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("TUF_KEYS_DIR")
+        .output()
+        .expect("run generator");
+    assert!(o.status.success(), "generator {args:?}: {}", text(&o));
+    o
+}
+
+#[test]
+fn a_mirror_follows_the_publishers_key_rotation_and_names_leftovers() {
+    let b = built_example();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mirror = tmp.path().join("mirror");
+    rsync_to(&b.site, &mirror);
+    // The publisher rotates the root key (root 2), then the snapshot and timestamp keys
+    // (root 3), and builds: a new snapshot version signed by the new key.
+    let repo = b
+        .root
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent);
+    let repo = repo.expect("repo of tuf/root/1.root.json");
+    let keys = tmp.path().join("offline-keys");
+    copy_tree(&repo.join("tuf-keys"), &keys);
+    let (r, k) = (s(repo), s(&keys));
+    let keystore = repo.join("keys");
+    run_generator(&["tuf", "--root", r, "--keys", k, "rotate", "root"]);
+    run_generator(&[
+        "tuf",
+        "--root",
+        r,
+        "--keys",
+        k,
+        "--keystore",
+        s(&keystore),
+        "rotate",
+        "snapshot",
+        "timestamp",
+    ]);
+    let site = tmp.path().join("site-2");
+    run_generator(&[
+        "build",
+        "--no-cache",
+        "--root",
+        r,
+        "--out",
+        s(&site),
+        "--tuf-keys",
+        k,
+    ]);
+    // A mirror updated without --delete keeps the old snapshot: named as a leftover.
+    let o = Command::new("rsync")
+        .args(["-a", "--checksum"])
+        .arg(format!("{}/", site.display()))
+        .arg(format!("{}/", mirror.display()))
+        .output()
+        .expect("rsync");
+    assert!(o.status.success());
+    let o = verify_now(s(&mirror), &b.root, &[]);
+    assert_problem(
+        &o,
+        "metadata/1.snapshot.json",
+        "version 1 of `snapshot`, not the version 2 the chain uses",
+    );
+    // With --delete it verifies from the old root through roots 2 and 3, and from root 2.
+    rsync_to(&site, &mirror);
+    let v = stdout_json(&verify_now(s(&mirror), &b.root, &["--format", "json"]));
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(v["root_version"], 3);
+    assert_eq!(v["snapshot_version"], 2);
+    let o = verify_now(s(&mirror), &repo.join("tuf/root/2.root.json"), &[]);
+    assert_ok(&o);
 }
