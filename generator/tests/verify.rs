@@ -919,3 +919,17 @@ fn a_mirror_follows_the_publishers_key_rotation_and_names_leftovers() {
     let o = verify_now(s(&mirror), &repo.join("tuf/root/2.root.json"), &[]);
     assert_ok(&o);
 }
+
+#[test]
+fn a_page_in_place_of_a_missing_root_is_named() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    write(
+        &copy.dir,
+        "metadata/2.root.json",
+        b"<!doctype html><p>app</p>",
+    );
+    let base = serve(copy.dir.clone());
+    let o = verify(&base, &site.root_file(), &[]);
+    assert_problem(&o, "metadata/2.root.json", "single-page-app fallback");
+}

@@ -211,7 +211,10 @@ pub fn verify(source: &dyn Source, root: &TrustedRoot, opts: &Options) -> Result
     };
     match source.list() {
         Ok(l) => v.listing = l.map(|l| l.into_iter().collect()),
-        Err(e) => v.problem("", format!("cannot list the copy: {e:#}")),
+        Err(e) => {
+            let path = source.describe();
+            v.problem(&path, format!("cannot list the copy: {e:#}"));
+        }
     }
     let mut report = Report {
         ok: false,
@@ -539,7 +542,14 @@ impl Verifier<'_> {
         let md = match tuf::parse(bytes) {
             Ok(md) => md,
             Err(e) => {
-                self.problem(path, e.to_string());
+                // Clients probe N+1 on every refresh and stop only on 404/403.
+                self.problem(
+                    path,
+                    format!(
+                        "{e}: a missing N+1.root.json must be absent (HTTP 404), never a page \
+                         in its place (a single-page-app fallback breaks every client)"
+                    ),
+                );
                 return None;
             }
         };
