@@ -642,6 +642,17 @@ fn a_url_is_verified_from_its_timestamp() {
     assert_problem(&o, &apk, "sha256 is ");
     assert_problem(&o, &bin, "missing: targets role `b`");
 
+    // A longer file over HTTP: read one byte past the listed length, no further.
+    let mut longer = std::fs::read(copy.path(&apk)).expect("read");
+    longer.extend_from_slice(&[0; 4096]);
+    std::fs::write(copy.path(&apk), longer).expect("write");
+    let o = verify(&base, &site.root_file(), &[]);
+    assert_problem(
+        &o,
+        &apk,
+        "is longer than the 28 bytes targets role `a` says",
+    );
+
     // An expired timestamp: checked an hour and more after its window.
     let o = verify(&base, &site.root_file(), &["--now", "2030-01-01T02:00:00Z"]);
     assert_problem(
@@ -932,4 +943,21 @@ fn a_page_in_place_of_a_missing_root_is_named() {
     let base = serve(copy.dir.clone());
     let o = verify(&base, &site.root_file(), &[]);
     assert_problem(&o, "metadata/2.root.json", "single-page-app fallback");
+}
+
+#[test]
+fn an_expired_root_fails() {
+    let site = Site::new();
+    let copy = site.rsync(&[]);
+    let o = verify(
+        s(&copy.dir),
+        &site.root_file(),
+        &["--now", "2100-01-01T00:00:00Z"],
+    );
+    assert_problem(
+        &o,
+        "metadata/1.root.json",
+        "expired at 2100-01-01T00:00:00Z (checked at 2100-01-01T00:00:00Z): sign the next root version",
+    );
+    assert_problem(&o, "metadata/1.a.json", "expired at 2100-01-01T00:00:00Z");
 }
