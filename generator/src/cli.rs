@@ -30,6 +30,8 @@ pub enum Command {
     Stats(crate::cmd::stats::StatsArgs),
     /// Add a build (APK, IPA or any file) to the release repository, then validate it.
     Publish(Box<crate::cmd::publish::PublishArgs>),
+    /// Check a mirror's copy (directory or URL) against a trusted TUF root: chain, every target, nothing extra.
+    Verify(crate::cmd::verify::VerifyArgs),
     /// TUF keys and metadata: init, rotate a role's key, re-sign before expiry, status.
     Tuf(crate::cmd::tuf::TufArgs),
 }

@@ -17,3 +17,4 @@ pub mod problem;
 pub mod templates;
 pub mod tuf;
 pub mod validate;
+pub mod verify;

@@ -24,10 +24,18 @@ fn main() -> ExitCode {
         Command::Keys(a) => a.run(),
         Command::Stats(a) => a.run(),
         Command::Publish(a) => a.run(),
+        Command::Verify(a) => a.run(),
         Command::Tuf(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e)
+            if e.downcast_ref::<generator::verify::VerifyFailed>()
+                .is_some() =>
+        {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
         Err(e) if e.downcast_ref::<InvalidInput>().is_some() => {
             eprintln!("{e}");
             ExitCode::from(1)

@@ -7,6 +7,7 @@ pub mod schema;
 pub mod stats;
 pub mod tuf;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::{InputArgs, OutputFormat};
 use crate::hash::{self, Cache, Job};
