@@ -24,7 +24,8 @@
 #              `wrangler dev` runs, minus wrangler's Node proxy.
 #
 # Order in each mode: trivial, trivial+nonce (D's requests to the trivial worker, which then
-# does D's KV get + put of the nonce and nothing else), edge A, C, D, trivial again. Ratios are
+# does D's KV get + put of the nonce and nothing else), edge A, C, D, T (GET
+# /metadata/timestamp.json, the edge-signed TUF timestamp), trivial again. Ratios are
 # against the mean of the two trivial runs of the same mode; both are printed so that drift
 # from other work shows.
 #
@@ -44,6 +45,19 @@ seconds() { # "10s" / "1m" / "10" → seconds
     *) echo "$1" ;;
     esac
 }
+
+# --- TUF ----------------------------------------------------------------------------------------
+# The timestamp route (T) needs a TUF repository in the site and the timestamp key in
+# EDGE_SECRETS. Until the example's build writes its own, add one signed with fixed test keys
+# (tests/src/bin/tuf-fixture.rs, the tests' core-module helper) and put its key in the secrets.
+if [[ ! -f "$tmp/site/_edge/tuf.json" ]]; then
+    echo "== adding a TUF repository with test keys to the site (period 60 s, ttl 3600 s)"
+    tuf_seed="$(cargo run -q --release -p e2e-tests --bin tuf-fixture -- "$tmp/site" 60 3600)"
+    node -e 'const fs = require("fs"); const f = process.argv[1];
+        const bulk = JSON.parse(fs.readFileSync(f)); const s = JSON.parse(bulk.EDGE_SECRETS);
+        s.tuf_timestamp_key = process.argv[2]; bulk.EDGE_SECRETS = JSON.stringify(s);
+        fs.writeFileSync(f, JSON.stringify(bulk))' "$tmp/secrets-bulk.json" "$tuf_seed"
+fi
 
 compat_date="$(sed -nE 's/^compatibility_date *= *"([^"]+)".*/\1/p' wrangler.toml)"
 [[ -n "$compat_date" ]] || die "no compatibility_date in wrangler.toml"
@@ -238,9 +252,11 @@ for mode in $MODES; do
     check A A '"version":"1.2.0"'
     check C C '"targetVersion":"1.3.0"'
     check D D '"code":200,'
+    check T T '"_type":"timestamp"'
     bench "$mode" A A '"version":"1.2.0"'
     bench "$mode" C C '"targetVersion":"1.3.0"'
     bench "$mode" D D '"code":200,'
+    bench "$mode" T T '"_type":"timestamp"'
     stop_server
     if grep -iE 'error|panic|exception|uncaught' "$tmp/edge-$mode/server.log" |
         grep -v 'Request.cf' >"$tmp/edge-$mode/errors.log"; then

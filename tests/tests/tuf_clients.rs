@@ -80,19 +80,25 @@ impl Client {
 /// A deployment's site: the example built by the harness, plus TUF metadata signed with `keys`
 /// (roots 1..=`roots.len()`), and the worker secret's timestamp key `seed`.
 fn deploy(roots: &[Vec<u8>], keys: &Keys, seed: Option<&Ed25519Seed>) -> (Edge, EdgeTuf) {
+    deploy_with(roots, keys, seed, |_| {})
+}
+
+/// As [`deploy`], with `tweak` changing the edge contract before it is written.
+fn deploy_with(
+    roots: &[Vec<u8>],
+    keys: &Keys,
+    seed: Option<&Ed25519Seed>,
+    tweak: impl FnOnce(&mut EdgeTuf),
+) -> (Edge, EdgeTuf) {
     let mut contract = None;
     let edge = Edge::start_prepared(&example_dir().join("keys"), |site, secrets| {
         for (i, r) in roots.iter().enumerate() {
             tuf_repo::write_root(site, i as u64 + 1, r);
         }
-        contract = Some(tuf_repo::publish(
-            site,
-            keys,
-            SNAPSHOT,
-            PERIOD,
-            TTL,
-            unix_now() - 60,
-        ));
+        let mut c = tuf_repo::publish(site, keys, SNAPSHOT, PERIOD, TTL, unix_now() - 60);
+        tweak(&mut c);
+        tuf_repo::write_edge(site, &c);
+        contract = Some(c);
         if let Some(s) = seed {
             secrets["tuf_timestamp_key"] = Value::from(s.to_hex());
         }
@@ -397,5 +403,59 @@ fn clients_refresh_reject_and_recover() {
     for c in Client::ALL {
         let r = c.run(&state(c), &trusted_root, &via_proxy, &targets2);
         assert_eq!(r["error"], "UnsignedMetadataError", "{c:?}: {r}");
+    }
+}
+
+#[test]
+fn worker_refuses_to_sign_what_it_cannot_vouch_for() {
+    let keys = Keys::fixed(0x30);
+    let root1 = tuf_repo::root(&keys, 1, &[&keys.root]);
+    let roots = std::slice::from_ref(&root1);
+    let stranger = Ed25519Seed::from_bytes(&[0x55; 32]);
+    let forged = Keys {
+        snapshot: stranger.clone(),
+        ..keys.clone()
+    };
+    type Tweak = fn(&mut EdgeTuf);
+    let cases: [(&str, &Keys, Option<&Ed25519Seed>, Tweak); 5] = [
+        ("the timestamp key is not configured", &keys, None, |_| {}),
+        (
+            "the timestamp key is not root's timestamp key",
+            &keys,
+            Some(&stranger),
+            |_| {},
+        ),
+        (
+            "the clock is before the build's signing time",
+            &keys,
+            Some(&keys.timestamp),
+            |c| c.signed_at = unix_now() + 86_400,
+        ),
+        (
+            "the snapshot has expired",
+            &keys,
+            Some(&keys.timestamp),
+            |c| c.snapshot_expires = "2020-01-01T00:00:00Z".into(),
+        ),
+        // A snapshot signed by a key root does not name (the contract matches its bytes).
+        (
+            "the deployed TUF metadata does not verify",
+            &forged,
+            Some(&keys.timestamp),
+            |_| {},
+        ),
+    ];
+    for (message, publish_keys, seed, tweak) in cases {
+        let (edge, _) = deploy_with(roots, publish_keys, seed, tweak);
+        let r = edge.send("GET", "/metadata/timestamp.json", &[], None);
+        assert_eq!(r.status, 503, "{message}: {}\n{}", r.text, edge.log());
+        assert_eq!(r.json(), json!({"error": message}));
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{message}");
+        for secret in [keys.timestamp.to_hex(), stranger.to_hex()] {
+            assert!(!r.text.contains(&secret) && !edge.log().contains(&secret));
+        }
+        // The rest of the deployment is served as usual.
+        assert_eq!(edge.get("/metadata/1.root.json").0, 200, "{message}");
+        assert_eq!(edge.get("/index.json").0, 200, "{message}");
     }
 }
