@@ -28,6 +28,8 @@ pub enum Command {
     Keys(crate::cmd::keys::KeysArgs),
     /// Print the edge's telemetry: DAU/WAU/MAU, installs by version, update events, errors.
     Stats(crate::cmd::stats::StatsArgs),
+    /// TUF keys and metadata: init, rotate a role's key, re-sign before expiry, status.
+    Tuf(crate::cmd::tuf::TufArgs),
 }
 
 /// Output format of a command's result on stdout.

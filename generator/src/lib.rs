@@ -11,4 +11,5 @@ pub mod keystore;
 pub mod load;
 pub mod plan;
 pub mod problem;
+pub mod tuf;
 pub mod validate;

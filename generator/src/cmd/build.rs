@@ -19,6 +19,9 @@ pub struct BuildArgs {
     /// Print the files the build would write, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// TUF signing options (when the repository has `tuf/`; see docs/tuf.md).
+    #[command(flatten)]
+    pub tuf: crate::tuf::TufArgs,
     /// Fail after writing this many files (tests the atomic swap).
     #[arg(long, hide = true)]
     pub fail_after_writes: Option<usize>,
@@ -43,7 +46,14 @@ impl BuildArgs {
             Some(Staging::new(&self.out)?)
         };
         let incoming = staging.as_ref().map(Staging::incoming);
-        let checked = super::check(&self.input, incoming.as_deref())?;
+        let mut checked = super::check(&self.input, incoming.as_deref())?;
+        // TUF metadata covers the final public files; its new state is saved first, so a failed
+        // emit at worst leaves a signed version that the next build reuses.
+        let tuf =
+            crate::tuf::build_step(&mut checked.plan, &self.input.root, &self.tuf, self.dry_run)?;
+        if let Some(t) = &tuf {
+            t.save()?;
+        }
         let plan = &checked.plan;
         if let Some(staging) = staging {
             emit::emit(plan, staging, &self.out, self.fail_after_writes)?;

@@ -4,6 +4,7 @@ pub mod build;
 pub mod keys;
 pub mod schema;
 pub mod stats;
+pub mod tuf;
 pub mod validate;
 
 use crate::cli::{InputArgs, OutputFormat};
