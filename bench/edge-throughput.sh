@@ -46,18 +46,9 @@ seconds() { # "10s" / "1m" / "10" → seconds
     esac
 }
 
-# --- TUF ----------------------------------------------------------------------------------------
-# The timestamp route (T) needs a TUF repository in the site and the timestamp key in
-# EDGE_SECRETS. Until the example's build writes its own, add one signed with fixed test keys
-# (tests/src/bin/tuf-fixture.rs, the tests' core-module helper) and put its key in the secrets.
-if [[ ! -f "$tmp/site/_edge/tuf.json" ]]; then
-    echo "== adding a TUF repository with test keys to the site (period 60 s, ttl 3600 s)"
-    tuf_seed="$(cargo run -q --release -p e2e-tests --bin tuf-fixture -- "$tmp/site" 60 3600)"
-    node -e 'const fs = require("fs"); const f = process.argv[1];
-        const bulk = JSON.parse(fs.readFileSync(f)); const s = JSON.parse(bulk.EDGE_SECRETS);
-        s.tuf_timestamp_key = process.argv[2]; bulk.EDGE_SECRETS = JSON.stringify(s);
-        fs.writeFileSync(f, JSON.stringify(bulk))' "$tmp/secrets-bulk.json" "$tuf_seed"
-fi
+# The timestamp route (T) signs for the example's own TUF repository (example/tuf/, demo keys;
+# the timestamp key is in the example's secrets).
+[[ -f "$tmp/site/_edge/tuf.json" ]] || die "the example site has no _edge/tuf.json (example/tuf/ missing?)"
 
 compat_date="$(sed -nE 's/^compatibility_date *= *"([^"]+)".*/\1/p' wrangler.toml)"
 [[ -n "$compat_date" ]] || die "no compatibility_date in wrangler.toml"

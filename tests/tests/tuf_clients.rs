@@ -77,7 +77,7 @@ impl Client {
     }
 }
 
-/// A deployment's site: the example built by the harness, plus TUF metadata signed with `keys`
+/// A deployment's site: the example built by the harness, with TUF metadata signed with `keys`
 /// (roots 1..=`roots.len()`), and the worker secret's timestamp key `seed`.
 fn deploy(roots: &[Vec<u8>], keys: &Keys, seed: Option<&Ed25519Seed>) -> (Edge, EdgeTuf) {
     deploy_with(roots, keys, seed, |_| {})
@@ -92,6 +92,8 @@ fn deploy_with(
 ) -> (Edge, EdgeTuf) {
     let mut contract = None;
     let edge = Edge::start_prepared(&example_dir().join("keys"), |site, secrets| {
+        // This test's repository replaces whatever the build wrote for the example's own.
+        let _ = std::fs::remove_dir_all(site.join("metadata"));
         for (i, r) in roots.iter().enumerate() {
             tuf_repo::write_root(site, i as u64 + 1, r);
         }
@@ -99,9 +101,12 @@ fn deploy_with(
         tweak(&mut c);
         tuf_repo::write_edge(site, &c);
         contract = Some(c);
-        if let Some(s) = seed {
-            secrets["tuf_timestamp_key"] = Value::from(s.to_hex());
-        }
+        // The example's own timestamp key is replaced (or removed).
+        let secrets = secrets.as_object_mut().expect("EDGE_SECRETS is an object");
+        match seed {
+            Some(s) => secrets.insert("tuf_timestamp_key".into(), Value::from(s.to_hex())),
+            None => secrets.remove("tuf_timestamp_key"),
+        };
     });
     (edge, contract.expect("published"))
 }
@@ -457,5 +462,35 @@ fn worker_refuses_to_sign_what_it_cannot_vouch_for() {
         // The rest of the deployment is served as usual.
         assert_eq!(edge.get("/metadata/1.root.json").0, 200, "{message}");
         assert_eq!(edge.get("/index.json").0, 200, "{message}");
+    }
+}
+
+/// The example's own repository, as `generator build` writes it from `example/tuf/` with the
+/// demo keys, served with the example's worker secret: both clients refresh from the shipped
+/// root (`example/tuf/root/1.root.json`), read an artifact's `custom` and download it.
+#[test]
+fn example_repository_built_by_the_generator() {
+    let edge = Edge::start();
+    let root = example_dir().join("tuf/root/1.root.json");
+    let work = tempfile::tempdir().expect("tempdir");
+    let expected = std::fs::read(example_dir().join(TARGET_FILE)).expect("target file");
+    let expected_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&expected));
+    let metadata = format!("{}/metadata/", edge.base);
+    let targets = format!("{}/", edge.base);
+    for c in Client::ALL {
+        let r = c.run(
+            &work.path().join(format!("{c:?}")),
+            &root,
+            &metadata,
+            &targets,
+        );
+        assert_eq!(r["ok"], true, "{c:?}: {r}\n{}", edge.log());
+        let custom = &r["custom"];
+        assert_eq!(custom["app"], "android-demo", "{c:?}: {r}");
+        assert_eq!(custom["version"], "1.1.0", "{c:?}: {r}");
+        assert_eq!(custom["arch"], "arm64-v8a", "{c:?}: {r}");
+        assert_eq!(r["sha256"], expected_sha.as_str(), "{c:?}");
+        let v = r["timestamp_version"].as_u64().expect("version");
+        assert_eq!(v % 60, 0, "{c:?}: the example's window is 60 s");
     }
 }
