@@ -22,7 +22,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 for v in plain tuf; do
   mkdir -p "$tmp/$v"
-  cp -al "$data/apps" "$data/releases" "$data/site.toml" "$tmp/$v/"
+  cp -al "$data/apps" "$data/releases" "$tmp/$v/"
+  if [ -f "$data/site.toml" ]; then cp "$data/site.toml" "$tmp/$v/"; fi
 done
 "$gen" -q tuf --root "$tmp/tuf" --keys "$tmp/keys" --keystore "$tmp/keystore" \
   --now 2026-11-01T00:00:00Z init >/dev/null
@@ -45,7 +46,7 @@ cold() { # VARIANT: a cold build into a new directory
 
 echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "first build with tuf/ (signs everything): $(cold tuf)s"
-echo "metadata: $(find "$tmp/site-tuf/metadata" -type f | wc -l) files, $(du -sb "$tmp/site-tuf/metadata" | cut -f1) bytes; hash-prefixed copies: $(find "$tmp/site-tuf" -name '[0-9a-f]*.index.json' | wc -l)"
+echo "metadata: $(find "$tmp/site-tuf/metadata" -type f | wc -l) files, $(du -sb "$tmp/site-tuf/metadata" | cut -f1) bytes; hash-prefixed index.json copies: $(find "$tmp/site-tuf" -name '[0-9a-f]*.index.json' | wc -l)"
 for round in 1 2 3; do
   p="$(cold plain)"
   t="$(cold tuf)"
