@@ -195,6 +195,19 @@ impl Edge {
         keys: &Path,
         prepare: impl FnOnce(&Path, &mut serde_json::Value),
     ) -> Edge {
+        Edge::start_from(&example_dir(), keys, prepare)
+    }
+
+    /// As [`Edge::start_prepared`], building the release repository `root` (a copy of the
+    /// example that a test changed) instead of the example.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start_from(
+        root: &Path,
+        keys: &Path,
+        prepare: impl FnOnce(&Path, &mut serde_json::Value),
+    ) -> Edge {
         use std::os::unix::process::CommandExt;
         let main = worker_main();
         // One start at a time per process, held until the server answers: the free ports
@@ -209,7 +222,7 @@ impl Edge {
         let out = run_generator(&[
             "build",
             "--root",
-            example_dir().to_str().expect("utf-8"),
+            root.to_str().expect("utf-8"),
             "--out",
             site.to_str().expect("utf-8"),
             "--no-cache",
@@ -246,7 +259,7 @@ impl Edge {
         let out = run_generator(&[
             "keys",
             "--root",
-            example_dir().to_str().expect("utf-8"),
+            root.to_str().expect("utf-8"),
             "--dir",
             keys.to_str().expect("utf-8"),
             "export",

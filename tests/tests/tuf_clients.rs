@@ -9,7 +9,7 @@
 //! with the new timestamp key.
 
 use e2e_tests::tuf_repo::{self, Keys};
-use e2e_tests::{Edge, example_dir, unix_now, workspace_root};
+use e2e_tests::{Edge, copy_tree, example_dir, run_generator, unix_now, workspace_root};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -492,5 +492,98 @@ fn example_repository_built_by_the_generator() {
         assert_eq!(r["sha256"], expected_sha.as_str(), "{c:?}");
         let v = r["timestamp_version"].as_u64().expect("version");
         assert_eq!(v % 60, 0, "{c:?}: the example's window is 60 s");
+    }
+}
+
+/// The runbook for a stolen timestamp key on the example's own repository (a copy): clients
+/// trust an attacker's fast-forward, then `generator tuf rotate timestamp` publishes
+/// `2.root.json` with a new key and puts that key in the key store's `EDGE_SECRETS`; the
+/// rebuilt site, deployed with the exported secrets, makes both clients recover.
+#[test]
+fn recovery_by_generator_tuf_rotate_timestamp() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let repo = work.path().join("repo");
+    copy_tree(&example_dir(), &repo);
+    let _ = std::fs::remove_dir_all(repo.join(".generator-cache"));
+    let stolen = std::fs::read_to_string(repo.join("tuf-keys/timestamp.key"))
+        .expect("timestamp.key")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| Ed25519Seed::from_hex(l).expect("seed"))
+        .next()
+        .expect("a seed");
+    let shipped_root = work.path().join("1.root.json");
+    std::fs::copy(repo.join("tuf/root/1.root.json"), &shipped_root).expect("copy root");
+    let edge = Edge::start_from(&repo, &repo.join("keys"), |_, _| {});
+    let proxy = Proxy::start(&edge.base);
+    let via_proxy = format!("{}/metadata/", proxy.base);
+    let targets = format!("{}/", edge.base);
+    let state = |c: Client| work.path().join(format!("{c:?}"));
+    for c in Client::ALL {
+        let r = c.run(&state(c), &shipped_root, &via_proxy, &targets);
+        assert_eq!(r["ok"], true, "{c:?}: {r}\n{}", edge.log());
+    }
+    let (status, _, _, current) = fetch_timestamp(&edge.base, "GET");
+    assert_eq!(status, 200);
+    let snapshot: MetaFile = serde_json::from_value(
+        tuf::parse(&current).expect("metadata").signed["meta"]["snapshot.json"].clone(),
+    )
+    .expect("snapshot meta");
+    let ff: u64 = 1 << 40;
+    let fresh = format_expires(unix_now() + 86_400);
+    proxy.serve_timestamp(Some(tuf_repo::crafted_timestamp(
+        &stolen, ff, &fresh, &snapshot,
+    )));
+    for c in Client::ALL {
+        let r = c.run(&state(c), &shipped_root, &via_proxy, &targets);
+        assert_eq!(r["timestamp_version"], ff, "{c:?}: {r}");
+    }
+    proxy.serve_timestamp(None);
+    for c in Client::ALL {
+        let r = c.run(&state(c), &shipped_root, &via_proxy, &targets);
+        assert_eq!(r["error"], c.bad_version(), "{c:?}: {r}");
+    }
+
+    let keys_dir = repo.join("tuf-keys");
+    let out = run_generator(&[
+        "tuf",
+        "--root",
+        repo.to_str().expect("utf-8"),
+        "--keys",
+        keys_dir.to_str().expect("utf-8"),
+        "rotate",
+        "timestamp",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(repo.join("tuf/root/2.root.json").is_file());
+    drop(edge);
+    let edge2 = Edge::start_from(&repo, &repo.join("keys"), |site, secrets| {
+        assert!(site.join("metadata/2.root.json").is_file());
+        assert_ne!(secrets["tuf_timestamp_key"], Value::from(stolen.to_hex()));
+    });
+    proxy.set_upstream(&edge2.base);
+    let targets2 = format!("{}/", edge2.base);
+    for c in Client::ALL {
+        let r = c.run(&state(c), &shipped_root, &via_proxy, &targets2);
+        assert_eq!(r["ok"], true, "{c:?}: {r}\n{}", edge2.log());
+        assert!(
+            r["timestamp_version"].as_u64().expect("version") < ff,
+            "{c:?}: {r}"
+        );
+    }
+    // The stolen key signs nothing clients accept any more.
+    proxy.serve_timestamp(Some(tuf_repo::crafted_timestamp(
+        &stolen,
+        ff + 1,
+        &fresh,
+        &snapshot,
+    )));
+    for c in Client::ALL {
+        let r = c.run(&state(c), &shipped_root, &via_proxy, &targets2);
+        assert_eq!(r["error"], "UnsignedMetadataError", "{c:?}: {r}");
     }
 }
