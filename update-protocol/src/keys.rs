@@ -148,6 +148,19 @@ pub struct EdgeSecrets {
 }
 
 impl EdgeSecrets {
+    /// The TUF timestamp signing key, when configured.
+    ///
+    /// # Errors
+    /// [`crate::tuf::TufError::Key`] when `tuf_timestamp_key` is not 64 hex characters (the
+    /// message never contains the value).
+    pub fn tuf_timestamp_seed(
+        &self,
+    ) -> Option<Result<crate::tuf::Ed25519Seed, crate::tuf::TufError>> {
+        self.tuf_timestamp_key
+            .as_deref()
+            .map(crate::tuf::Ed25519Seed::from_hex)
+    }
+
     /// Whether `token` is an admin token (compared by sha256, in constant time).
     pub fn is_admin(&self, token: &str) -> bool {
         let h = sha256_hex(token);
@@ -261,6 +274,23 @@ mod tests {
         };
         assert!(s.grace(ts("2026-01-01T23:59:59Z")).is_some());
         assert!(s.grace(ts("2026-01-02T00:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn tuf_timestamp_key_is_optional_and_parsed() {
+        let none: EdgeSecrets = serde_json::from_str("{}").expect("parse");
+        assert!(none.tuf_timestamp_seed().is_none());
+        assert!(!serde_json::to_string(&none).expect("json").contains("tuf"));
+        let hex = "11".repeat(32);
+        let s: EdgeSecrets =
+            serde_json::from_str(&format!(r#"{{"tuf_timestamp_key":"{hex}"}}"#)).expect("parse");
+        let seed = s.tuf_timestamp_seed().expect("set").expect("valid");
+        assert_eq!(seed.to_hex(), hex);
+        let bad = EdgeSecrets {
+            tuf_timestamp_key: Some("xyz".into()),
+            ..EdgeSecrets::default()
+        };
+        assert!(bad.tuf_timestamp_seed().expect("set").is_err());
     }
 
     #[test]
