@@ -165,9 +165,7 @@ async fn signer(env: &Env, now: i64) -> std::result::Result<Rc<Signer>, Refusal>
     let edge = EdgeTuf::parse(&bytes).map_err(|e| unverified(&e.to_string()))?;
     let seed = store::secrets(env)
         .map_err(|_| Refusal::NoKey)?
-        .tuf_timestamp_key
-        .as_deref()
-        .map(Ed25519Seed::from_hex)
+        .tuf_timestamp_seed()
         .ok_or(Refusal::NoKey)?
         .map_err(|_| Refusal::NoKey)?;
     let root = root_chain(env).await?;
