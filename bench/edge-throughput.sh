@@ -24,7 +24,8 @@
 #              `wrangler dev` runs, minus wrangler's Node proxy.
 #
 # Order in each mode: trivial, trivial+nonce (D's requests to the trivial worker, which then
-# does D's KV get + put of the nonce and nothing else), edge A, C, D, trivial again. Ratios are
+# does D's KV get + put of the nonce and nothing else), edge A, C, D, T (GET
+# /metadata/timestamp.json, the edge-signed TUF timestamp), trivial again. Ratios are
 # against the mean of the two trivial runs of the same mode; both are printed so that drift
 # from other work shows.
 #
@@ -44,6 +45,10 @@ seconds() { # "10s" / "1m" / "10" → seconds
     *) echo "$1" ;;
     esac
 }
+
+# The timestamp route (T) signs for the example's own TUF repository (example/tuf/, demo keys;
+# the timestamp key is in the example's secrets).
+[[ -f "$tmp/site/_edge/tuf.json" ]] || die "the example site has no _edge/tuf.json (example/tuf/ missing?)"
 
 compat_date="$(sed -nE 's/^compatibility_date *= *"([^"]+)".*/\1/p' wrangler.toml)"
 [[ -n "$compat_date" ]] || die "no compatibility_date in wrangler.toml"
@@ -238,9 +243,11 @@ for mode in $MODES; do
     check A A '"version":"1.2.0"'
     check C C '"targetVersion":"1.3.0"'
     check D D '"code":200,'
+    check T T '"_type":"timestamp"'
     bench "$mode" A A '"version":"1.2.0"'
     bench "$mode" C C '"targetVersion":"1.3.0"'
     bench "$mode" D D '"code":200,'
+    bench "$mode" T T '"_type":"timestamp"'
     stop_server
     if grep -iE 'error|panic|exception|uncaught' "$tmp/edge-$mode/server.log" |
         grep -v 'Request.cf' >"$tmp/edge-$mode/errors.log"; then

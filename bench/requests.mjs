@@ -4,7 +4,8 @@
 //   node bench/requests.mjs raw   ROUTE HOST:PORT COUNT OUT   # COUNT requests into OUT
 //   node bench/requests.mjs curl  ROUTE                       # one request as curl arguments
 //
-// ROUTE is A, C, D or trivial (A's request: same path, headers and body). A and C are the
+// ROUTE is A, C, D, T (GET /metadata/timestamp.json) or trivial (A's request: same path,
+// headers and body). A and C are the
 // same request every time; every D request is signed anew with its own nonce (random per run
 // plus a counter), so each one is a first use, as a real client's would be.
 
@@ -33,6 +34,9 @@ const ROUTES = {
   },
 };
 
+// T: the edge-signed TUF timestamp, a GET without a body.
+ROUTES.T = { method: "GET", path: "/metadata/timestamp.json", headers: {}, body: "" };
+
 // The trivial worker gets A's request.
 ROUTES.trivial = ROUTES.A;
 
@@ -44,7 +48,7 @@ const runId = randomBytes(6).toString("hex");
 /** The headers of request number `i` of `route`. */
 function headers(route, i) {
   const r = ROUTES[route];
-  const h = { "Content-Type": "application/json", ...r.headers };
+  const h = r.method === "GET" ? { ...r.headers } : { "Content-Type": "application/json", ...r.headers };
   if (r.signed) {
     const ts = timestamp();
     const nonce = `bench-${runId}-${String(i).padStart(8, "0")}`; // >= 16 characters
@@ -69,16 +73,17 @@ if (mode === "raw") {
   const [host, count, out] = rest;
   const parts = [];
   for (let i = 0; i < Number(count); i++) {
-    const h = { Host: host, ...headers(route, i), "Content-Length": Buffer.byteLength(r.body) };
+    const length = r.method === "GET" ? {} : { "Content-Length": Buffer.byteLength(r.body) };
+    const h = { Host: host, ...headers(route, i), ...length };
     const lines = Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-    parts.push(`POST ${r.path} HTTP/1.1\r\n${lines}\r\n${r.body}`);
+    parts.push(`${r.method ?? "POST"} ${r.path} HTTP/1.1\r\n${lines}\r\n${r.body}`);
   }
   writeFileSync(out, parts.join("\0"));
 } else if (mode === "curl") {
   // One argument per line: -X POST, the path, then -H and -d pairs.
-  const args = ["-X", "POST", r.path];
+  const args = ["-X", r.method ?? "POST", r.path];
   for (const [k, v] of Object.entries(headers(route, 0))) args.push("-H", `${k}: ${v}`);
-  args.push("--data-raw", r.body);
+  if (r.method !== "GET") args.push("--data-raw", r.body);
   console.log(args.join("\n"));
 } else {
   console.error(`unknown mode ${mode}`);

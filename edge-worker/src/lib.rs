@@ -9,6 +9,7 @@ mod store;
 mod telemetry;
 mod tinyaii;
 mod toolsetlink;
+mod tuf;
 mod zealot;
 
 use update_protocol::hot_update::Route as A;
@@ -75,6 +76,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (Method::Post, ["api", "v1", "error", "report"]) => {
             telemetry::error_report(req, &env).await
         }
+        // TUF: the edge-signed timestamp (every other metadata file is a static asset).
+        (m, ["metadata", "timestamp.json"]) => tuf::timestamp(&env, m).await,
         // Telemetry for the publisher.
         (Method::Get, ["api", "admin", "stats"]) => telemetry::stats(req, &env).await,
         _ if paths::is_edge(&path) => Response::error("Not Found", 404),

@@ -42,8 +42,9 @@ pub fn now() -> Timestamp {
     Timestamp::from_unix_millis(worker::Date::now().as_millis() as i64)
 }
 
-/// Fetches and parses one edge file; `None` when it does not exist.
-async fn read<T: DeserializeOwned>(env: &Env, path: &str) -> Result<Option<T>> {
+/// The bytes of one file of the deployed site (read through the assets binding); `None` when
+/// it does not exist.
+pub async fn asset(env: &Env, path: &str) -> Result<Option<Vec<u8>>> {
     // The host is ignored by the assets binding; the path is what selects the file.
     let url = format!("https://assets.invalid/{path}");
     let mut resp = env.assets("ASSETS")?.fetch(url, None).await?;
@@ -56,7 +57,14 @@ async fn read<T: DeserializeOwned>(env: &Env, path: &str) -> Result<Option<T>> {
             resp.status_code()
         )));
     }
-    let bytes = resp.bytes().await?;
+    Ok(Some(resp.bytes().await?))
+}
+
+/// Fetches and parses one edge file; `None` when it does not exist.
+async fn read<T: DeserializeOwned>(env: &Env, path: &str) -> Result<Option<T>> {
+    let Some(bytes) = asset(env, path).await? else {
+        return Ok(None);
+    };
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| worker::Error::RustError(format!("edge data {path}: {e}")))

@@ -3,6 +3,7 @@
 
 pub mod packages;
 pub mod signed;
+pub mod tuf_repo;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -182,6 +183,32 @@ impl Edge {
     /// # Panics
     /// Panics when anything fails or the worker is not ready within two minutes.
     pub fn start_with_keys(keys: &Path) -> Edge {
+        Edge::start_prepared(keys, |_, _| {})
+    }
+
+    /// As [`Edge::start_with_keys`], letting `prepare` change the built site (its directory)
+    /// and the worker secret `EDGE_SECRETS` (its JSON) before the worker starts, as a
+    /// publisher's later build and secret deploy would.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start_prepared(
+        keys: &Path,
+        prepare: impl FnOnce(&Path, &mut serde_json::Value),
+    ) -> Edge {
+        Edge::start_from(&example_dir(), keys, prepare)
+    }
+
+    /// As [`Edge::start_prepared`], building the release repository `root` (a copy of the
+    /// example that a test changed) instead of the example.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start_from(
+        root: &Path,
+        keys: &Path,
+        prepare: impl FnOnce(&Path, &mut serde_json::Value),
+    ) -> Edge {
         use std::os::unix::process::CommandExt;
         let main = worker_main();
         // One start at a time per process, held until the server answers: the free ports
@@ -196,7 +223,7 @@ impl Edge {
         let out = run_generator(&[
             "build",
             "--root",
-            example_dir().to_str().expect("utf-8"),
+            root.to_str().expect("utf-8"),
             "--out",
             site.to_str().expect("utf-8"),
             "--no-cache",
@@ -233,7 +260,7 @@ impl Edge {
         let out = run_generator(&[
             "keys",
             "--root",
-            example_dir().to_str().expect("utf-8"),
+            root.to_str().expect("utf-8"),
             "--dir",
             keys.to_str().expect("utf-8"),
             "export",
@@ -252,6 +279,20 @@ impl Edge {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let bulk_path = dir.path().join("secrets-bulk.json");
+        let bulk: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&bulk_path).expect("read secrets-bulk.json"))
+                .expect("secrets-bulk.json is JSON");
+        let mut secrets: serde_json::Value =
+            serde_json::from_str(bulk["EDGE_SECRETS"].as_str().expect("EDGE_SECRETS"))
+                .expect("EDGE_SECRETS is JSON");
+        prepare(&site, &mut secrets);
+        // The same dotenv form as `generator keys export` (single quotes: taken literally).
+        std::fs::write(
+            dir.path().join(".dev.vars"),
+            format!("EDGE_SECRETS='{secrets}'\n"),
+        )
+        .expect("write .dev.vars");
         let wrangler = workspace_root().join("node_modules/.bin/wrangler");
         let out = Command::new(&wrangler)
             .args(["kv", "bulk", "put"])
