@@ -123,7 +123,11 @@ fn fetch_timestamp(base: &str, method: &str) -> (u16, Option<String>, Option<Str
     let ct = r.header("content-type").map(str::to_owned);
     let cc = r.header("cache-control").map(str::to_owned);
     let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut r.into_reader(), &mut body).expect("body");
+    // A HEAD answer has no body whatever its content-length says: reading one would wait for
+    // bytes that never come (or fail on the closed connection).
+    if method != "HEAD" {
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut body).expect("body");
+    }
     (status, ct, cc, body)
 }
 
@@ -266,8 +270,9 @@ fn clients_refresh_reject_and_recover() {
     let text = String::from_utf8_lossy(&early).into_owned();
     assert!(!text.contains(&keys.timestamp.to_hex()));
     assert!(!edge.log().contains(&keys.timestamp.to_hex()));
-    let (status, _, _, body) = fetch_timestamp(&edge.base, "HEAD");
-    assert_eq!((status, body.len()), (200, 0));
+    let (status, ct, _, _) = fetch_timestamp(&edge.base, "HEAD");
+    assert_eq!(status, 200);
+    assert!(ct.is_some_and(|t| t.starts_with("application/json")));
     let (status, _, _, _) = fetch_timestamp(&edge.base, "POST");
     assert_eq!(status, 405);
     // Within a window every answer is the same bytes.
