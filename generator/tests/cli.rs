@@ -1,7 +1,7 @@
 //! The real `generator` binary on broken copies of the example: every rejection names the file
 //! and the field, and all problems of a run are reported together.
 
-use e2e_tests::{copy_tree, example_dir, stdout_json};
+use e2e_tests::{example_dir, stdout_json};
 use std::path::Path;
 use std::process::Command;
 
@@ -12,9 +12,7 @@ struct Repo {
 
 impl Repo {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let root = tmp.path().join("repo");
-        copy_tree(&example_dir(), &root);
+        let (tmp, root) = e2e_tests::example_copy();
         Self { _tmp: tmp, root }
     }
 

@@ -1,7 +1,7 @@
 //! The feed rules on copies of the example, through the real binary: which release each feed
 //! offers (staged, yanked, drafts), and every rejection with the file, the field and the fix.
 
-use e2e_tests::{copy_tree, example_dir, stdout_json};
+use e2e_tests::{example_dir, stdout_json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,9 +12,7 @@ struct Repo {
 
 impl Repo {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let root = tmp.path().join("repo");
-        copy_tree(&example_dir(), &root);
+        let (tmp, root) = e2e_tests::example_copy();
         Self { _tmp: tmp, root }
     }
 

@@ -4,7 +4,7 @@
 //! was.
 
 use e2e_tests::packages::{self as fx, InfoPlist, Manifest};
-use e2e_tests::{copy_tree, example_dir, read_tree, stdout_json};
+use e2e_tests::{read_tree, stdout_json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,9 +19,7 @@ struct Repo {
 
 impl Repo {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let root = tmp.path().join("repo");
-        copy_tree(&example_dir(), &root);
+        let (tmp, root) = e2e_tests::example_copy();
         Repo { tmp, root }
     }
 

@@ -4,7 +4,7 @@
 //! errors for missing keys, no private key in the site, and python-tuf / securesystemslib
 //! agreeing with every byte (tests/clients/tuf_cjson.py).
 
-use e2e_tests::{copy_tree, example_dir, read_tree, unix_now, workspace_root};
+use e2e_tests::{read_tree, unix_now, workspace_root};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -26,9 +26,7 @@ struct Repo {
 
 impl Repo {
     fn new() -> Repo {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let root = tmp.path().join("repo");
-        copy_tree(&example_dir(), &root);
+        let (tmp, root) = e2e_tests::example_copy();
         Repo { tmp, root }
     }
 

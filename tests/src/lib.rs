@@ -74,6 +74,18 @@ pub fn run_generator(args: &[&str]) -> Output {
         .expect("start generator")
 }
 
+/// A temporary copy of the example release repository, as `<tmp>/repo`, for tests that change
+/// it or whose builds write into it (the TUF state in `tuf/`).
+///
+/// # Panics
+/// Panics on any I/O error.
+pub fn example_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("repo");
+    copy_tree(&example_dir(), &root);
+    (tmp, root)
+}
+
 /// Copies a directory tree (files and directories only).
 ///
 /// # Panics

@@ -3,7 +3,7 @@
 //! over HTTP, the QR codes decoded from phone-sized screenshots and the iOS install manifests
 //! parsed; and the publisher's `--templates` on the real generator.
 
-use e2e_tests::{Edge, copy_tree, example_dir, read_tree, run_generator, stdout_json};
+use e2e_tests::{Edge, example_copy, example_dir, read_tree, run_generator, stdout_json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -668,13 +668,6 @@ fn percent_decode(s: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // `--templates DIR`, on the real generator.
-
-fn example_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("repo");
-    copy_tree(&example_dir(), &root);
-    (dir, root)
-}
 
 fn build(root: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
