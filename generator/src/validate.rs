@@ -442,7 +442,7 @@ fn check_app(app: Sourced<AppManifest>, problems: &mut Problems) -> Option<AppMo
         if d.keys().is_empty() {
             problems.push(
                 Problem::new(&file, "protocols.toolsetlink", "no key")
-                    .hint("set one of configuration_key, apk_key, url_key, file_key"),
+                    .hint("set one of configuration_key, apk_key, url_key, file_key, win_key, mac_key, lnx_key, tauri_key, electron_key"),
             );
         }
         for (field, key) in d.keys() {

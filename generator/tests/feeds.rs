@@ -352,6 +352,7 @@ fn remote_release(r: &Repo, sha512: &str, ed_signature: &str) {
     let text = format!(
         r#"app = "desktop-editor"
 version = "1.3.0"
+version_code = 1003000
 published_at = 2026-04-01T10:00:00Z
 
 [[artifacts]]

@@ -376,7 +376,7 @@ pub struct EdgeLookup {
     pub zealot: BTreeMap<u32, AppId>,
     /// Protocol C `appId` → app.
     pub license: BTreeMap<String, AppId>,
-    /// Protocol D key (any of its four kinds) → app and the body field it is sent as.
+    /// Protocol D key (any of its kinds) → app and the body field it is sent as.
     pub toolsetlink: BTreeMap<String, ToolsetlinkRef>,
     /// Protocol E `app_key` → app.
     pub tinyaii: BTreeMap<String, AppId>,
@@ -389,7 +389,8 @@ pub struct EdgeLookup {
 pub struct ToolsetlinkRef {
     /// The app.
     pub app: AppId,
-    /// `configurationKey`, `apkKey`, `urlKey` or `fileKey`.
+    /// The key's field: `configurationKey`, `apkKey`, `urlKey`, `fileKey`, `winKey`, `macKey`,
+    /// `lnxKey`, `tauriKey` or `electronKey`.
     pub field: String,
 }
 

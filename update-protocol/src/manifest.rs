@@ -445,6 +445,24 @@ pub struct ToolsetlinkIds {
     /// `fileKey` for `/v1/file/upgrade`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_key: Option<String>,
+    /// `winKey` for `/v1/win/{upgrade,version}`: the app's Windows architectures, chosen by
+    /// the request's `arch` (`x64`, `arm64`, `x86`) against each architecture's cpu.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub win_key: Option<String>,
+    /// `macKey` for `/v1/mac/{upgrade,version}`: the app's macOS architectures, by `arch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_key: Option<String>,
+    /// `lnxKey` for `/v1/lnx/{upgrade,version}`: the app's Linux architectures, by `arch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lnx_key: Option<String>,
+    /// `tauriKey` for the Tauri updater's `GET /v1/tauri/upgrade` and `/v1/tauri/version`:
+    /// the architecture by the request's `target` (platform) and `arch` (cpu).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tauri_key: Option<String>,
+    /// `electronKey` for electron-updater's `GET /v1/electron/upgrade[/latest*.yml]` and
+    /// `/v1/electron/version`: the architecture by `platform` and `arch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub electron_key: Option<String>,
     /// Channel served; the app's default channel when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelKey>,
@@ -458,6 +476,11 @@ impl ToolsetlinkIds {
             ("apkKey", &self.apk_key),
             ("urlKey", &self.url_key),
             ("fileKey", &self.file_key),
+            ("winKey", &self.win_key),
+            ("macKey", &self.mac_key),
+            ("lnxKey", &self.lnx_key),
+            ("tauriKey", &self.tauri_key),
+            ("electronKey", &self.electron_key),
         ]
         .into_iter()
         .filter_map(|(field, key)| key.as_deref().map(|k| (field, k)))
