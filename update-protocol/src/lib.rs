@@ -16,6 +16,7 @@ pub mod hot_update;
 pub mod index;
 pub mod keys;
 pub mod license;
+pub mod links;
 pub mod manifest;
 pub mod names;
 pub mod rollout;

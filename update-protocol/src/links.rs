@@ -1,0 +1,564 @@
+//! The URLs answers hand out for files: public apps' files at their static (or external) URL,
+//! private apps' files behind short-lived signed download links that the worker checks before
+//! it streams the file (or redirects to an external one).
+//!
+//! A link is `{origin}/dl/<protocol>/<artifact id>/<file name>?expires=<unix>&sig=<hex>`, where
+//! `sig` is the lowercase hex HMAC-SHA256, keyed with the deployment's `download_link_key`
+//! (`EDGE_SECRETS`, used as UTF-8 text), of [`message`]. `<protocol>` (`a`, `b`, `d`, `e`) is
+//! the wire protocol the link was issued for: a refused link is answered in its envelope.
+//!
+//! ```
+//! use update_protocol::links::{self, Protocol};
+//! let url = links::signed_path(b"key", Protocol::Tinyaii, "id1", "tool+1.0.zip", 1_800_000_000);
+//! assert!(url.starts_with("/dl/e/id1/tool%2B1.0.zip?expires=1800000000&sig="));
+//! let sig = url.rsplit("sig=").next().unwrap();
+//! let at = update_protocol::time::Timestamp::from_unix_millis(1_799_999_999_000);
+//! let link = links::LinkRequest { protocol: Protocol::Tinyaii, artifact_id: "id1",
+//!     name: "tool+1.0.zip", expires: Some("1800000000"), sig: Some(sig) };
+//! assert_eq!(link.verify(b"key", at), Ok(()));
+//! ```
+
+use crate::digest::to_hex;
+use crate::index::{Artifact, EdgeApp, absolute_url, percent_encode};
+use crate::keys::ct_eq;
+use crate::manifest::Visibility;
+use crate::time::Timestamp;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// First path segment of the download route: `/dl/...`.
+pub const ROUTE_PREFIX: &str = "dl";
+
+/// How long a link is valid after the answer that carried it. An hour covers a client that
+/// checks, asks its user and then downloads, and the worker checks a link only when the
+/// request arrives, so a download that starts in time runs to its end however long it takes.
+/// A leaked link stops working within the hour (A's upstream presigns S3 URLs for 3600 s too).
+pub const LINK_TTL_SECONDS: i64 = 3600;
+
+/// Version tag of the signed message; a new message format gets a new tag.
+const MESSAGE_TAG: &str = "dl1";
+
+/// The wire protocol a link was issued for (its path's second segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// A, hot update.
+    HotUpdate,
+    /// B, Zealot.
+    Zealot,
+    /// D, toolsetlink.
+    Toolsetlink,
+    /// E, tinyaii.
+    Tinyaii,
+}
+
+impl Protocol {
+    /// The tag in the link's path.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Protocol::HotUpdate => "a",
+            Protocol::Zealot => "b",
+            Protocol::Toolsetlink => "d",
+            Protocol::Tinyaii => "e",
+        }
+    }
+
+    /// The protocol of a path tag.
+    pub fn from_tag(tag: &str) -> Option<Protocol> {
+        [
+            Protocol::HotUpdate,
+            Protocol::Zealot,
+            Protocol::Toolsetlink,
+            Protocol::Tinyaii,
+        ]
+        .into_iter()
+        .find(|p| p.tag() == tag)
+    }
+}
+
+/// The signed message: `dl1\n<protocol>\n<artifact id>\n<file name>\n<expires>`. The file
+/// name is signed too, so that nothing in the link can be changed.
+pub fn message(protocol: Protocol, artifact_id: &str, name: &str, expires: i64) -> String {
+    format!(
+        "{MESSAGE_TAG}\n{}\n{artifact_id}\n{name}\n{expires}",
+        protocol.tag()
+    )
+}
+
+/// Lowercase hex HMAC-SHA256 of [`message`] with `key`.
+pub fn sign(key: &[u8], protocol: Protocol, artifact_id: &str, name: &str, expires: i64) -> String {
+    // HMAC takes keys of any length; the error branch cannot happen.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(message(protocol, artifact_id, name, expires).as_bytes());
+    to_hex(&mac.finalize().into_bytes())
+}
+
+/// The link without its origin: `/dl/<protocol>/<id>/<name>?expires=…&sig=…`, the id and the
+/// name percent-encoded as path segments.
+pub fn signed_path(
+    key: &[u8],
+    protocol: Protocol,
+    artifact_id: &str,
+    name: &str,
+    expires: i64,
+) -> String {
+    format!(
+        "/{ROUTE_PREFIX}/{}/{}/{}?expires={expires}&sig={}",
+        protocol.tag(),
+        percent_encode(artifact_id),
+        percent_encode(name),
+        sign(key, protocol, artifact_id, name, expires)
+    )
+}
+
+/// Why a link is refused. Every reason gets the same 403; the reason is for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// `expires` or `sig` is missing or not well formed.
+    Malformed,
+    /// The signature does not match (altered, or signed with another deployment's key).
+    BadSignature,
+    /// The link's time is over.
+    Expired,
+}
+
+/// A download request as the worker parsed it: the path segments after `/dl/` (decoded) and
+/// the `expires` and `sig` query values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkRequest<'a> {
+    /// From the path's protocol tag.
+    pub protocol: Protocol,
+    /// The artifact id segment.
+    pub artifact_id: &'a str,
+    /// The file name segment.
+    pub name: &'a str,
+    /// `expires`.
+    pub expires: Option<&'a str>,
+    /// `sig`.
+    pub sig: Option<&'a str>,
+}
+
+impl LinkRequest<'_> {
+    /// Checks the signature (in constant time) and then the expiry: a link is valid while
+    /// `now` is before `expires`.
+    ///
+    /// # Errors
+    /// [`Denied`] with the reason.
+    pub fn verify(&self, key: &[u8], now: Timestamp) -> Result<(), Denied> {
+        // Only the canonical decimal form (no sign, no leading zero) that signing writes.
+        let expires = self
+            .expires
+            .filter(|e| e.len() <= 12 && e.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|e| e.parse::<i64>().ok().filter(|n| n.to_string() == *e))
+            .ok_or(Denied::Malformed)?;
+        let sig = self
+            .sig
+            .filter(|s| s.len() == 64)
+            .ok_or(Denied::Malformed)?;
+        let expected = sign(key, self.protocol, self.artifact_id, self.name, expires);
+        if !ct_eq(expected.as_bytes(), sig.as_bytes()) {
+            return Err(Denied::BadSignature);
+        }
+        if now.unix_seconds() >= expires {
+            return Err(Denied::Expired);
+        }
+        Ok(())
+    }
+}
+
+/// Why [`Links::file_url`] has no URL for a private app's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkError {
+    /// The deployment has no `download_link_key`: an internal failure (500), never a dead or
+    /// unsigned link.
+    NoKey,
+    /// The route has no credential ([`Links::public_only`]): private files are not handed out.
+    Refused,
+}
+
+/// How a request may get private apps' files.
+#[derive(Clone)]
+enum PrivateFiles {
+    /// Signed links for `protocol` with this key, valid for [`LINK_TTL_SECONDS`] from `now`.
+    Signed {
+        protocol: Protocol,
+        key: Vec<u8>,
+        now: Timestamp,
+    },
+    /// The route could sign, but the deployment has no key.
+    NoKey,
+    /// An unauthenticated route: never.
+    Refused,
+}
+
+/// Makes the file URLs of one answer: what every protocol calls instead of joining the
+/// request's origin itself.
+#[derive(Clone)]
+pub struct Links {
+    origin: String,
+    private: PrivateFiles,
+}
+
+impl std::fmt::Debug for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        let private = match &self.private {
+            PrivateFiles::Signed { protocol, .. } => protocol.tag(),
+            PrivateFiles::NoKey => "no key",
+            PrivateFiles::Refused => "refused",
+        };
+        f.debug_struct("Links")
+            .field("origin", &self.origin)
+            .field("private", &private)
+            .finish()
+    }
+}
+
+impl Links {
+    /// The links of an authenticated answer of `protocol` at `origin` (e.g.
+    /// `https://updates.example.com`, the request's own): private files are signed with `key`
+    /// (the deployment's `download_link_key`) to expire [`LINK_TTL_SECONDS`] after `now`.
+    pub fn new(
+        origin: impl Into<String>,
+        protocol: Protocol,
+        key: Option<&str>,
+        now: Timestamp,
+    ) -> Links {
+        let private = match key {
+            Some(k) if !k.is_empty() => PrivateFiles::Signed {
+                protocol,
+                key: k.as_bytes().to_vec(),
+                now,
+            },
+            _ => PrivateFiles::NoKey,
+        };
+        Links {
+            origin: origin.into(),
+            private,
+        }
+    }
+
+    /// The links of a route without authentication (or of C, whose files go through its own
+    /// license-checked route): public files only.
+    pub fn public_only(origin: impl Into<String>) -> Links {
+        Links {
+            origin: origin.into(),
+            private: PrivateFiles::Refused,
+        }
+    }
+
+    /// The request's origin, for URLs of routes (not files).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Makes a site-relative URL absolute against the origin; others are returned as is.
+    pub fn absolute(&self, url: &str) -> String {
+        absolute_url(url, &self.origin)
+    }
+
+    /// Whether `app`'s files are private (only signed links reach them).
+    pub fn is_private(app: &EdgeApp) -> bool {
+        app.app.visibility == Visibility::Private
+    }
+
+    /// The URL a client gets for `artifact` of `app`. A public app's file: its static URL,
+    /// made absolute. A private app's file (under `_edge/` or external): a signed link
+    /// through the worker, so that neither its location nor an unsigned URL is handed out.
+    ///
+    /// # Errors
+    /// For a private app only: [`LinkError::NoKey`] without a key, [`LinkError::Refused`] on
+    /// a route built with [`Links::public_only`].
+    pub fn file_url(&self, app: &EdgeApp, artifact: &Artifact) -> Result<String, LinkError> {
+        if !Self::is_private(app) {
+            return Ok(self.absolute(&artifact.url));
+        }
+        match &self.private {
+            PrivateFiles::Signed { protocol, key, now } => {
+                let expires = now.unix_seconds().saturating_add(LINK_TTL_SECONDS);
+                let path = signed_path(
+                    key,
+                    *protocol,
+                    &artifact.id,
+                    artifact.name.as_str(),
+                    expires,
+                );
+                Ok(format!("{}{path}", self.origin.trim_end_matches('/')))
+            }
+            PrivateFiles::NoKey => Err(LinkError::NoKey),
+            PrivateFiles::Refused => Err(LinkError::Refused),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &[u8] = b"demo-download-link-key";
+    const ID: &str = "f2c16718084d2c7cbb29a8c8";
+    const NAME: &str = "demo-1.2.0-arm64-v8a.apk";
+    const EXPIRES: i64 = 1_800_000_000;
+
+    fn at(unix: i64) -> Timestamp {
+        Timestamp::from_unix_millis(unix * 1000)
+    }
+
+    /// The query values of a signed path.
+    fn parts(path: &str) -> (String, String) {
+        let q = path.split_once('?').expect("query").1;
+        let get = |n: &str| {
+            q.split('&')
+                .find_map(|p| p.strip_prefix(&format!("{n}=")))
+                .expect(n)
+                .to_owned()
+        };
+        (get("expires"), get("sig"))
+    }
+
+    fn request<'a>(expires: &'a str, sig: &'a str) -> LinkRequest<'a> {
+        LinkRequest {
+            protocol: Protocol::HotUpdate,
+            artifact_id: ID,
+            name: NAME,
+            expires: Some(expires),
+            sig: Some(sig),
+        }
+    }
+
+    #[test]
+    fn sign_then_verify_round_trips() {
+        let path = signed_path(KEY, Protocol::HotUpdate, ID, NAME, EXPIRES);
+        assert!(path.starts_with(&format!("/dl/a/{ID}/{NAME}?expires={EXPIRES}&sig=")));
+        let (e, s) = parts(&path);
+        assert_eq!(s.len(), 64);
+        assert!(
+            s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_eq!(request(&e, &s).verify(KEY, at(EXPIRES - 3600)), Ok(()));
+    }
+
+    #[test]
+    fn signature_is_hmac_sha256_of_the_message() {
+        assert_eq!(
+            message(Protocol::Toolsetlink, "id", "a b.zip", 7),
+            "dl1\nd\nid\na b.zip\n7"
+        );
+        // RFC 4231 test case 2: key "Jefe", "what do ya want for nothing?".
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").expect("key");
+        mac.update(b"what do ya want for nothing?");
+        assert_eq!(
+            to_hex(&mac.finalize().into_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn expiry_edge() {
+        let s = sign(KEY, Protocol::HotUpdate, ID, NAME, EXPIRES);
+        let e = EXPIRES.to_string();
+        assert_eq!(request(&e, &s).verify(KEY, at(EXPIRES - 1)), Ok(()));
+        // Valid while now < expires, to the millisecond.
+        let just_before = Timestamp::from_unix_millis(EXPIRES * 1000 - 1);
+        assert_eq!(request(&e, &s).verify(KEY, just_before), Ok(()));
+        for now in [EXPIRES, EXPIRES + 1, EXPIRES + 86_400] {
+            assert_eq!(
+                request(&e, &s).verify(KEY, at(now)),
+                Err(Denied::Expired),
+                "{now}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_altered_id_name_and_protocol() {
+        let s = sign(KEY, Protocol::HotUpdate, ID, NAME, EXPIRES);
+        let e = EXPIRES.to_string();
+        let now = at(EXPIRES - 10);
+        let base = request(&e, &s);
+        for altered in [
+            LinkRequest {
+                artifact_id: "a8f99105de136518b50b648f",
+                ..base
+            },
+            LinkRequest {
+                name: "other.apk",
+                ..base
+            },
+            LinkRequest {
+                protocol: Protocol::Zealot,
+                ..base
+            },
+        ] {
+            assert_eq!(altered.verify(KEY, now), Err(Denied::BadSignature));
+        }
+    }
+
+    #[test]
+    fn rejects_altered_expiry() {
+        let s = sign(KEY, Protocol::HotUpdate, ID, NAME, EXPIRES);
+        let now = at(EXPIRES - 10);
+        let later = (EXPIRES + 3600).to_string();
+        assert_eq!(
+            request(&later, &s).verify(KEY, now),
+            Err(Denied::BadSignature)
+        );
+        // Only the canonical spelling of the number.
+        let padded = format!("0{EXPIRES}");
+        for bad in [
+            "",
+            "-1",
+            "+1800000000",
+            "18e8",
+            "1800000000.0",
+            "9999999999999",
+            &padded,
+        ] {
+            assert_eq!(
+                request(bad, &s).verify(KEY, now),
+                Err(Denied::Malformed),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_altered_or_missing_signature() {
+        let s = sign(KEY, Protocol::HotUpdate, ID, NAME, EXPIRES);
+        let e = EXPIRES.to_string();
+        let now = at(EXPIRES - 10);
+        let mut flipped = s.clone().into_bytes();
+        flipped[0] = if flipped[0] == b'0' { b'1' } else { b'0' };
+        let flipped = String::from_utf8(flipped).expect("ascii");
+        assert_eq!(
+            request(&e, &flipped).verify(KEY, now),
+            Err(Denied::BadSignature)
+        );
+        assert_eq!(
+            request(&e, &s.to_ascii_uppercase()).verify(KEY, now),
+            Err(Denied::BadSignature)
+        );
+        for bad in ["", &s[..63]] {
+            assert_eq!(request(&e, bad).verify(KEY, now), Err(Denied::Malformed));
+        }
+        let none = LinkRequest {
+            sig: None,
+            ..request(&e, &s)
+        };
+        assert_eq!(none.verify(KEY, now), Err(Denied::Malformed));
+        let none = LinkRequest {
+            expires: None,
+            ..request(&e, &s)
+        };
+        assert_eq!(none.verify(KEY, now), Err(Denied::Malformed));
+    }
+
+    #[test]
+    fn rejects_another_deployments_key() {
+        let s = sign(
+            b"another-deployment",
+            Protocol::HotUpdate,
+            ID,
+            NAME,
+            EXPIRES,
+        );
+        let e = EXPIRES.to_string();
+        assert_eq!(
+            request(&e, &s).verify(KEY, at(EXPIRES - 10)),
+            Err(Denied::BadSignature)
+        );
+    }
+
+    #[test]
+    fn protocol_tags_round_trip() {
+        for p in [
+            Protocol::HotUpdate,
+            Protocol::Zealot,
+            Protocol::Toolsetlink,
+            Protocol::Tinyaii,
+        ] {
+            assert_eq!(Protocol::from_tag(p.tag()), Some(p));
+        }
+        // C keeps its license-checked route: no links are issued for it.
+        for t in ["c", "", "A", "ab"] {
+            assert_eq!(Protocol::from_tag(t), None);
+        }
+    }
+
+    fn app(visibility: &str) -> (EdgeApp, Artifact) {
+        let a: Artifact = serde_json::from_value(json!({
+            "id": ID, "arch": "x64", "role": "primary", "name": "Pro_Setup+1.0.exe", "size": 3,
+            "sha256": "00".repeat(32), "url": "/_edge/artifacts/p/1.0/00.Pro_Setup+1.0.exe",
+        }))
+        .expect("artifact");
+        let app: EdgeApp = serde_json::from_value(json!({
+            "schema_version": 1,
+            "app": { "id": "p", "name": "P", "platform": "windows", "visibility": visibility,
+                     "channels": [{ "key": "stable", "name": "Stable" }] },
+            "default_channel": "stable", "default_arch": "x64", "releases": [],
+        }))
+        .expect("app");
+        (app, a)
+    }
+
+    #[test]
+    fn public_files_keep_their_static_urls() {
+        let (app, mut a) = app("public");
+        a.url = "/artifacts/p/1.0/00.x.exe".into();
+        for links in [
+            Links::new("https://u.example/", Protocol::Tinyaii, Some("k"), at(0)),
+            Links::new("https://u.example", Protocol::Tinyaii, None, at(0)),
+            Links::public_only("https://u.example"),
+        ] {
+            assert_eq!(
+                links.file_url(&app, &a),
+                Ok("https://u.example/artifacts/p/1.0/00.x.exe".to_owned())
+            );
+        }
+        a.url = "https://cdn.example/x.exe".into();
+        let links = Links::new("https://u.example", Protocol::Tinyaii, None, at(0));
+        assert_eq!(
+            links.file_url(&app, &a),
+            Ok("https://cdn.example/x.exe".to_owned())
+        );
+    }
+
+    #[test]
+    fn private_files_get_signed_links_or_none() {
+        let (app, mut a) = app("private");
+        let now = at(1_700_000_000);
+        let links = Links::new("https://u.example/", Protocol::Zealot, Some("k"), now);
+        let expires = 1_700_000_000 + LINK_TTL_SECONDS;
+        let path = signed_path(b"k", Protocol::Zealot, ID, "Pro_Setup+1.0.exe", expires);
+        assert_eq!(
+            links.file_url(&app, &a),
+            Ok(format!("https://u.example{path}"))
+        );
+        assert!(path.contains("/Pro_Setup%2B1.0.exe?"));
+        // An external file of a private app is never handed out as is.
+        a.url = "https://cdn.example/secret.exe".into();
+        let url = links.file_url(&app, &a).expect("signed");
+        assert!(url.starts_with("https://u.example/dl/b/") && !url.contains("cdn.example"));
+        assert_eq!(
+            Links::new("https://u.example", Protocol::Zealot, None, now).file_url(&app, &a),
+            Err(LinkError::NoKey)
+        );
+        assert_eq!(
+            Links::new("https://u.example", Protocol::Zealot, Some(""), now).file_url(&app, &a),
+            Err(LinkError::NoKey)
+        );
+        assert_eq!(
+            Links::public_only("https://u.example").file_url(&app, &a),
+            Err(LinkError::Refused)
+        );
+        let debug = format!(
+            "{:?}",
+            Links::new("o", Protocol::Zealot, Some("s3cr3t"), now)
+        );
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+    }
+}
