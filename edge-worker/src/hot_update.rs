@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use update_protocol::hot_update::{self as hu, ApiKey, CheckRequest, Error, Prepared, Route};
+use update_protocol::links::Protocol;
 use update_protocol::names::AppId;
 use worker::{Env, Request, Response, Result};
 
@@ -34,6 +35,11 @@ pub async fn check(mut req: Request, env: &Env, route: Route) -> Result<Response
     };
     match answer(&req, env, route, &parsed).await {
         Ok(Ok(a)) => http::json(200, &a),
+        Ok(Err(Error::Internal)) => {
+            // The decision fails internally only for want of a download link key.
+            http::log_no_link_key("hot update check");
+            fail(&Error::Internal)
+        }
         Ok(Err(e)) => fail(&e),
         Err(e) => {
             worker::console_error!("hot update check: {e}");
@@ -84,10 +90,12 @@ async fn answer(
             .or_insert_with(|| Rc::new(Prepared::new(&app)))
             .clone()
     });
-    Ok(hu::check_prepared(&app, &prepared, route, parsed))
+    let links = http::links(req, env, Protocol::HotUpdate);
+    Ok(hu::check_prepared(&app, &prepared, route, parsed, &links))
 }
 
-/// `GET /api/version-artifacts/{id}/download`: a 302 to the file.
+/// `GET /api/version-artifacts/{id}/download`: a 302 to the file; a private app's artifact is
+/// not found here (only signed links reach it).
 pub async fn download(req: Request, env: &Env, id: &str) -> Result<Response> {
     let lookup = match store::lookup(env).await {
         Ok(l) => l,

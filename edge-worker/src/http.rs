@@ -1,7 +1,8 @@
 //! Request and response plumbing shared by the protocol handlers.
 
 use serde::Serialize;
-use worker::{Request, Response, Result};
+use update_protocol::links::{Links, Protocol};
+use worker::{Env, Request, Response, Result};
 
 /// Reads the body, or `None` when it is larger than `cap` bytes (by its declared length or by
 /// what arrives). A body that cannot be read counts as empty: the parsers then reject it.
@@ -43,6 +44,29 @@ pub fn origin(req: &Request) -> String {
     req.url()
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default()
+}
+
+/// The file links of an authenticated answer of `protocol` (see `update_protocol::links`):
+/// the request's origin, and the deployment's `download_link_key` to sign private files
+/// with. Without the key (or with an unreadable `EDGE_SECRETS`) a private file's answer
+/// fails with the protocol's 500; the reason is logged here and where it fails.
+pub fn links(req: &Request, env: &Env, protocol: Protocol) -> Links {
+    let key = match crate::store::secrets(env) {
+        Ok(s) => s.download_link_key.clone(),
+        Err(e) => {
+            worker::console_error!("download links: {e}");
+            None
+        }
+    };
+    Links::new(origin(req), protocol, key.as_deref(), crate::store::now())
+}
+
+/// Logs why an answer failed with 500 when it was for want of a signed download link.
+pub fn log_no_link_key(what: &str) {
+    worker::console_error!(
+        "{what}: a private app's file needs a signed download link, but EDGE_SECRETS has no \
+         download_link_key (run `generator keys create download-link-key` and deploy the secret)"
+    );
 }
 
 /// A JSON answer with `status`.

@@ -2,6 +2,7 @@
 //! site for everything else. The edge-only data under `/_edge/` is read through the assets
 //! binding and never served.
 
+mod download;
 mod hot_update;
 mod http;
 mod license;
@@ -75,6 +76,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (Method::Post, ["api", "v1", "user", "heartbeat"]) => telemetry::heartbeat(req, &env).await,
         (Method::Post, ["api", "v1", "error", "report"]) => {
             telemetry::error_report(req, &env).await
+        }
+        // Private apps' files, behind the signed links of the A, B, D and E answers.
+        (Method::Get, ["dl", protocol, id, name]) => {
+            download::serve(req, &env, protocol, id, name).await
         }
         // TUF: the edge-signed timestamp (every other metadata file is a static asset).
         (m, ["metadata", "timestamp.json"]) => tuf::timestamp(&env, m).await,

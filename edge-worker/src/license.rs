@@ -7,6 +7,7 @@ use std::rc::Rc;
 use update_protocol::index::EdgeApp;
 use update_protocol::keys::KeyRecord;
 use update_protocol::license::{self, Download, Error, PackageRequest};
+use update_protocol::links::Links;
 use worker::{Env, Headers, Request, Response, Result};
 
 fn fail(e: &Error) -> Result<Response> {
@@ -87,7 +88,7 @@ pub async fn package(req: Request, env: &Env, app_id: &str, version: &str) -> Re
         record.as_deref(),
         &parsed,
         secret,
-        &http::origin(&req),
+        &Links::public_only(http::origin(&req)),
         store::now(),
     );
     match answer {

@@ -3,6 +3,7 @@
 
 use crate::{http, store};
 use serde::Serialize;
+use update_protocol::links::{Links, Protocol};
 use update_protocol::tinyaii::{self, Envelope, Error};
 use worker::{Env, Request, Response, Result};
 
@@ -23,20 +24,18 @@ pub async fn version_check(mut req: Request, env: &Env) -> Result<Response> {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let origin = http::origin(&req);
-    match answer(env, &parsed, &origin).await {
+    let links = http::links(&req, env, Protocol::Tinyaii);
+    match answer(env, &parsed, &links).await {
         Ok(Ok(data)) => respond(200, &Envelope::ok("检查成功", data)),
+        Ok(Err(Error::Internal)) => {
+            // The decision fails internally only for want of a download link key.
+            http::log_no_link_key("version check");
+            fail(Error::Internal)
+        }
         Ok(Err(e)) => fail(e),
         Err(e) => {
             worker::console_error!("version check: {e}");
-            respond(
-                500,
-                &Envelope::<()> {
-                    code: 500,
-                    message: "服务器内部错误",
-                    data: None,
-                },
-            )
+            fail(Error::Internal)
         }
     }
 }
@@ -44,7 +43,7 @@ pub async fn version_check(mut req: Request, env: &Env) -> Result<Response> {
 async fn answer(
     env: &Env,
     req: &tinyaii::VersionCheckRequest,
-    origin: &str,
+    links: &Links,
 ) -> Result<std::result::Result<tinyaii::VersionCheck, Error>> {
     let lookup = store::lookup(env).await?;
     let Some(id) = lookup.tinyaii.get(req.app_key.trim()) else {
@@ -53,5 +52,5 @@ async fn answer(
     let Some(app) = store::app(env, id).await? else {
         return Ok(Err(Error::UnknownApp));
     };
-    Ok(tinyaii::version_check(&app, req, origin))
+    Ok(tinyaii::version_check(&app, req, links))
 }

@@ -9,6 +9,7 @@
 use crate::http;
 use crate::store::{self, KvNonces, NonceStore};
 use update_protocol::keys::AccessSecret;
+use update_protocol::links::{Links, Protocol};
 use update_protocol::telemetry;
 use update_protocol::toolsetlink::{self as tl, Endpoint, Error};
 use worker::wasm_bindgen::JsValue;
@@ -126,8 +127,15 @@ async fn answer(
     let Some(app) = store::app(env, app_id).await? else {
         return Ok(Err(Error::AppNotFound(endpoint)));
     };
-    let answer = tl::upgrade(&app, endpoint, &parsed, &http::origin(req));
-    Ok(Ok(http::json(tl::Answer::STATUS, &answer)?))
+    let links = http::links(req, env, Protocol::Toolsetlink);
+    match tl::upgrade(&app, endpoint, &parsed, &links) {
+        Ok(answer) => Ok(Ok(http::json(tl::Answer::STATUS, &answer)?)),
+        Err(e) => {
+            // The decision fails only for want of a download link key.
+            http::log_no_link_key("toolsetlink upgrade");
+            Ok(Err(e))
+        }
+    }
 }
 
 /// `POST /v1/app/report`: the event is counted in D1's `update_events` per app, UTC day,
@@ -196,7 +204,9 @@ pub async fn download(req: Request, env: &Env, endpoint: Endpoint) -> Result<Res
         let Some(app) = store::app(env, app_id).await? else {
             return Ok(Err(Error::AppNotFound(endpoint)));
         };
-        Ok::<_, worker::Error>(tl::download_target(&app, &parsed, &http::origin(&req)))
+        // Unsigned: public files only.
+        let links = Links::public_only(http::origin(&req));
+        Ok::<_, worker::Error>(tl::download_target(&app, &parsed, &links))
     };
     match target.await {
         Ok(Ok(url)) => http::redirect(&url, &http::origin(&req)),

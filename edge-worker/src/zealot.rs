@@ -5,6 +5,7 @@ use crate::{http, store};
 use serde::Serialize;
 use std::rc::Rc;
 use update_protocol::index::EdgeApp;
+use update_protocol::links::{Links, Protocol};
 use update_protocol::zealot::{self as z, Error, Query};
 use worker::{Env, Request, Response, Result};
 
@@ -43,6 +44,11 @@ fn fail(e: &Error) -> Result<Response> {
 fn out<T: Serialize>(r: std::result::Result<T, Error>, last_modified: bool) -> Result<Response> {
     match r {
         Ok(v) => respond(200, &v, last_modified),
+        Err(Error::Internal) => {
+            // The decisions fail internally only for want of a download link key.
+            http::log_no_link_key("zealot");
+            fail(&Error::Internal)
+        }
         Err(e) => fail(&e),
     }
 }
@@ -50,8 +56,8 @@ fn out<T: Serialize>(r: std::result::Result<T, Error>, last_modified: bool) -> R
 /// Answers one route.
 pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
     let query = Query::from_pairs(http::query(&req));
-    let origin = http::origin(&req);
-    match answer(env, route, &query, &origin).await {
+    let links = http::links(&req, env, Protocol::Zealot);
+    match answer(env, route, &query, &links).await {
         Ok(r) => r,
         Err(e) => {
             worker::console_error!("zealot: {e}");
@@ -60,7 +66,7 @@ pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Respons
     }
 }
 
-async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<Result<Response>> {
+async fn answer(env: &Env, route: Route<'_>, q: &Query, links: &Links) -> Result<Result<Response>> {
     let now = store::now();
     match route {
         Route::NotFound => Ok(fail(&Error::ApiNotFound)),
@@ -105,9 +111,9 @@ async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<
                 return Ok(fail(&Error::UnauthorizedChannelKey));
             };
             Ok(match route {
-                Route::Versions => out(z::versions(&app, channel, q, origin), false),
-                Route::Latest => out(z::latest(&app, channel, q, origin), true),
-                _ => out(z::version_exist(&app, channel, q, origin), false),
+                Route::Versions => out(z::versions(&app, channel, q, links), false),
+                Route::Latest => out(z::latest(&app, channel, q, links), true),
+                _ => out(z::version_exist(&app, channel, q, links), false),
             })
         }
     }

@@ -259,6 +259,7 @@ fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str
                 ArtifactRef {
                     app: app.manifest.id.clone(),
                     url: artifact.url.clone(),
+                    private: app.manifest.visibility == Visibility::Private,
                 },
             ));
             artifacts.push(artifact);

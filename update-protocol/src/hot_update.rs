@@ -10,6 +10,7 @@
 use crate::digest::Md5Digest;
 use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, Release, paths};
 use crate::keys::{KeyKind, KeyRecord, KeyStatus};
+use crate::links::Links;
 use crate::manifest::{ArtifactRole, UpgradeType};
 use crate::names::AppId;
 use crate::rollout;
@@ -58,6 +59,8 @@ pub enum Error {
     ArchNotPublished(String),
     /// Download route: unknown (or unservable) artifact id.
     ArtifactNotFound,
+    /// A signed download link that is expired, altered or not this deployment's.
+    LinkDenied,
     /// The worker could not load its data; detail goes to the log only.
     Internal,
 }
@@ -82,6 +85,7 @@ impl Error {
             | Error::NoVersions
             | Error::ArchNotPublished(_)
             | Error::ArtifactNotFound => 404,
+            Error::LinkDenied => 403,
             Error::TooLarge => 413,
             Error::Internal => 500,
         }
@@ -106,6 +110,7 @@ impl Error {
             Error::NoVersions => NO_VERSIONS,
             Error::ArchNotPublished(_) => ARCH_NOT_PUBLISHED,
             Error::ArtifactNotFound => "产物不存在",
+            Error::LinkDenied => "下载链接无效或已过期",
             Error::Internal => "Internal server error",
         };
         let message = match self {
@@ -448,9 +453,15 @@ type Offer<'a> = (&'a VersionKey, &'a EdgeRelease, &'a Artifact);
 ///
 /// # Errors
 /// Only on [`Route::Latest`], whose empty states are 404s: [`Error::NoVersions`],
-/// [`Error::ArchNotPublished`].
-pub fn check(app: &EdgeApp, route: Route, req: &CheckRequest) -> Result<Answer, Error> {
-    check_prepared(app, &Prepared::new(app), route, req)
+/// [`Error::ArchNotPublished`]; on every route, [`Error::Internal`] when a private app's
+/// answer cannot get a signed link ([`Links::file_url`]).
+pub fn check(
+    app: &EdgeApp,
+    route: Route,
+    req: &CheckRequest,
+    links: &Links,
+) -> Result<Answer, Error> {
+    check_prepared(app, &Prepared::new(app), route, req, links)
 }
 
 /// What [`check`] derives from the app alone: the served channel's releases in A's order
@@ -504,6 +515,7 @@ pub fn check_prepared(
     prepared: &Prepared,
     route: Route,
     req: &CheckRequest,
+    links: &Links,
 ) -> Result<Answer, Error> {
     let scheme = VersionScheme::HotUpdate;
     let archs = architectures(app);
@@ -557,26 +569,31 @@ pub fn check_prepared(
         .as_ref()
         .zip(current.as_ref())
         .is_some_and(|(min, c)| c < min);
-    let info = |(_, r, artifact): Offer<'_>, has_update: bool| VersionInfo {
-        version: r.release.version.clone(),
-        download_url: if is_http(&artifact.url) {
-            artifact.url.clone()
-        } else {
-            format!("/api/version-artifacts/{}/download", artifact.id)
-        },
-        md5: artifact.md5,
-        size: artifact.size,
-        force_update: artifact.upgrade.unwrap_or(r.release.upgrade) == UpgradeType::Force
-            || has_update && below_minimum,
-        changelog: r.release.notes.clone(),
-        created_at: r.release.published_at.to_iso_millis(),
-        updated_at: r.release.published_at.to_iso_millis(),
-        timestamp: r.release.published_at.unix_millis(),
-        is_current: (route == Route::Latest).then(|| std::ptr::eq(r, newest)),
-        publish_state: publish_state(&r.release, &archs),
-        architecture_key: arch.key.to_owned(),
-        architecture_name: arch.name.to_owned(),
-        artifact_id: artifact.id.clone(),
+    let info = |(_, r, artifact): Offer<'_>, has_update: bool| -> Result<VersionInfo, Error> {
+        Ok(VersionInfo {
+            version: r.release.version.clone(),
+            // A private app's file only through a signed link (its download route answers 404).
+            download_url: if Links::is_private(app) {
+                links.file_url(app, artifact)?
+            } else if is_http(&artifact.url) {
+                artifact.url.clone()
+            } else {
+                format!("/api/version-artifacts/{}/download", artifact.id)
+            },
+            md5: artifact.md5,
+            size: artifact.size,
+            force_update: artifact.upgrade.unwrap_or(r.release.upgrade) == UpgradeType::Force
+                || has_update && below_minimum,
+            changelog: r.release.notes.clone(),
+            created_at: r.release.published_at.to_iso_millis(),
+            updated_at: r.release.published_at.to_iso_millis(),
+            timestamp: r.release.published_at.unix_millis(),
+            is_current: (route == Route::Latest).then(|| std::ptr::eq(r, newest)),
+            publish_state: publish_state(&r.release, &archs),
+            architecture_key: arch.key.to_owned(),
+            architecture_name: arch.name.to_owned(),
+            artifact_id: artifact.id.clone(),
+        })
     };
     let answer = |has_update, data| Answer {
         success: true,
@@ -586,13 +603,16 @@ pub fn check_prepared(
         message: None,
     };
     Ok(match route {
-        Route::Check => answer(Some(next.is_some()), next.map(|n| info(n, true))),
-        Route::CheckGet => answer(None, Some(info(latest, false))),
+        Route::Check => answer(
+            Some(next.is_some()),
+            next.map(|n| info(n, true)).transpose()?,
+        ),
+        Route::CheckGet => answer(None, Some(info(latest, false)?)),
         Route::Latest => {
             let has_update = next.is_some() || current.is_none();
             answer(
                 Some(has_update),
-                Some(info(next.unwrap_or(latest), has_update)),
+                Some(info(next.unwrap_or(latest), has_update)?),
             )
         }
     })
@@ -620,21 +640,39 @@ fn empty(route: Route, e: Error) -> Result<Answer, Error> {
 /// URL, site-relative or absolute.
 ///
 /// # Errors
-/// [`Error::ArtifactNotFound`] for an unknown id, and for a private app's artifact: it lives
-/// under the edge prefix, which is never served, least of all on an unauthenticated route.
+/// [`Error::ArtifactNotFound`] for an unknown id, and for a private app's artifact, wherever
+/// it is (under the edge prefix, which is never served, or at an external URL, which must not
+/// leak): the route has no authentication, and only signed links reach private files.
 pub fn download_target<'a>(lookup: &'a EdgeLookup, artifact_id: &str) -> Result<&'a str, Error> {
     lookup
         .artifacts
         .get(artifact_id)
+        .filter(|a| !a.private)
         .map(|a| a.url.as_str())
         .filter(|url| !paths::is_edge(url))
         .ok_or(Error::ArtifactNotFound)
+}
+
+impl From<crate::links::LinkError> for Error {
+    /// A private file without a link is an internal failure of the answer (no key), never a
+    /// dead or unsigned URL.
+    fn from(_: crate::links::LinkError) -> Error {
+        Error::Internal
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::index::ArtifactRef;
+    use crate::links::Protocol;
+
+    /// [`super::check`] with the links of `https://u.example` and a key.
+    fn check(app: &EdgeApp, route: Route, req: &CheckRequest) -> Result<Answer, Error> {
+        let now = Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").expect("ts");
+        let links = Links::new("https://u.example", Protocol::HotUpdate, Some("k"), now);
+        super::check(app, route, req, &links)
+    }
     use serde_json::{Value, json};
 
     /// `_edge/apps/android-demo.json` of the example site, trimmed: 1.4.0 at 25% (external
@@ -1233,12 +1271,18 @@ mod tests {
                 "desktop-pro",
                 "/_edge/artifacts/desktop-pro/1.0.0/eea1.desktop-pro-1.0.0.zip",
             ),
+            (
+                "5d1b3c1e2c7b0a9f8e6d4c2b",
+                "desktop-pro",
+                "https://example.com/download/app-1.3.0.zip",
+            ),
         ] {
             l.artifacts.insert(
                 id.into(),
                 ArtifactRef {
                     app: AppId::new(app).expect("id"),
                     url: url.into(),
+                    private: app == "desktop-pro",
                 },
             );
         }
@@ -1383,12 +1427,56 @@ mod tests {
             download_target(&l, "a8f99105de136518b50b648f"),
             Ok("https://downloads.example.com/android/demo-1.4.0-arm64-v8a.apk")
         );
-        for id in ["8440c6577ec8bc6ebde095af", "nope", ""] {
+        // A private app's files, site-hosted or external, are not revealed here.
+        for id in [
+            "8440c6577ec8bc6ebde095af",
+            "5d1b3c1e2c7b0a9f8e6d4c2b",
+            "nope",
+            "",
+        ] {
             let e = download_target(&l, id).expect_err("404");
             assert_eq!(
                 (e.status(), serde_json::to_string(&e.body()).expect("json")),
                 (404, r#"{"error":"产物不存在"}"#.to_owned())
             );
         }
+    }
+
+    #[test]
+    fn private_apps_get_signed_links_or_internal() {
+        let mut v = fixture();
+        v["app"]["visibility"] = json!("private");
+        let app = app_from(v);
+        let d = data(
+            &app,
+            Route::Check,
+            &req(Some("1.0.0"), Some("arm64-v8a"), None),
+        );
+        assert!(
+            d.download_url.starts_with(&format!(
+                "https://u.example/dl/a/{}/demo-1.2.0-arm64-v8a.apk?expires=",
+                d.artifact_id
+            )),
+            "{}",
+            d.download_url
+        );
+        let now = Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").expect("ts");
+        let no_key = Links::new("https://u.example", Protocol::HotUpdate, None, now);
+        for route in [Route::Check, Route::CheckGet, Route::Latest] {
+            let r = req(Some("1.0.0"), Some("arm64-v8a"), None);
+            assert_eq!(
+                super::check(&app, route, &r, &no_key),
+                Err(Error::Internal),
+                "{route:?}"
+            );
+        }
+        // Without a file in the answer, no key is needed.
+        let r = req(Some("1.2.0"), Some("arm64-v8a"), None);
+        assert!(super::check(&app, Route::Check, &r, &no_key).is_ok());
+        let e = Error::LinkDenied;
+        assert_eq!(
+            (e.status(), serde_json::to_string(&e.body()).expect("json")),
+            (403, r#"{"error":"下载链接无效或已过期"}"#.to_owned())
+        );
     }
 }

@@ -401,6 +401,10 @@ pub struct ArtifactRef {
     pub app: AppId,
     /// Download URL (site-relative or absolute).
     pub url: String,
+    /// The app is private: only signed download links reach the file, never an
+    /// unauthenticated route.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
 #[cfg(test)]

@@ -145,6 +145,10 @@ pub struct EdgeSecrets {
     /// of root's timestamp keys (`crate::tuf::EdgeTuf::timestamp_keyids`). Never logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuf_timestamp_key: Option<String>,
+    /// The key of private apps' signed download links (`crate::links`), used as UTF-8 text.
+    /// Without it, answers that would carry a private file fail with 500. Never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_link_key: Option<String>,
 }
 
 impl EdgeSecrets {

@@ -8,6 +8,7 @@
 use crate::digest::to_hex;
 use crate::index::{Artifact, EdgeApp, EdgeRelease, percent_encode};
 use crate::keys::{KeyKind, KeyRecord, KeyStatus, SigningSecret};
+use crate::links::Links;
 use crate::manifest::{ArtifactRole, LicenseIds, ReleaseState};
 use crate::rollout;
 use crate::time::Timestamp;
@@ -459,9 +460,11 @@ fn site_path(url: &str) -> Option<&str> {
     url.strip_prefix('/').filter(|p| !p.starts_with('/'))
 }
 
-/// Answers a package request with the signed download URL. `origin` (e.g.
+/// Answers a package request with the signed download URL. The origin of `links` (e.g.
 /// `https://updates.example.com`) prefixes the download route for files the site hosts, so
-/// the signature covers the host the client talks to.
+/// the signature covers the host the client talks to. C needs no signed download link: a
+/// site file goes through its license-checked route (which also sees a revoked license at
+/// once), and an external URL is given, as upstream, to the licensed client only.
 ///
 /// # Errors
 /// App and license failures in upstream's order, [`Error::VersionNotFound`], then
@@ -471,7 +474,7 @@ pub fn package(
     license: Option<&KeyRecord>,
     req: &PackageRequest,
     secret: Option<&SigningSecret>,
-    origin: &str,
+    links: &Links,
     now: Timestamp,
 ) -> Result<PackageResponse, Error> {
     let (_, ids, r, artifact) = find(app, license, req, now)?;
@@ -480,7 +483,7 @@ pub fn package(
     let download_url = match site_path(&artifact.url) {
         Some(_) => format!(
             "{}/api/v1/apps/{}/update/download/{}?licenseKey={}",
-            origin.trim_end_matches('/'),
+            links.origin().trim_end_matches('/'),
             percent_encode(&ids.app_id),
             percent_encode(version),
             // The client follows `downloadUrl` as is; the key it already sent in the package
@@ -528,6 +531,10 @@ mod tests {
 
     const APP_ID: &str = "app_desktop_pro";
     const ORIGIN: &str = "https://u.example";
+
+    fn links() -> Links {
+        Links::public_only(ORIGIN)
+    }
     const EDGE_1_1: &str = "/_edge/artifacts/desktop-pro/1.1.0/759e.desktop-pro-1.1.0.zip";
 
     fn ts(s: &str) -> Timestamp {
@@ -650,7 +657,7 @@ mod tests {
             Some(&license()),
             &pkg("1.3.0"),
             Some(&secret(None)),
-            ORIGIN,
+            &links(),
             now(),
         )
         .expect("package");
@@ -668,7 +675,7 @@ mod tests {
             Some(&license()),
             &pkg(" 1.1.0 "),
             Some(&secret(None)),
-            "https://u.example/",
+            &Links::public_only("https://u.example/"),
             now(),
         )
         .expect("package");
@@ -688,7 +695,7 @@ mod tests {
                 Some(&license()),
                 &pkg("1.3.0"),
                 Some(s),
-                ORIGIN,
+                &links(),
                 ts(now),
             )
             .expect("package")
@@ -725,7 +732,7 @@ mod tests {
             Some(&license()),
             &pkg("1.3.0"),
             None,
-            ORIGIN,
+            &links(),
             now(),
         )
         .expect_err("no secret");
@@ -861,7 +868,7 @@ mod tests {
         );
         let s = secret(None);
         let get = |a: Option<&EdgeApp>, l: Option<&KeyRecord>, v: &str| {
-            package(a, l, &pkg(v), Some(&s), ORIGIN, now()).map(|p| p.version)
+            package(a, l, &pkg(v), Some(&s), &links(), now()).map(|p| p.version)
         };
         assert_eq!(
             get(None, Some(&license()), "1.3.0"),

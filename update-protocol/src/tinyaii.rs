@@ -2,7 +2,8 @@
 //! `app_key` in the body, answers in the envelope `{code, message, data}` where `code` mirrors
 //! the HTTP status (`shared/spec/seed-protocols.md`, section E, with its proposals).
 
-use crate::index::{Artifact, EdgeApp, EdgeRelease, absolute_url};
+use crate::index::{Artifact, EdgeApp, EdgeRelease};
+use crate::links::{LinkError, Links};
 use crate::manifest::{Architecture, ArtifactRole, Platform, UpgradeType};
 use crate::rollout;
 use crate::version::VersionScheme;
@@ -34,6 +35,12 @@ pub enum Error {
     BadRequest,
     /// No app has this key.
     UnknownApp,
+    /// A signed download link that is expired, altered or not this deployment's (ours).
+    LinkDenied,
+    /// A signed download link whose file is no longer published (ours).
+    FileNotFound,
+    /// The worker failed (edge data unreadable, no download link key); detail in the log only.
+    Internal,
 }
 
 impl Error {
@@ -42,6 +49,9 @@ impl Error {
         match self {
             Error::BadRequest => 400,
             Error::UnknownApp => 401,
+            Error::LinkDenied => 403,
+            Error::FileNotFound => 404,
+            Error::Internal => 500,
         }
     }
 
@@ -50,6 +60,9 @@ impl Error {
         match self {
             Error::BadRequest => "参数错误",
             Error::UnknownApp => "app_key无效",
+            Error::LinkDenied => "下载链接无效或已过期",
+            Error::FileNotFound => "文件不存在",
+            Error::Internal => "服务器内部错误",
         }
     }
 
@@ -159,15 +172,16 @@ fn artifact_for<'a>(
         })
 }
 
-/// Answers a version check for `app`. `origin` (e.g. `https://updates.example.com`) makes
-/// site-relative download URLs absolute.
+/// Answers a version check for `app`. `links` makes the download URL ([`Links::file_url`]:
+/// absolute, and signed for a private app).
 ///
 /// # Errors
-/// [`Error::BadRequest`] when `current_version` is not a dotted numeric version.
+/// [`Error::BadRequest`] when `current_version` is not a dotted numeric version;
+/// [`Error::Internal`] when a private app's file cannot get a signed link.
 pub fn version_check(
     app: &EdgeApp,
     req: &VersionCheckRequest,
-    origin: &str,
+    links: &Links,
 ) -> Result<VersionCheck, Error> {
     let scheme = VersionScheme::Dotted;
     let current = req.current_version.trim();
@@ -206,7 +220,7 @@ pub fn version_check(
             has_update: true,
             current_version: current.to_owned(),
             latest_version: r.release.version.clone(),
-            download_url: absolute_url(&artifact.url, origin),
+            download_url: links.file_url(app, artifact)?,
             release_notes: r.release.notes.clone(),
             force_update: artifact.upgrade.unwrap_or(r.release.upgrade) == UpgradeType::Force
                 || below_minimum,
@@ -223,10 +237,28 @@ pub fn version_check(
     })
 }
 
+impl From<LinkError> for Error {
+    /// A private file without a link is an internal failure (no key), never a dead or
+    /// unsigned URL.
+    fn from(_: LinkError) -> Error {
+        Error::Internal
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn links() -> Links {
+        let now = crate::time::Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").expect("ts");
+        Links::new(
+            "https://u.example",
+            crate::links::Protocol::Tinyaii,
+            Some("k"),
+            now,
+        )
+    }
 
     /// An app with Windows (default) and Linux architectures and the given releases:
     /// (version, rollout, state, upgrade, architectures with a primary artifact).
@@ -269,7 +301,7 @@ mod tests {
             platform: Some(platform.into()),
             machine_id: machine.map(str::to_owned),
         };
-        version_check(app, &req, "https://u.example").expect("valid request")
+        version_check(app, &req, &links()).expect("valid request")
     }
 
     #[test]
@@ -381,6 +413,40 @@ mod tests {
         );
         let a = app(&[]);
         let req = parse(br#"{"app_key":"k","current_version":"1.0.0-beta"}"#).expect("parses");
-        assert_eq!(version_check(&a, &req, "").err(), Some(Error::BadRequest));
+        assert_eq!(
+            version_check(&a, &req, &links()).err(),
+            Some(Error::BadRequest)
+        );
+    }
+
+    #[test]
+    fn private_apps_get_signed_links() {
+        let mut a = app(&[("1.1.0", 100, "ready", "prompt", &["x64"])]);
+        a.app.visibility = crate::manifest::Visibility::Private;
+        let c = check(&a, "1.0.0", "windows", None);
+        assert!(
+            c.download_url
+                .starts_with("https://u.example/dl/e/1.1.0-x64/tool-1.1.0-x64.bin?expires="),
+            "{}",
+            c.download_url
+        );
+        let req = VersionCheckRequest {
+            app_key: "k".into(),
+            current_version: "1.0.0".into(),
+            platform: None,
+            machine_id: None,
+        };
+        let now = crate::time::Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").expect("ts");
+        let no_key = Links::new(
+            "https://u.example",
+            crate::links::Protocol::Tinyaii,
+            None,
+            now,
+        );
+        assert_eq!(version_check(&a, &req, &no_key), Err(Error::Internal));
+        assert_eq!(
+            serde_json::to_value(Error::LinkDenied.envelope()).expect("json"),
+            json!({"code": 403, "message": "下载链接无效或已过期", "data": null})
+        );
     }
 }

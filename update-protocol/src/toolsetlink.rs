@@ -15,8 +15,9 @@
 //! crate has neither.
 
 use crate::digest::to_hex;
-use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, absolute_url};
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
 use crate::keys::{AccessSecret, EdgeSecrets, ct_eq, sha256_hex};
+use crate::links::{LinkError, Links};
 use crate::manifest::{Architecture, ArtifactRole, ReleaseState, UpgradeType};
 use crate::names::{AppId, ChannelKey};
 use crate::rollout;
@@ -169,6 +170,9 @@ pub enum Error {
     /// 404001 `请求应用不存在`: a report's `appKey` names no app the access key may see
     /// (upstream answers 500001).
     AppKeyNotFound,
+    /// 403001 `下载链接无效或已过期` (ours): a signed download link that is expired, altered
+    /// or not this deployment's.
+    LinkDenied,
     /// 500001 `服务内部错误`, for the worker's own failures (KV, assets); details go to the log.
     Internal,
 }
@@ -191,6 +195,7 @@ impl Error {
             Error::BodyTooLarge | Error::BodyInvalid => 400_005,
             Error::TimestampOutOfWindow | Error::UnknownAccessKey | Error::NonceUsed => 401_001,
             Error::SignatureInvalid => 401_002,
+            Error::LinkDenied => 403_001,
             Error::AppNotFound(_) | Error::NoVersion | Error::AppKeyNotFound => 404_001,
             Error::Internal => 500_001,
         }
@@ -231,6 +236,7 @@ impl Error {
             Error::AppNotFound(Endpoint::File) => "请求file应用不存在",
             Error::NoVersion => "未获取到可使用版本",
             Error::AppKeyNotFound => "请求应用不存在",
+            Error::LinkDenied => "下载链接无效或已过期",
             Error::Internal => "服务内部错误",
         })
     }
@@ -242,6 +248,17 @@ impl Error {
             msg: self.message(),
             docs: "",
             trace_id: trace_id.to_owned(),
+        }
+    }
+}
+
+impl From<LinkError> for Error {
+    /// A private file without a link: on a signed route an internal failure (no key), never a
+    /// dead or unsigned URL; on an unsigned route, no version to hand out.
+    fn from(e: LinkError) -> Error {
+        match e {
+            LinkError::NoKey => Error::Internal,
+            LinkError::Refused => Error::NoVersion,
         }
     }
 }
@@ -683,15 +700,23 @@ fn min_version_code(app: &EdgeApp, channel: &ChannelKey) -> Option<i64> {
         .and_then(|r| r.release.version_code)
 }
 
-/// Answers an upgrade request for `app` (found with [`resolve`]). `origin` (e.g.
-/// `https://updates.example.com`) makes site-relative URLs absolute.
+/// Answers an upgrade request for `app` (found with [`resolve`]). `links` makes the file URL
+/// ([`Links::file_url`]: absolute, and signed for a private app).
 ///
 /// Candidates: releases of the served channel with `version_code` above the client's that
 /// rollout offers to `devKey` (never yanked; staged ones only with a `devKey`), and, for the
 /// file endpoints, that have a file. `appointVersionCode > 0` picks exactly that code or none
 /// (no fallback); otherwise the highest code wins. `upgradeType` is the file's override, else
 /// the release's, raised to force when the client is below the `policy.min_version` release.
-pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: &str) -> Answer {
+///
+/// # Errors
+/// [`Error::Internal`] when a private app's file cannot get a signed link.
+pub fn upgrade(
+    app: &EdgeApp,
+    endpoint: Endpoint,
+    req: &UpgradeRequest,
+    links: &Links,
+) -> Result<Answer, Error> {
     let channel = channel(app);
     let archs = app.ordered_archs();
     let best = app
@@ -709,7 +734,7 @@ pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: 
         .filter(|(_, r, _)| rollout::offered(r, req.dev_key.as_deref()))
         .max_by_key(|(code, _, _)| *code);
     let Some((code, r, file)) = best else {
-        return Answer::latest(endpoint);
+        return Ok(Answer::latest(endpoint));
     };
     let below_min = min_version_code(app, &channel).is_some_and(|m| req.version_code < m);
     let upgrade_type = if below_min {
@@ -722,7 +747,8 @@ pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: 
     let key = req.key.clone();
     let version_name = r.release.version.clone();
     let url_path = file
-        .map(|a| absolute_url(&a.url, origin))
+        .map(|a| links.file_url(app, a))
+        .transpose()?
         .unwrap_or_default();
     let size = file.map_or(0, |a| a.size);
     let data = match endpoint {
@@ -766,12 +792,12 @@ pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: 
             prompt_upgrade_content: prompt,
         }),
     };
-    Answer {
+    Ok(Answer {
         code: 200,
         msg: "获取到新版本",
         docs: "",
         data,
-    }
+    })
 }
 
 /// The query of a download redirect.
@@ -835,12 +861,15 @@ pub fn parse_download_query(endpoint: Endpoint, query: &str) -> Result<DownloadR
 /// by `version_code`, else the newest fully rolled-out release, in the served channel. A named
 /// release may still be rolling out (the client asked for it); a yanked one is never served.
 ///
+/// The route has no authentication: `links` is [`Links::public_only`], so a private app's
+/// file (site-hosted or external) is never handed out here.
+///
 /// # Errors
-/// [`Error::NoVersion`] when no such release has a file.
+/// [`Error::NoVersion`] when no such release has a file, or the app is private.
 pub fn download_target(
     app: &EdgeApp,
     req: &DownloadRequest,
-    origin: &str,
+    links: &Links,
 ) -> Result<String, Error> {
     let channel = channel(app);
     let archs = app.ordered_archs();
@@ -858,9 +887,8 @@ pub fn download_target(
             .filter(|(r, _)| rollout::offered(r, None))
             .max_by_key(|(r, _)| r.release.version_code)
     };
-    found
-        .map(|(_, a)| absolute_url(&a.url, origin))
-        .ok_or(Error::NoVersion)
+    let (_, a) = found.ok_or(Error::NoVersion)?;
+    Ok(links.file_url(app, a)?)
 }
 
 /// The signed event report route (D.5).
@@ -1041,6 +1069,23 @@ mod tests {
     const NONCE: &str = "0123456789abcdef";
     const TS: &str = "2025-02-17T10:34:55+08:00";
     const ORIGIN: &str = "https://u.example";
+
+    /// [`super::upgrade`] with the links of `origin` and a key.
+    fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: &str) -> Answer {
+        let now = ts("2026-06-01T00:00:00Z");
+        let links = Links::new(origin, crate::links::Protocol::Toolsetlink, Some("k"), now);
+        super::upgrade(app, endpoint, req, &links).expect("answer")
+    }
+
+    /// [`super::download_target`] with the public links of `origin`, as the route has.
+    fn download_target(
+        app: &EdgeApp,
+        req: &DownloadRequest,
+        origin: &str,
+    ) -> Result<String, Error> {
+        let links = Links::public_only(origin);
+        super::download_target(app, req, &links)
+    }
 
     fn ts(s: &str) -> Timestamp {
         Timestamp::parse_rfc3339(s).expect("timestamp")
@@ -2211,6 +2256,43 @@ mod tests {
         assert_eq!(
             resolve_report(&lookup, "nope", &all),
             Err(Error::AppKeyNotFound)
+        );
+    }
+
+    #[test]
+    fn private_apps_get_signed_links_on_signed_routes_only() {
+        let mut app = demo();
+        app.app.visibility = crate::manifest::Visibility::Private;
+        let a = upgrade(&app, Endpoint::Apk, &req("k", 100, 120, None), ORIGIN);
+        let UpgradeData::Apk(d) = a.data else {
+            panic!("shape")
+        };
+        assert!(
+            d.url_path.starts_with("https://u.example/dl/d/")
+                && d.url_path.contains("/demo-1.2.0-arm64-v8a.apk?expires="),
+            "{}",
+            d.url_path
+        );
+        let no_key = Links::new(ORIGIN, crate::links::Protocol::Toolsetlink, None, ts(TS));
+        assert_eq!(
+            super::upgrade(&app, Endpoint::Apk, &req("k", 100, 120, None), &no_key),
+            Err(Error::Internal)
+        );
+        // No file in the answer, no key needed.
+        assert!(super::upgrade(&app, Endpoint::Apk, &req("k", 999, 0, None), &no_key).is_ok());
+        // The unsigned download route hands out nothing, site-hosted or external.
+        for (code, id) in [(0, 0), (140, 0), (0, 1)] {
+            let r = DownloadRequest {
+                key: "k".into(),
+                version_code: code,
+                version_id: id,
+            };
+            assert_eq!(download_target(&app, &r, ORIGIN), Err(Error::NoVersion));
+        }
+        let e = Error::LinkDenied;
+        assert_eq!(
+            (e.status(), e.envelope("").msg.as_ref()),
+            (403, "下载链接无效或已过期")
         );
     }
 }

@@ -9,8 +9,9 @@
 //! rolled out appear: Zealot clients send no device id, so a staged release would otherwise
 //! reach every device at once.
 
-use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, absolute_url};
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
 use crate::keys::{KeyKind, KeyRecord, KeyStatus};
+use crate::links::Links;
 use crate::manifest::{Architecture, ArtifactRole, ChangelogEntry, Channel, CustomField, Platform};
 use crate::names::{AppId, ChannelKey};
 use crate::rollout;
@@ -61,6 +62,8 @@ pub enum Error {
     InvalidParam(&'static str),
     /// A path under `/api/` that is not a route.
     ApiNotFound,
+    /// A signed download link that is expired, altered or not this deployment's.
+    LinkDenied,
     /// The worker failed (edge data unreadable); the detail goes to the log only.
     Internal,
 }
@@ -73,7 +76,7 @@ impl Error {
             | Error::UnauthorizedChannelKey
             | Error::MissingCombo
             | Error::InvalidParam(_) => 422,
-            Error::Forbidden => 403,
+            Error::Forbidden | Error::LinkDenied => 403,
             Error::AppNotFound(_) | Error::ReleaseNotFound | Error::ApiNotFound => 404,
             Error::Internal => 500,
         }
@@ -95,6 +98,7 @@ impl Error {
             ),
             Error::InvalidParam(name) => format!("{missing}: {name}"),
             Error::ApiNotFound => "API not found".into(),
+            Error::LinkDenied => "Download link is invalid or expired".into(),
             Error::Internal => "Internal server error".into(),
         }
     }
@@ -104,6 +108,14 @@ impl Error {
         ErrorBody {
             error: self.message(),
         }
+    }
+}
+
+impl From<crate::links::LinkError> for Error {
+    /// A private file without a link is an internal failure (no key), never a dead or
+    /// unsigned URL; every Zealot route is authenticated, so none refuses private files.
+    fn from(_: crate::links::LinkError) -> Error {
+        Error::Internal
     }
 }
 
@@ -538,7 +550,7 @@ impl<'a> Ctx<'a> {
             })
     }
 
-    fn release(&self, r: &'a EdgeRelease, origin: &str) -> ReleaseObject {
+    fn release(&self, r: &'a EdgeRelease, links: &Links) -> Result<ReleaseObject, Error> {
         let rel = &r.release;
         let primary = self.primary(r);
         let platform = primary
@@ -546,7 +558,7 @@ impl<'a> Ctx<'a> {
             .and_then(|a| a.platform)
             .unwrap_or(self.app.app.platform);
         let text = rel.changelog.iter().map(|e| format!("- {}", e.message));
-        ReleaseObject {
+        Ok(ReleaseObject {
             id: r.zealot_id,
             version: r.zealot_version,
             app_name: self.app_name.clone(),
@@ -561,17 +573,20 @@ impl<'a> Ctx<'a> {
             platform: display(platform),
             device_type: display(platform),
             icon_url: None,
-            install_url: primary.map(|a| absolute_url(&a.url, origin)),
+            install_url: primary.map(|a| links.file_url(self.app, a)).transpose()?,
             changelog: rel.changelog.clone(),
             text_changelog: text.collect::<Vec<_>>().join("\n"),
             custom_fields: rel.custom_fields.clone(),
             created_at: rel.published_at.to_iso_millis(),
-        }
+        })
     }
 
-    fn answer(self, releases: &[&'a EdgeRelease], origin: &str) -> ChannelReleases {
-        ChannelReleases {
-            releases: releases.iter().map(|r| self.release(r, origin)).collect(),
+    fn answer(self, releases: &[&'a EdgeRelease], links: &Links) -> Result<ChannelReleases, Error> {
+        Ok(ChannelReleases {
+            releases: releases
+                .iter()
+                .map(|r| self.release(r, links))
+                .collect::<Result<_, _>>()?,
             app_name: self.app_name,
             bundle_id: self.channel.bundle_id.clone(),
             git_url: self.channel.git_url.clone(),
@@ -580,7 +595,7 @@ impl<'a> Ctx<'a> {
                 name: self.app.app.name.clone(),
             },
             scheme: self.scheme,
-        }
+        })
     }
 }
 
@@ -645,13 +660,13 @@ pub fn versions(
     app: &EdgeApp,
     channel: &ChannelKey,
     query: &Query,
-    origin: &str,
+    links: &Links,
 ) -> Result<ChannelReleases, Error> {
     let cx = context(app, channel)?;
     let (offset, limit) = window(query);
     let listed = cx.listed();
     let page: Vec<_> = listed.iter().skip(offset).take(limit).copied().collect();
-    Ok(cx.answer(&page, origin))
+    cx.answer(&page, links)
 }
 
 /// A given version's key; blank counts as `0`, as `Gem::Version` takes nil and `""`.
@@ -676,7 +691,7 @@ pub fn latest(
     app: &EdgeApp,
     channel: &ChannelKey,
     query: &Query,
-    origin: &str,
+    links: &Links,
 ) -> Result<ChannelReleases, Error> {
     let cx = context(app, channel)?;
     let listed = cx.listed();
@@ -690,7 +705,7 @@ pub fn latest(
         .present("bundle_id")
         .is_some_and(|b| cx.bundle() != Some(b));
     let releases = if other_bundle { Vec::new() } else { releases };
-    Ok(cx.answer(&releases, origin))
+    cx.answer(&releases, links)
 }
 
 /// `Channel#find_since_version`: after the client's own build when it is published (yanked or
@@ -754,7 +769,7 @@ pub fn version_exist(
     app: &EdgeApp,
     channel: &ChannelKey,
     query: &Query,
-    origin: &str,
+    links: &Links,
 ) -> Result<ReleaseObject, Error> {
     let cx = context(app, channel)?;
     let has = |n| query.get(n).is_some();
@@ -780,8 +795,8 @@ pub fn version_exist(
         .filter(matches)
         .min_by_key(|r| r.zealot_id);
     found
-        .map(|r| cx.release(r, origin))
-        .ok_or(Error::ReleaseNotFound)
+        .map(|r| cx.release(r, links))
+        .ok_or(Error::ReleaseNotFound)?
 }
 
 #[cfg(test)]
@@ -830,6 +845,12 @@ mod tests {
 
     const ORIGIN: &str = "https://u.example";
 
+    /// The links of [`ORIGIN`], with a key.
+    fn links() -> Links {
+        let now = crate::time::Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").expect("ts");
+        Links::new(ORIGIN, crate::links::Protocol::Zealot, Some("k"), now)
+    }
+
     fn ios_demo() -> EdgeApp {
         serde_json::from_str(IOS_DEMO).expect("fixture")
     }
@@ -868,7 +889,7 @@ mod tests {
     }
 
     fn latest_ids(a: &EdgeApp, pairs: &[(&str, &str)]) -> Vec<u32> {
-        ids(&latest(a, &ch("release"), &q(pairs), ORIGIN).expect("latest"))
+        ids(&latest(a, &ch("release"), &q(pairs), &links()).expect("latest"))
     }
 
     fn ts(s: &str) -> Timestamp {
@@ -954,11 +975,11 @@ mod tests {
         }
         // A key for a channel the app no longer has, or an app not served by Zealot.
         let a = ios_demo();
-        let e = versions(&a, &ch("gone"), &Query::default(), ORIGIN).expect_err("no channel");
+        let e = versions(&a, &ch("gone"), &Query::default(), &links()).expect_err("no channel");
         assert_eq!(e, Error::UnauthorizedChannelKey);
         let mut plain = ios_demo();
         plain.app.protocols.zealot = None;
-        let e = latest(&plain, &ch("release"), &Query::default(), ORIGIN).expect_err("no zealot");
+        let e = latest(&plain, &ch("release"), &Query::default(), &links()).expect_err("no zealot");
         assert_eq!(e, Error::UnauthorizedChannelKey);
     }
 
@@ -1045,7 +1066,13 @@ mod tests {
     #[test]
     fn release_object_json() {
         let a = ios_demo();
-        let r = versions(&a, &ch("release"), &Query::default(), "https://u.example/").expect("ok");
+        let r = versions(
+            &a,
+            &ch("release"),
+            &Query::default(),
+            &Links::public_only("https://u.example/"),
+        )
+        .expect("ok");
         assert_eq!(
             serde_json::to_value(&r.releases[0]).expect("json").to_string(),
             json!({
@@ -1085,7 +1112,7 @@ mod tests {
             )
         );
         // No artifact: no size or install URL; no changelog: empty text.
-        let adhoc = versions(&a, &ch("adhoc"), &Query::default(), ORIGIN).expect("ok");
+        let adhoc = versions(&a, &ch("adhoc"), &Query::default(), &links()).expect("ok");
         let r = &adhoc.releases[0];
         assert_eq!(
             (r.size, &r.install_url, r.text_changelog.as_str()),
@@ -1103,7 +1130,7 @@ mod tests {
             .map(|v| (v.as_str(), "1", "ready", 100))
             .collect::<Vec<_>>());
         let page = |pairs: &[(&str, &str)]| {
-            ids(&versions(&a, &ch("release"), &q(pairs), ORIGIN).expect("versions"))
+            ids(&versions(&a, &ch("release"), &q(pairs), &links()).expect("versions"))
         };
         assert_eq!(
             page(&[]),
@@ -1149,7 +1176,7 @@ mod tests {
             ("1.3", "4", "ready", 100),
         ]);
         assert_eq!(latest_ids(&a, &[]), [4, 1]);
-        let v = versions(&a, &ch("release"), &Query::default(), ORIGIN).expect("ok");
+        let v = versions(&a, &ch("release"), &Query::default(), &links()).expect("ok");
         assert_eq!(ids(&v), [4, 1]);
         // The client's own yanked build still anchors the search.
         assert_eq!(
@@ -1247,7 +1274,7 @@ mod tests {
                 &b,
                 &ch("release"),
                 &q(&[bundle, ("release_version", "1.0"), ("build_version", "1")]),
-                ORIGIN
+                &links()
             )
             .expect("ok")),
             (3..=12).rev().collect::<Vec<_>>()
@@ -1257,7 +1284,7 @@ mod tests {
             &a,
             &ch("release"),
             &q(&[("release_version", "abc")]),
-            ORIGIN,
+            &links(),
         );
         let e = e.expect_err("invalid");
         assert_eq!(e.status(), 422);
@@ -1271,7 +1298,7 @@ mod tests {
     fn version_exist_answers() {
         let mut a = app(&[("1.0", "1", "ready", 100), ("1.1", "2", "ready", 100)]);
         a.releases[0].release.git.commit = Some("c0ffee".into());
-        let exist = |pairs: &[(&str, &str)]| version_exist(&a, &ch("release"), &q(pairs), ORIGIN);
+        let exist = |pairs: &[(&str, &str)]| version_exist(&a, &ch("release"), &q(pairs), &links());
         let b = ("bundle_id", "com.example.demo.ios");
         let found = exist(&[b, ("release_version", "1.0"), ("build_version", "1")]).expect("found");
         assert_eq!((found.id, found.release_version.as_str()), (1, "1.0"));
