@@ -265,3 +265,39 @@ fn bad_arguments_name_the_problem_and_write_nothing() {
     ok(&keys(dir, &args));
     assert!(!keys(dir, &args).status.success());
 }
+
+#[test]
+fn download_link_key_is_one_per_deployment_and_rotates() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let first = ok(&keys(dir, &["create", "download-link-key"]));
+    let first = first.trim();
+    assert_eq!(first.len(), 64, "32 random bytes as hex: {first}");
+    let secrets: Value = serde_json::from_str(&read(dir, "secrets.json")).expect("json");
+    assert_eq!(secrets["download_link_key"], first);
+    // It reaches the worker secret, never the KV records.
+    assert!(read(dir, "export/dev.vars").contains(first));
+    assert!(!read(dir, "export/kv-bulk.json").contains(first));
+    // One per deployment: a second create is refused with the fix.
+    let again = keys(dir, &["create", "download-link-key"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("keys rotate download-link-key"));
+    let scoped = keys(
+        dir,
+        &["create", "download-link-key", "--app", "desktop-pro"],
+    );
+    assert!(!scoped.status.success());
+    assert!(String::from_utf8_lossy(&scoped.stderr).contains("drop --app"));
+    // Rotating replaces it at once.
+    let rotated = ok(&keys(dir, &["rotate", "download-link-key"]));
+    let rotated = rotated.trim();
+    assert_eq!(rotated.len(), 64);
+    assert_ne!(rotated, first);
+    let secrets: Value = serde_json::from_str(&read(dir, "secrets.json")).expect("json");
+    assert_eq!(secrets["download_link_key"], rotated);
+    let mode = std::fs::metadata(dir.join("secrets.json"))
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

@@ -58,10 +58,10 @@ pub enum Action {
         status: StatusArg,
     },
     /// Replace a credential with a new one: a key, token or license by handle (the old one is
-    /// revoked), an access key's secret, or an app's signing secret with `--app` (the previous
-    /// secret keeps signing for 24 hours).
+    /// revoked), an access key's secret, the download link key (`download-link-key`), or an
+    /// app's signing secret with `--app` (the previous secret keeps signing for 24 hours).
     Rotate {
-        /// A handle from `keys list`, or a toolsetlink access key.
+        /// A handle from `keys list`, a toolsetlink access key, or `download-link-key`.
         handle: Option<String>,
         /// The app whose signing secret to rotate.
         #[arg(long, conflicts_with = "handle")]
@@ -114,6 +114,9 @@ pub enum Kind {
     TelemetrySalt,
     /// Telemetry: a token that may read the stats (`Authorization: Bearer …`).
     AdminToken,
+    /// The key of private apps' signed download links (one per deployment; rotating it
+    /// voids the links handed out so far, and clients get new ones at their next check).
+    DownloadLinkKey,
 }
 
 /// Arguments of `create` and `import`.
@@ -236,6 +239,24 @@ impl KeysArgs {
                     apps,
                     channel: None,
                     access_key: Some(access_key),
+                    secret,
+                    note,
+                }
+            }
+            Kind::DownloadLinkKey => {
+                if store.secrets.download_link_key.is_some() {
+                    bail!(
+                        "the download link key exists; `keys rotate download-link-key` replaces it"
+                    );
+                }
+                let secret = a.secret.clone().map_or_else(new_hex, Ok)?;
+                store.secrets.download_link_key = Some(secret.clone());
+                Created {
+                    id: "download-link-key".to_owned(),
+                    kind: "download-link-key",
+                    apps: Vec::new(),
+                    channel: None,
+                    access_key: None,
                     secret,
                     note,
                 }
@@ -454,6 +475,27 @@ impl KeysArgs {
                 secret: new,
                 note: Some("the previous secret also signs for 24 hours".into()),
             }
+        } else if handle.as_deref() == Some("download-link-key") {
+            if store.secrets.download_link_key.is_none() {
+                bail!(
+                    "there is no download link key; create one with `keys create download-link-key`"
+                );
+            }
+            let new = new_hex()?;
+            store.secrets.download_link_key = Some(new.clone());
+            Created {
+                id: "download-link-key".to_owned(),
+                kind: "download-link-key",
+                apps: Vec::new(),
+                channel: None,
+                access_key: None,
+                secret: new,
+                note: Some(
+                    "links signed with the previous key stop working once this is deployed; \
+                     clients get new ones at their next check"
+                        .into(),
+                ),
+            }
         } else if let Some(h) = handle {
             if let Some(s) = store.secrets.toolsetlink.get_mut(h) {
                 s.secret = new_hex()?;
@@ -501,7 +543,10 @@ impl KeysArgs {
         if a.channel.is_some() && !needs_channel {
             bail!("--channel applies to channel keys only");
         }
-        if matches!(a.kind, Kind::TelemetrySalt | Kind::AdminToken) {
+        if matches!(
+            a.kind,
+            Kind::TelemetrySalt | Kind::AdminToken | Kind::DownloadLinkKey
+        ) {
             if !a.apps.is_empty() || a.channel.is_some() {
                 bail!(
                     "a {} belongs to the deployment: drop --app",
@@ -534,7 +579,7 @@ impl KeysArgs {
                 Kind::ZealotToken | Kind::ChannelKey => (p.zealot.is_some(), "zealot"),
                 Kind::License | Kind::SigningSecret => (p.license.is_some(), "license"),
                 Kind::AccessKey => (p.toolsetlink.is_some(), "toolsetlink"),
-                Kind::TelemetrySalt | Kind::AdminToken => (true, ""),
+                Kind::TelemetrySalt | Kind::AdminToken | Kind::DownloadLinkKey => (true, ""),
             };
             if !has {
                 bail!(
@@ -610,7 +655,8 @@ fn key_kind(k: Kind) -> KeyKind {
         | Kind::AccessKey
         | Kind::SigningSecret
         | Kind::TelemetrySalt
-        | Kind::AdminToken => KeyKind::License,
+        | Kind::AdminToken
+        | Kind::DownloadLinkKey => KeyKind::License,
     }
 }
 
@@ -620,6 +666,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::SigningSecret => "signing-secret",
         Kind::TelemetrySalt => "telemetry-salt",
         Kind::AdminToken => "admin-token",
+        Kind::DownloadLinkKey => "download-link-key",
         k => key_kind(k).as_str(),
     }
 }
