@@ -127,6 +127,73 @@ pub enum Source {
     },
 }
 
+/// What is valid but likely not what the publisher meant, each with the fix: a private app's
+/// files that no route serves, and a private app's files at external URLs. Private files are
+/// reachable only through the signed links of the A, B, D (file keys) and E answers and C's
+/// license-checked route (`docs/protocols.md`, "Private apps").
+pub fn warnings(catalog: &Catalog) -> Vec<Problem> {
+    use update_protocol::manifest::Visibility;
+    let mut out = Vec::new();
+    for app in &catalog.apps {
+        let m = &app.manifest;
+        let has_files = app.releases.iter().any(|r| !r.artifacts.is_empty());
+        if m.visibility != Visibility::Private || !has_files {
+            continue;
+        }
+        let p = &m.protocols;
+        // Every toolsetlink key but `configurationKey` answers with a file.
+        let toolsetlink_files = p.toolsetlink.as_ref().is_some_and(|t| {
+            t.keys()
+                .iter()
+                .any(|(field, _)| *field != "configurationKey")
+        });
+        let served = p.hot_update.is_some()
+            || p.zealot.is_some()
+            || p.license.is_some()
+            || p.tinyaii.is_some()
+            || toolsetlink_files;
+        if !served {
+            out.push(
+                Problem::new(
+                    &app.file,
+                    "protocols",
+                    "no route serves this private app's files: they are published under _edge/ \
+                     and reachable only through the answers of a protocol (feeds and pages are \
+                     public, so a private app has none)",
+                )
+                .hint(
+                    "add a [protocols.…] table that answers with files (hot_update, zealot, \
+                     license, tinyaii, or toolsetlink with a file key), or make the app public",
+                ),
+            );
+        }
+        for r in &app.releases {
+            for a in &r.artifacts {
+                if let Source::Remote { url } = &a.source {
+                    out.push(
+                        Problem::new(
+                            &r.file,
+                            format!("{}.url", a.field),
+                            format!(
+                                "a private app's file at an external URL ({url}): anyone \
+                                 holding the URL can download it and share it (A, B, D and E \
+                                 answers carry signed links that redirect there, C gives it to \
+                                 licensed clients as is)"
+                            ),
+                        )
+                        .hint(
+                            "put the file in the repository (`file = …`) so that only signed \
+                             links reach it, or make the URL itself short-lived or access-controlled",
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Validates the input. Returns the catalog when there is no problem.
 pub fn validate(input: Input, problems: &mut Problems) -> Option<Catalog> {
     let releases_root = input.root.join("releases");

@@ -456,3 +456,123 @@ fn committed_schemas_match_the_types() {
         );
     }
 }
+
+/// Runs `validate --format json` on `root`, expects success, returns the warnings as (file,
+/// field, message, hint) and stderr.
+fn warnings(root: &Path) -> (Vec<[String; 4]>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["validate", "--no-cache", "--format", "json", "--root"])
+        .arg(root)
+        .output()
+        .expect("run generator");
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "warnings are not errors: {stderr}");
+    let v = stdout_json(&o);
+    assert_eq!(v["ok"], true);
+    let list = v["warnings"].as_array().cloned().unwrap_or_default();
+    let list = list
+        .iter()
+        .map(|w| {
+            ["file", "field", "message", "hint"]
+                .map(|k| w[k].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    (list, stderr)
+}
+
+#[test]
+fn warns_about_private_files_no_route_serves_or_at_external_urls() {
+    // The example's private desktop-pro 1.3.0 is an external URL: a warning, not an error.
+    let (w, stderr) = warnings(&example_dir());
+    assert_eq!(w.len(), 1, "{w:#?}");
+    let [file, field, message, hint] = &w[0];
+    assert_eq!(
+        (file.as_str(), field.as_str()),
+        ("releases/desktop-pro/1.3.0.toml", "artifacts[0].url")
+    );
+    assert!(
+        message.contains("https://example.com/download/app-1.3.0.zip") && message.contains("share")
+    );
+    assert!(hint.contains("file = "), "{hint}");
+    assert!(
+        stderr.contains("[WARN ] releases/desktop-pro/1.3.0.toml: artifacts[0].url:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: put the file in the repository"),
+        "{stderr}"
+    );
+
+    // A private app that no protocol serves (remote-config has only a configuration key,
+    // which answers without files, so give it one too): its files are unreachable.
+    let r = Repo::new();
+    r.edit(
+        "apps/windows-tool.toml",
+        "versioning = \"dotted\"",
+        "versioning = \"dotted\"\nvisibility = \"private\"",
+    )
+    .edit(
+        "apps/windows-tool.toml",
+        "[protocols.tinyaii]\napp_key = \"534a235d30f13cac\"\n",
+        "",
+    )
+    .edit(
+        "apps/windows-tool.toml",
+        "[protocols.license]\napp_id = \"app_windows_tool\"",
+        "",
+    );
+    let (w, _) = warnings(&r.root);
+    let unserved: Vec<_> = w
+        .iter()
+        .filter(|[f, ..]| f == "apps/windows-tool.toml")
+        .collect();
+    assert_eq!(unserved.len(), 1, "{w:#?}");
+    let [_, field, message, hint] = unserved[0];
+    assert_eq!(field, "protocols");
+    assert!(
+        message.contains("no route serves this private app's files"),
+        "{message}"
+    );
+    assert!(
+        hint.contains("[protocols.") && hint.contains("make the app public"),
+        "{hint}"
+    );
+    // A toolsetlink configuration key alone does not serve files; a file key does.
+    r.edit(
+        "releases/windows-tool/1.0.0.toml",
+        "version = \"1.0.0\"",
+        "version = \"1.0.0\"\nversion_code = 100",
+    )
+    .edit(
+        "releases/windows-tool/1.1.0.toml",
+        "version = \"1.1.0\"",
+        "version = \"1.1.0\"\nversion_code = 110",
+    );
+    r.write(
+        "apps/windows-tool.toml",
+        &std::fs::read_to_string(r.root.join("apps/windows-tool.toml")).expect("read")
+            .replace("[[channels]]", "[protocols.toolsetlink]\nconfiguration_key = \"cfgKey0000000000000001\"\n\n[[channels]]"),
+    );
+    let (w, _) = warnings(&r.root);
+    assert!(
+        w.iter()
+            .any(|[f, fi, ..]| f == "apps/windows-tool.toml" && fi == "protocols"),
+        "{w:#?}"
+    );
+    r.edit(
+        "apps/windows-tool.toml",
+        "configuration_key = ",
+        "file_key = ",
+    );
+    let (w, _) = warnings(&r.root);
+    assert!(
+        !w.iter().any(|[f, ..]| f == "apps/windows-tool.toml"),
+        "{w:#?}"
+    );
+
+    // Public apps get no such warning, external URLs included (android-demo 1.4.0 has one).
+    assert!(
+        !w.iter().any(|[f, ..]| f.contains("android-demo")),
+        "{w:#?}"
+    );
+}

@@ -24,6 +24,8 @@ pub struct Checked {
     pub plan: Plan,
     /// Hashing counts.
     pub hashed: hash::Stats,
+    /// What is valid but likely a mistake (already logged as warnings).
+    pub warnings: Vec<Problem>,
 }
 
 /// Loads, validates, hashes (copying into `copy_dir` when given) and plans. Every problem of
@@ -41,6 +43,10 @@ pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
         return Err(InvalidInput(problems.into_sorted()).into());
     };
     lap("validate");
+    let warnings = crate::validate::warnings(&catalog);
+    for w in &warnings {
+        log::warn!("{w}");
+    }
     let cache = Cache::load(args.cache_path());
     let outcome = hash::hash_all(&jobs(&catalog, copy_dir), &cache, copy_dir)?;
     lap("hash");
@@ -57,6 +63,7 @@ pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
     Ok(Checked {
         plan,
         hashed: outcome.stats,
+        warnings,
     })
 }
 
@@ -100,6 +107,9 @@ pub struct Summary<'a> {
     pub out: Option<&'a Path>,
     /// Problems found.
     pub problems: &'a [Problem],
+    /// Warnings: valid, but likely not what was meant.
+    #[serde(skip_serializing_if = "<[Problem]>::is_empty")]
+    pub warnings: &'a [Problem],
 }
 
 impl Checked {
@@ -114,6 +124,7 @@ impl Checked {
             hashed: Some(self.hashed),
             out,
             problems: &[],
+            warnings: &self.warnings,
         };
         println!("{}", serde_json::to_string_pretty(&s)?);
         Ok(())
@@ -133,6 +144,7 @@ pub fn report_failure(format: OutputFormat, err: &anyhow::Error) {
             hashed: None,
             out: None,
             problems,
+            warnings: &[],
         };
         println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
     }
