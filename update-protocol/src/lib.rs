@@ -24,5 +24,6 @@ pub mod time;
 pub mod tinyaii;
 pub mod toolsetlink;
 pub mod tuf;
+pub mod updater_files;
 pub mod version;
 pub mod zealot;

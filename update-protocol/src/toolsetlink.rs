@@ -13,6 +13,12 @@
 //! The signature is checked before the nonce is recorded, so unsigned garbage cannot burn the
 //! nonces of genuine clients. The nonce store is not a trait here: KV is async I/O, and this
 //! crate has neither.
+//!
+//! The unsigned updater routes of installed Tauri and Electron apps (`GET /v1/tauri/…`,
+//! `/v1/electron/…`) are in [`updater`]. Every file URL an answer carries is made by
+//! [`file_url`].
+
+pub mod updater;
 
 use crate::digest::to_hex;
 use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, absolute_url};
@@ -169,6 +175,10 @@ pub enum Error {
     /// 404001 `请求应用不存在`: a report's `appKey` names no app the access key may see
     /// (upstream answers 500001).
     AppKeyNotFound,
+    /// 400003 `请求参数<name>不能为空`: an updater route's key sent empty.
+    EmptyField(&'static str),
+    /// 404001 `请求tauri应用不存在` / `请求electron应用不存在`: no app has this updater key.
+    UpdaterAppNotFound(updater::Updater),
     /// 500001 `服务内部错误`, for the worker's own failures (KV, assets); details go to the log.
     Internal,
 }
@@ -181,7 +191,8 @@ impl Error {
             Error::FieldTypeMismatch(_)
             | Error::EmptyKey(_)
             | Error::InvalidVersionCode
-            | Error::InvalidField(_) => 400_003,
+            | Error::InvalidField(_)
+            | Error::EmptyField(_) => 400_003,
             Error::MissingTimestamp
             | Error::InvalidTimestamp
             | Error::MissingNonce
@@ -191,7 +202,10 @@ impl Error {
             Error::BodyTooLarge | Error::BodyInvalid => 400_005,
             Error::TimestampOutOfWindow | Error::UnknownAccessKey | Error::NonceUsed => 401_001,
             Error::SignatureInvalid => 401_002,
-            Error::AppNotFound(_) | Error::NoVersion | Error::AppKeyNotFound => 404_001,
+            Error::AppNotFound(_)
+            | Error::NoVersion
+            | Error::AppKeyNotFound
+            | Error::UpdaterAppNotFound(_) => 404_001,
             Error::Internal => 500_001,
         }
     }
@@ -231,6 +245,10 @@ impl Error {
             Error::AppNotFound(Endpoint::File) => "请求file应用不存在",
             Error::NoVersion => "未获取到可使用版本",
             Error::AppKeyNotFound => "请求应用不存在",
+            Error::EmptyField(f) => return Cow::Owned(format!("请求参数{f}不能为空")),
+            Error::UpdaterAppNotFound(u) => {
+                return Cow::Owned(format!("请求{}应用不存在", u.name()));
+            }
             Error::Internal => "服务内部错误",
         })
     }
@@ -422,7 +440,7 @@ pub struct UpgradeRequest {
 
 /// A JSON field read the way go-zero does: absent (or `null`) is "not set", a value of the
 /// wrong JSON type is a type mismatch.
-fn field<'v, T>(
+pub(crate) fn field<'v, T>(
     obj: &'v Map<String, Value>,
     name: &'static str,
     get: impl Fn(&'v Value) -> Option<T>,
@@ -636,8 +654,15 @@ impl Answer {
     }
 }
 
+/// The URL an answer gives for a file: the one place protocol D makes file URLs, so that how
+/// they are made (site-relative ones made absolute against `origin`, e.g.
+/// `https://updates.example.com`) can change in one spot.
+pub fn file_url(a: &Artifact, origin: &str) -> String {
+    absolute_url(&a.url, origin)
+}
+
 /// The channel protocol D serves for `app`.
-fn channel(app: &EdgeApp) -> ChannelKey {
+pub(crate) fn channel(app: &EdgeApp) -> ChannelKey {
     app.app
         .protocols
         .toolsetlink
@@ -721,9 +746,7 @@ pub fn upgrade(app: &EdgeApp, endpoint: Endpoint, req: &UpgradeRequest, origin: 
     let prompt = r.prompt.clone().unwrap_or_else(|| r.release.notes.clone());
     let key = req.key.clone();
     let version_name = r.release.version.clone();
-    let url_path = file
-        .map(|a| absolute_url(&a.url, origin))
-        .unwrap_or_default();
+    let url_path = file.map(|a| file_url(a, origin)).unwrap_or_default();
     let size = file.map_or(0, |a| a.size);
     let data = match endpoint {
         Endpoint::Configuration => UpgradeData::Configuration(ConfigurationData {
@@ -794,26 +817,9 @@ pub struct DownloadRequest {
 /// [`Error::FieldNotSet`] without the key, [`Error::FieldTypeMismatch`] for a number that is
 /// not an integer, [`Error::EmptyKey`], [`Error::InvalidVersionCode`] for a negative code.
 pub fn parse_download_query(endpoint: Endpoint, query: &str) -> Result<DownloadRequest, Error> {
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let text = |s| query_unescape(s).map(|b| String::from_utf8_lossy(&b).into_owned());
-            Some((text(k)?, text(v)?))
-        })
-        .collect();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let number = |name: &'static str| {
-        get(name).map_or(Ok(0), |v| {
-            v.parse::<i64>().map_err(|_| Error::FieldTypeMismatch(name))
-        })
-    };
+    let pairs = Query::parse(query);
+    let get = |name: &str| pairs.get(name);
+    let number = |name: &'static str| pairs.number(name);
     let key_name = endpoint.key_field();
     let key = get(key_name).ok_or(Error::FieldNotSet(key_name))?;
     let version_code = number("versionCode")?;
@@ -829,6 +835,45 @@ pub fn parse_download_query(endpoint: Endpoint, query: &str) -> Result<DownloadR
         version_code,
         version_id,
     })
+}
+
+/// A query string decoded as Go's `url.ParseQuery` does: `+` is a space, a pair with a bad
+/// escape is dropped, and (as `Values.Get`) the first value of a repeated name wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// Decodes `query` (without the `?`).
+    pub(crate) fn parse(query: &str) -> Query {
+        Query(
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    let text =
+                        |s| query_unescape(s).map(|b| String::from_utf8_lossy(&b).into_owned());
+                    Some((text(k)?, text(v)?))
+                })
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An integer parameter as go-zero reads one with `default=0`: absent is 0, anything but
+    /// an integer is a type mismatch.
+    pub(crate) fn number(&self, name: &'static str) -> Result<i64, Error> {
+        self.get(name).map_or(Ok(0), |v| {
+            v.parse::<i64>().map_err(|_| Error::FieldTypeMismatch(name))
+        })
+    }
 }
 
 /// Where a download redirect (302) points: the file of the release named by `version_id`, else
@@ -859,7 +904,7 @@ pub fn download_target(
             .max_by_key(|(r, _)| r.release.version_code)
     };
     found
-        .map(|(_, a)| absolute_url(&a.url, origin))
+        .map(|(_, a)| file_url(a, origin))
         .ok_or(Error::NoVersion)
 }
 
