@@ -229,8 +229,8 @@ async fn updater_app(
 }
 
 /// The unsigned updater routes: `GET /v1/tauri/upgrade` (200 JSON, or 204 without a body when
-/// up to date), `GET /v1/electron/upgrade[/latest*.yml]` (electron-updater YAML) and
-/// `GET /v1/{tauri,electron}/download` (302). Errors are D's envelope. `X-AccessKey` is not
+/// up to date), `GET /v1/electron/upgrade[/latest*.yml]` (electron-updater YAML),
+/// `GET /v1/{tauri,electron}/download` and `GET /v1/electron/download.<ext>` (302). Errors are D's envelope. `X-AccessKey` is not
 /// read (upstream reads it and checks nothing).
 pub async fn updater(req: Request, env: &Env, route: Route) -> Result<Response> {
     let trace = trace_id(&req);
@@ -243,19 +243,25 @@ pub async fn updater(req: Request, env: &Env, route: Route) -> Result<Response> 
     let answer = async {
         let updater = match route {
             Route::TauriUpgrade => Updater::Tauri,
-            Route::ElectronUpgrade => Updater::Electron,
             Route::Download(u) => u,
+            Route::ElectronUpgrade | Route::ElectronFile(..) => Updater::Electron,
         };
-        if let Route::Download(u) = route {
-            let parsed = match up::parse_download(u, &query) {
+        if let Route::Download(_) | Route::ElectronFile(..) = route {
+            let parsed = match up::parse_download(updater, &query) {
                 Ok(p) => p,
                 Err(e) => return Ok(Err(e)),
             };
-            let app = match updater_app(env, u, &parsed.key).await? {
+            let app = match updater_app(env, updater, &parsed.key).await? {
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            return Ok(match up::download_target(&app, u, &parsed, &origin) {
+            let target = match route {
+                Route::ElectronFile(ext, platform) => {
+                    up::electron_file_target(&app, &parsed, (ext, platform), &origin)
+                }
+                _ => up::download_target(&app, updater, &parsed, &origin),
+            };
+            return Ok(match target {
                 Ok(url) => Ok(http::redirect(&url, &origin)?),
                 Err(e) => Err(e),
             });

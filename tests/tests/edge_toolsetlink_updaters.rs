@@ -634,6 +634,19 @@ fn download_redirects_lead_to_the_updaters_files() {
             ),
             "desktop-editor_1.0.0_amd64.AppImage",
         ),
+        // Upstream's per-type routes: the extension implies the OS.
+        (
+            format!("/v1/electron/download.exe?electronKey={ELECTRON_KEY}"),
+            "Desktop.Editor_1.1.0_x64-setup.exe",
+        ),
+        (
+            format!("/v1/electron/download.zip?electronKey={ELECTRON_KEY}&arch=x64&versionId=1"),
+            "desktop-editor-1.0.0-x64-mac.zip",
+        ),
+        (
+            format!("/v1/electron/download.AppImage?electronKey={ELECTRON_KEY}"),
+            "desktop-editor_1.1.0_amd64.AppImage",
+        ),
     ] {
         let got = c.get(&path, &[]);
         assert_eq!(got.status, 302, "{path}: {}", got.text());
@@ -679,6 +692,8 @@ fn download_redirects_lead_to_the_updaters_files() {
         format!("/v1/electron/download?electronKey={ELECTRON_KEY}&versionCode=42"),
         format!("/v1/electron/download?electronKey={ELECTRON_KEY}&platform=linux&arch=arm64"),
         format!("/v1/tauri/download?tauriKey={TAURI_KEY}&target=linux&arch=x86_64"),
+        // The example ships no dmg.
+        format!("/v1/electron/download.dmg?electronKey={ELECTRON_KEY}"),
     ] {
         assert_envelope(&c.get(&q, &[]), 404_001, "未获取到可使用版本");
     }

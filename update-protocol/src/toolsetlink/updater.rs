@@ -95,6 +95,9 @@ pub enum Route {
     ElectronUpgrade,
     /// `GET /v1/{tauri,electron}/download`.
     Download(Updater),
+    /// `GET /v1/electron/download.{exe,dmg,zip,AppImage}`: an [`ELECTRON_DOWNLOAD_FILES`]
+    /// entry.
+    ElectronFile(&'static str, Platform),
 }
 
 impl Route {
@@ -110,6 +113,9 @@ impl Route {
                     .is_some_and(|f| ELECTRON_CHANNEL_FILES.contains(&f)))
         {
             return Some(Route::ElectronUpgrade);
+        }
+        if let Some((ext, platform)) = electron_download_file(path) {
+            return Some(Route::ElectronFile(ext, platform));
         }
         Updater::ALL
             .into_iter()
@@ -530,11 +536,73 @@ fn electron_download_pick<'a>(
     })
 }
 
-/// Where an updater download redirect (302) points: the release named by `versionId`, else by
-/// `versionCode`, else the newest fully rolled-out one (SemVer order) of the served channel;
-/// the file is the one the updater installs on the named OS and processor (any architecture
-/// when they are absent: the default first, then in declared order). A named release may still
-/// be rolling out; a yanked one is never served.
+/// The architectures a download names: with an OS, those of that OS (and processor, when
+/// `arch` is given); without one, every enabled architecture (of that processor), the default
+/// first, then in declared order. `platform` stands in for an absent OS.
+fn download_archs<'a>(
+    app: &'a EdgeApp,
+    req: &UpdaterDownload,
+    platform: Option<Platform>,
+) -> Result<Vec<&'a Architecture>, Error> {
+    let cpu = match req.arch.as_deref() {
+        Some(a) => Some(cpu_named(a).ok_or(Error::NoVersion)?),
+        None => None,
+    };
+    let platform = match req.platform.as_deref() {
+        Some(p) => Some(platform_named(p).ok_or(Error::NoVersion)?),
+        None => platform,
+    };
+    if let Some(platform) = platform {
+        return Ok(archs_for(app, platform, cpu));
+    }
+    let mut all: Vec<&Architecture> = app
+        .ordered_archs()
+        .into_iter()
+        .filter(|a| a.enabled)
+        .filter(|a| cpu.is_none_or(|w| arch_cpu(a).is_some_and(|c| cpu_serves(c, w))))
+        .collect();
+    all.sort_by_key(|a| a.key != app.default_arch);
+    Ok(all)
+}
+
+/// The URL of the file `pick` finds in the release a download names: by `versionId`, else by
+/// `versionCode`, else the newest fully rolled-out one (SemVer order) of the served channel. A
+/// named release may still be rolling out; a yanked one is never served.
+fn release_file<'a>(
+    app: &'a EdgeApp,
+    req: &UpdaterDownload,
+    origin: &str,
+    pick: impl Fn(&'a EdgeRelease) -> Option<&'a Artifact>,
+) -> Result<String, Error> {
+    let channel = channel(app);
+    let mut servable = app
+        .releases
+        .iter()
+        .filter(|r| r.release.channel == channel && r.release.state == ReleaseState::Ready);
+    let found = if req.version_id > 0 {
+        servable
+            .find(|r| i64::from(r.zealot_id) == req.version_id)
+            .and_then(&pick)
+    } else if req.version_code > 0 {
+        servable
+            .find(|r| r.release.version_code == Some(req.version_code))
+            .and_then(&pick)
+    } else {
+        servable
+            .filter(|r| rollout::offered(r, None))
+            .filter_map(|r| Some((parse_version_name(&r.release.version)?, r)))
+            .filter_map(|(v, r)| pick(r).map(|a| (v, a)))
+            .max_by(|(a, _), (b, _)| a.cmp_precedence(b))
+            .map(|(_, a)| a)
+    };
+    found.map(|a| file_url(a, origin)).ok_or(Error::NoVersion)
+}
+
+/// Where an updater download redirect (302) points: the file the updater installs on the
+/// named OS and processor (any architecture when they are absent: the default first, then in
+/// declared order) of the release [`UpdaterDownload`] names. Tauri: the bundle its upgrade
+/// route offers. Electron: for `downloadType` 2 the updater's own file, otherwise the dmg
+/// before the zip on macOS.
 ///
 /// # Errors
 /// [`Error::NoVersion`] when no such release has such a file.
@@ -544,63 +612,55 @@ pub fn download_target(
     req: &UpdaterDownload,
     origin: &str,
 ) -> Result<String, Error> {
-    let archs: Vec<&Architecture> = match req.platform.as_deref() {
-        Some(p) => match platform_named(p) {
-            Some(platform) => {
-                let cpu = match req.arch.as_deref() {
-                    Some(a) => Some(cpu_named(a).ok_or(Error::NoVersion)?),
-                    None => None,
-                };
-                archs_for(app, platform, cpu)
-            }
-            None => return Err(Error::NoVersion),
-        },
-        None => {
-            let mut all: Vec<&Architecture> = app
-                .ordered_archs()
-                .into_iter()
-                .filter(|a| a.enabled)
-                .filter(|a| match req.arch.as_deref() {
-                    Some(want) => cpu_named(want)
-                        .zip(arch_cpu(a))
-                        .is_some_and(|(w, c)| cpu_serves(c, w)),
-                    None => true,
-                })
-                .collect();
-            all.sort_by_key(|a| a.key != app.default_arch);
-            all
-        }
-    };
+    let archs = download_archs(app, req, None)?;
     let install = req.download_type != DOWNLOAD_TYPE_UPDATE;
-    let pick = |r: &'_ EdgeRelease| -> Option<String> {
-        let file = match updater {
-            Updater::Tauri => tauri_pick(r, &archs),
-            Updater::Electron => electron_download_pick(app, r, &archs, install),
-        };
-        file.map(|a| file_url(a, origin))
-    };
-    let channel = channel(app);
-    let mut servable = app
-        .releases
-        .iter()
-        .filter(|r| r.release.channel == channel && r.release.state == ReleaseState::Ready);
-    let found = if req.version_id > 0 {
-        servable
-            .find(|r| i64::from(r.zealot_id) == req.version_id)
-            .and_then(pick)
-    } else if req.version_code > 0 {
-        servable
-            .find(|r| r.release.version_code == Some(req.version_code))
-            .and_then(pick)
-    } else {
-        servable
-            .filter(|r| rollout::offered(r, None))
-            .filter_map(|r| Some((parse_version_name(&r.release.version)?, r)))
-            .filter_map(|(v, r)| pick(r).map(|url| (v, url)))
-            .max_by(|(a, _), (b, _)| a.cmp_precedence(b))
-            .map(|(_, url)| url)
-    };
-    found.ok_or(Error::NoVersion)
+    release_file(app, req, origin, |r| match updater {
+        Updater::Tauri => tauri_pick(r, &archs),
+        Updater::Electron => electron_download_pick(app, r, &archs, install),
+    })
+}
+
+/// Upstream's `GET /v1/electron/download.<ext>` routes: the extension and the OS it implies
+/// when the query names none.
+pub const ELECTRON_DOWNLOAD_FILES: [(&str, Platform); 4] = [
+    ("exe", Platform::Windows),
+    ("dmg", Platform::Macos),
+    ("zip", Platform::Macos),
+    ("AppImage", Platform::Linux),
+];
+
+/// The `ELECTRON_DOWNLOAD_FILES` entry of `/v1/electron/download.<ext>`.
+pub fn electron_download_file(path: &str) -> Option<(&'static str, Platform)> {
+    let ext = path.strip_prefix("/v1/electron/download.")?;
+    ELECTRON_DOWNLOAD_FILES.into_iter().find(|(e, _)| *e == ext)
+}
+
+/// Where `GET /v1/electron/download.<ext>` points: as [`download_target`], restricted to files
+/// ending in `.<ext>` (any case), on the OS the query names or else the one `ext` implies.
+///
+/// # Errors
+/// [`Error::NoVersion`] when no such release has such a file.
+pub fn electron_file_target(
+    app: &EdgeApp,
+    req: &UpdaterDownload,
+    (ext, platform): (&str, Platform),
+    origin: &str,
+) -> Result<String, Error> {
+    let archs = download_archs(app, req, Some(platform))?;
+    let suffix = format!(".{}", ext.to_ascii_lowercase());
+    release_file(app, req, origin, |r| {
+        archs.iter().find_map(|arch| {
+            let mut of_arch: Vec<&Artifact> = r
+                .release
+                .artifacts
+                .iter()
+                .filter(|a| a.arch == arch.key)
+                .filter(|a| a.name.as_str().to_ascii_lowercase().ends_with(&suffix))
+                .collect();
+            of_arch.sort_by_key(|a| a.role != ArtifactRole::Primary);
+            of_arch.first().copied()
+        })
+    })
 }
 
 #[cfg(test)]
@@ -745,7 +805,18 @@ mod tests {
             Route::from_path("/v1/tauri/download"),
             Some(Route::Download(Updater::Tauri))
         );
+        assert_eq!(
+            Route::from_path("/v1/electron/download.dmg"),
+            Some(Route::ElectronFile("dmg", Platform::Macos))
+        );
+        assert_eq!(
+            Route::from_path("/v1/electron/download.AppImage"),
+            Some(Route::ElectronFile("AppImage", Platform::Linux))
+        );
         for p in [
+            "/v1/electron/download.appimage",
+            "/v1/electron/download.msi",
+            "/v1/tauri/download.exe",
             "/v1/electron/upgrade/",
             "/v1/electron/upgrade/beta.yml",
             "/v1/electron/upgradex",
@@ -1105,6 +1176,30 @@ mod tests {
             ))
             .as_deref(),
             Ok("e-1.1.0-x64-mac.zip")
+        );
+        let file = |q: &str, ext: &'static str| {
+            let d = parse_download(Updater::Electron, q).expect("valid");
+            let entry =
+                electron_download_file(&format!("/v1/electron/download.{ext}")).expect("route");
+            tail(electron_file_target(&app, &d, entry, ORIGIN))
+        };
+        assert_eq!(
+            file("electronKey=E", "exe").as_deref(),
+            Ok("E_1.1.0_x64-setup.exe")
+        );
+        assert_eq!(
+            file("electronKey=E&arch=x64", "zip").as_deref(),
+            Ok("e-1.1.0-x64-mac.zip")
+        );
+        assert_eq!(
+            file("electronKey=E&versionCode=1000000", "AppImage").as_deref(),
+            Ok("e_1.0.0_amd64.AppImage")
+        );
+        // The example has no dmg; the query's OS wins over the extension's.
+        assert_eq!(file("electronKey=E", "dmg"), Err(Error::NoVersion));
+        assert_eq!(
+            file("electronKey=E&platform=linux", "exe"),
+            Err(Error::NoVersion)
         );
         for q in [
             "electronKey=E&platform=beos",
