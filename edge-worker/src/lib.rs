@@ -16,6 +16,7 @@ mod zealot;
 use update_protocol::hot_update::Route as A;
 use update_protocol::index::paths;
 use update_protocol::toolsetlink::Endpoint;
+use update_protocol::toolsetlink::updater::Route as D;
 use worker::{
     Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
 };
@@ -64,6 +65,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         (Method::Post, _) if Endpoint::from_upgrade_path(&path).is_some() => {
             let e = Endpoint::from_upgrade_path(&path);
             toolsetlink::upgrade(req, &env, e.unwrap_or(Endpoint::Url)).await
+        }
+        (Method::Get, _) if D::from_path(&path).is_some() => {
+            let r = D::from_path(&path);
+            toolsetlink::updater(req, &env, r.unwrap_or(D::TauriUpgrade)).await
         }
         (Method::Get, _) if Endpoint::from_download_path(&path).is_some() => {
             let e = Endpoint::from_download_path(&path);

@@ -1,6 +1,8 @@
 //! Protocol D (toolsetlink): the signed `POST /v1/{configuration,apk,url,file}/upgrade` routes,
-//! the signed event report `POST /v1/app/report` (counted in D1), and the unsigned
-//! `GET /v1/{apk,url,file}/download` redirects.
+//! the signed event report `POST /v1/app/report` (counted in D1), the unsigned
+//! `GET /v1/{apk,url,file}/download` redirects, and the unsigned routes of installed Tauri and
+//! Electron apps (`GET /v1/tauri/upgrade`, `/v1/electron/upgrade[/latest*.yml]`,
+//! `/v1/{tauri,electron}/download`).
 //!
 //! A signed request is checked in this order: headers (timestamp window, nonce shape,
 //! presence), the access key and the MD5 signature over the raw body bytes, and only then
@@ -8,9 +10,12 @@
 
 use crate::http;
 use crate::store::{self, KvNonces, NonceStore};
+use std::rc::Rc;
+use update_protocol::index::EdgeApp;
 use update_protocol::keys::AccessSecret;
 use update_protocol::links::{Links, Protocol};
 use update_protocol::telemetry;
+use update_protocol::toolsetlink::updater::{self as up, Route, Updater};
 use update_protocol::toolsetlink::{self as tl, Endpoint, Error};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response, Result};
@@ -216,4 +221,83 @@ pub async fn download(req: Request, env: &Env, endpoint: Endpoint) -> Result<Res
             fail(Error::Internal, &trace)
         }
     }
+}
+
+/// The app an updater key names, loaded.
+async fn updater_app(
+    env: &Env,
+    updater: Updater,
+    key: &str,
+) -> Result<std::result::Result<Rc<EdgeApp>, Error>> {
+    let lookup = store::lookup(env).await?;
+    let Ok(app_id) = up::resolve(&lookup, updater, key) else {
+        return Ok(Err(Error::UpdaterAppNotFound(updater)));
+    };
+    Ok(store::app(env, app_id)
+        .await?
+        .ok_or(Error::UpdaterAppNotFound(updater)))
+}
+
+/// The unsigned updater routes: `GET /v1/tauri/upgrade` (200 JSON, or 204 without a body when
+/// up to date), `GET /v1/electron/upgrade[/latest*.yml]` (electron-updater YAML),
+/// `GET /v1/{tauri,electron}/download` and `GET /v1/electron/download.<ext>` (302). Errors are D's envelope. `X-AccessKey` is not
+/// read (upstream reads it and checks nothing).
+pub async fn updater(req: Request, env: &Env, route: Route) -> Result<Response> {
+    let trace = trace_id(&req);
+    let query = req
+        .url()
+        .ok()
+        .and_then(|u| u.query().map(str::to_owned))
+        .unwrap_or_default();
+    let origin = http::origin(&req);
+    let answer = async {
+        let updater = match route {
+            Route::TauriUpgrade => Updater::Tauri,
+            Route::Download(u) => u,
+            Route::ElectronUpgrade | Route::ElectronFile(..) => Updater::Electron,
+        };
+        if let Route::Download(_) | Route::ElectronFile(..) = route {
+            let parsed = match up::parse_download(updater, &query) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            let app = match updater_app(env, updater, &parsed.key).await? {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            };
+            let target = match route {
+                Route::ElectronFile(ext, platform) => {
+                    up::electron_file_target(&app, &parsed, (ext, platform), &origin)
+                }
+                _ => up::download_target(&app, updater, &parsed, &origin),
+            };
+            return Ok(match target {
+                Ok(url) => Ok(http::redirect(&url, &origin)?),
+                Err(e) => Err(e),
+            });
+        }
+        let check = match up::parse_check(updater, &query) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let app = match updater_app(env, updater, &check.key).await? {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
+        let resp = if updater == Updater::Tauri {
+            match up::tauri_upgrade(&app, &check, &origin) {
+                Some(update) => http::json(200, &update)?,
+                None => Response::empty()?.with_status(up::TAURI_NO_UPDATE_STATUS),
+            }
+        } else {
+            let yaml = up::electron_upgrade(&app, &check, &origin).to_yaml();
+            let resp = Response::ok(yaml)?;
+            resp.headers().set("content-type", up::YAML_CONTENT_TYPE)?;
+            resp
+        };
+        // Per-client answers (rollouts by devKey): never stored by a shared cache.
+        resp.headers().set("cache-control", "no-store")?;
+        Ok::<_, worker::Error>(Ok(resp))
+    };
+    finish("updater", &trace, answer.await)
 }

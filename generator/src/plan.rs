@@ -156,26 +156,54 @@ pub fn plan(
         .par_iter()
         .map(|app| plan_app(app, hashed, base))
         .collect();
+    let mut edges = Vec::with_capacity(planned.len());
+    let mut entries = Vec::with_capacity(planned.len());
     for (app, p) in catalog.apps.iter().zip(planned) {
         files.extend(p.files);
         lookup.artifacts.extend(p.artifacts);
         add_lookup(app, &mut lookup);
-        if let Some(entry) = p.entry {
-            site_apps.push(entry.clone());
-            public_apps.push(PublicApp {
-                model: app,
-                entry,
-                releases: p.public_releases,
-            });
-        }
         counts.releases += p.releases;
         counts.artifacts += p.artifact_count;
         for problem in p.problems.0 {
             problems.push(problem);
         }
+        edges.push(p.edge);
+        entries.push(p.entry);
     }
     if !problems.is_empty() {
         return None;
+    }
+    // What the updaters check files with (sha512, Tauri signatures), once for the feeds and
+    // the edge; the public index files above are written without it.
+    let keys = crate::feeds::FeedKeys::load(&catalog.apps, &options.feeds, problems);
+    if !problems.is_empty() {
+        return None;
+    }
+    let fact_problems: Vec<Problems> = catalog
+        .apps
+        .par_iter()
+        .zip(edges.par_iter_mut())
+        .map(|(app, edge)| {
+            let mut p = Problems::default();
+            crate::feeds::updater_facts(app, &mut edge.releases, &keys, &mut p);
+            p
+        })
+        .collect();
+    for problem in fact_problems.into_iter().flat_map(|p| p.0) {
+        problems.push(problem);
+    }
+    if !problems.is_empty() {
+        return None;
+    }
+    for ((app, edge), entry) in catalog.apps.iter().zip(&edges).zip(entries) {
+        if let Some(entry) = entry {
+            site_apps.push(entry.clone());
+            public_apps.push(PublicApp {
+                model: app,
+                entry,
+                releases: edge.releases.iter().map(|r| r.release.clone()).collect(),
+            });
+        }
     }
     // Derived outputs (pages, feeds) read only the public model.
     let derived = Derived {
@@ -183,9 +211,12 @@ pub fn plan(
         apps: public_apps,
         options,
     };
-    files.extend(derived_files(&derived, problems));
+    files.extend(derived_files(&derived, &keys, problems));
     if !problems.is_empty() {
         return None;
+    }
+    for edge in &edges {
+        files.insert(paths::edge_app(&edge.app.id), Output::Bytes(json(edge)));
     }
 
     files.insert(paths::EDGE_LOOKUP.to_owned(), Output::Bytes(json(&lookup)));
@@ -217,9 +248,13 @@ pub fn plan(
 }
 
 /// The pages and feeds, derived from the public model. Each kind adds its files here.
-fn derived_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
+fn derived_files(
+    derived: &Derived<'_>,
+    keys: &crate::feeds::FeedKeys,
+    problems: &mut Problems,
+) -> Vec<(String, Output)> {
     let mut files = crate::pages::files(derived, problems);
-    files.extend(crate::feeds::feed_files(derived, problems));
+    files.extend(crate::feeds::feed_files(derived, keys, problems));
     files
 }
 
@@ -228,33 +263,28 @@ struct AppPlan {
     files: Vec<(String, Output)>,
     artifacts: Vec<(String, ArtifactRef)>,
     entry: Option<AppEntry>,
-    public_releases: Vec<Release>,
+    /// The edge data, written once `feeds::updater_facts` completed it.
+    edge: EdgeApp,
     releases: usize,
     artifact_count: usize,
     problems: Problems,
 }
 
 fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str>) -> AppPlan {
-    let mut out = AppPlan {
-        files: Vec::new(),
-        artifacts: Vec::new(),
-        entry: None,
-        public_releases: Vec::new(),
-        releases: app.releases.len(),
-        artifact_count: 0,
-        problems: Problems::default(),
-    };
+    let mut files = Vec::new();
+    let mut artifact_refs = Vec::new();
+    let mut artifact_count = 0;
+    let mut problems = Problems::default();
     let mut releases: Vec<EdgeRelease> = Vec::with_capacity(app.releases.len());
     for r in &app.releases {
         let mut artifacts = Vec::with_capacity(r.artifacts.len());
         for a in &r.artifacts {
-            let Some((artifact, output)) =
-                resolve_artifact(app, r, a, hashed, base, &mut out.problems)
+            let Some((artifact, output)) = resolve_artifact(app, r, a, hashed, base, &mut problems)
             else {
                 continue;
             };
-            out.files.extend(output);
-            out.artifacts.push((
+            files.extend(output);
+            artifact_refs.push((
                 artifact.id.clone(),
                 ArtifactRef {
                     app: app.manifest.id.clone(),
@@ -264,17 +294,17 @@ fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str
             ));
             artifacts.push(artifact);
         }
-        out.artifact_count += artifacts.len();
+        artifact_count += artifacts.len();
         releases.push(edge_release(app, r, artifacts));
     }
     number_for_zealot(app, &mut releases);
+    let mut entry = None;
     if app.manifest.visibility == Visibility::Public {
-        let entry = app_entry(app);
+        let e = app_entry(app);
         let mut public = BTreeMap::new();
-        public_files(app, &entry, &releases, &mut public);
-        out.files.extend(public);
-        out.entry = Some(entry);
-        out.public_releases = releases.iter().map(|r| r.release.clone()).collect();
+        public_files(app, &e, &releases, &mut public);
+        files.extend(public);
+        entry = Some(e);
     }
     let edge = EdgeApp {
         schema_version: SCHEMA_VERSION,
@@ -283,11 +313,15 @@ fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str
         default_arch: app.default_arch.clone(),
         releases,
     };
-    out.files.push((
-        paths::edge_app(&app.manifest.id),
-        Output::Bytes(json(&edge)),
-    ));
-    out
+    AppPlan {
+        files,
+        artifacts: artifact_refs,
+        entry,
+        edge,
+        releases: app.releases.len(),
+        artifact_count,
+        problems,
+    }
 }
 
 /// Pretty JSON with a final newline: the one serialization used for every index file.
@@ -357,6 +391,9 @@ fn resolve_artifact(
                 md5: a.expect.md5,
                 url: url.clone(),
                 upgrade: a.upgrade,
+                sha512: None,
+                bundle: None,
+                signature: None,
             };
             Some((artifact, None))
         }
@@ -415,6 +452,9 @@ fn resolve_artifact(
                 md5: Some(d.md5),
                 url,
                 upgrade: a.upgrade,
+                sha512: None,
+                bundle: None,
+                signature: None,
             };
             Some((
                 artifact,

@@ -425,3 +425,102 @@ fn stated_sha512_and_ed_signature_are_checked() {
         "but the file has",
     );
 }
+
+fn edge_artifacts(site: &Path) -> Vec<serde_json::Value> {
+    let edge: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(site.join("_edge/apps/desktop-editor.json")).expect("edge data"),
+    )
+    .expect("JSON");
+    edge["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .flat_map(|r| r["artifacts"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn example_file(name: &str) -> Vec<u8> {
+    std::fs::read(
+        example_dir()
+            .join("releases/desktop-editor/files")
+            .join(name),
+    )
+    .expect(name)
+}
+
+/// The toolsetlink updater routes read the sha512, bundle type and Tauri signature from the
+/// edge data; the build computes them once, for the feeds and the edge, and only the edge data
+/// carries them.
+#[test]
+fn updater_facts_are_edge_data_the_feeds_share() {
+    use base64::Engine;
+    use sha2::Digest;
+    let r = Repo::new();
+    let (_t, site) = r.build();
+    let artifacts = edge_artifacts(&site);
+    assert_eq!(artifacts.len(), 13);
+    for a in &artifacts {
+        let name = a["name"].as_str().expect("name");
+        let sha512 = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha512::digest(example_file(name)));
+        let electron = [".zip", ".exe", ".AppImage"]
+            .iter()
+            .any(|e| name.ends_with(e));
+        assert_eq!(
+            a["sha512"].as_str(),
+            electron.then_some(sha512.as_str()),
+            "{name}"
+        );
+        let bundle = if name.ends_with(".app.tar.gz") {
+            Some("app")
+        } else if name.ends_with(".exe") {
+            Some("nsis")
+        } else if name.ends_with(".AppImage") {
+            Some("appimage")
+        } else {
+            None
+        };
+        assert_eq!(a["bundle"].as_str(), bundle, "{name}");
+        // Stated signatures only (no build key): the .sig files and 1.1.0's inline one.
+        let sig_file = example_dir().join(format!("releases/desktop-editor/files/{name}.sig"));
+        if let Ok(sig) = std::fs::read_to_string(&sig_file) {
+            assert_eq!(a["signature"].as_str(), Some(sig.trim()), "{name}");
+        }
+        let signed = sig_file.exists() || name == "Desktop.Editor_1.1.0_x64-setup.exe";
+        assert_eq!(a["signature"].is_string(), signed, "{name}");
+    }
+    // The Tauri feed offers the same signatures.
+    let latest: serde_json::Value =
+        serde_json::from_str(&read(&site, "tauri/latest.json")).expect("JSON");
+    let mac = &latest["platforms"]["darwin-aarch64"];
+    let url = mac["url"].as_str().expect("url");
+    let edge = artifacts
+        .iter()
+        .find(|a| url.ends_with(a["name"].as_str().unwrap_or("-")))
+        .expect("the feed's file is in the edge data");
+    assert_eq!(edge["signature"], mac["signature"]);
+    // The public index files are unchanged by them.
+    for rel in [
+        "history.json",
+        "mac-arm64/latest.json",
+        "win-x64/history.json",
+    ] {
+        let text = read(&site, rel);
+        for field in ["\"sha512\"", "\"signature\"", "\"bundle\""] {
+            assert!(!text.contains(field), "{rel} has {field}");
+        }
+    }
+    // Without feeds, the toolsetlink keys alone still make the build compute them.
+    r.edit(
+        APP_FILE,
+        "sparkle = true\nelectron = true\ntauri = true\n",
+        "",
+    );
+    let (_t, site) = r.build();
+    assert!(
+        !site
+            .join("apps/desktop-editor/stable/tauri/latest.json")
+            .exists()
+    );
+    assert_eq!(edge_artifacts(&site), artifacts);
+}

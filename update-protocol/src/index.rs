@@ -4,8 +4,8 @@
 
 use crate::digest::{Md5Digest, Sha256Digest};
 use crate::manifest::{
-    AppManifest, Architecture, ArtifactRole, ChangelogEntry, CustomField, GitInfo, Platform,
-    ReleaseState, Rollout, UpgradeType,
+    AppManifest, Architecture, ArtifactRole, Bundle, ChangelogEntry, CustomField, GitInfo,
+    Platform, ReleaseState, Rollout, UpgradeType,
 };
 use crate::names::{AppId, ArchKey, ChannelKey, FileName};
 use crate::time::Timestamp;
@@ -108,6 +108,17 @@ pub struct Artifact {
     /// Per-architecture override of the release's upgrade type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<UpgradeType>,
+    /// Base64 SHA-512 of the content, as electron-updater checks it. Edge data only, for apps
+    /// an updater route serves (the public index files do not carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    /// Tauri bundle type (stated, or implied by the file name). Edge data only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<Bundle>,
+    /// Tauri updater signature: the text of the `.sig` file `tauri signer sign` writes (base64
+    /// of a minisign signature). Edge data only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// A release as the public index shows it.

@@ -25,5 +25,6 @@ pub mod time;
 pub mod tinyaii;
 pub mod toolsetlink;
 pub mod tuf;
+pub mod updater_files;
 pub mod version;
 pub mod zealot;

@@ -13,6 +13,12 @@
 //! The signature is checked before the nonce is recorded, so unsigned garbage cannot burn the
 //! nonces of genuine clients. The nonce store is not a trait here: KV is async I/O, and this
 //! crate has neither.
+//!
+//! The unsigned updater routes of installed Tauri and Electron apps (`GET /v1/tauri/…`,
+//! `/v1/electron/…`) are in [`updater`]. Every file URL an answer carries is made by
+//! [`file_url`].
+
+pub mod updater;
 
 use crate::digest::to_hex;
 use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
@@ -173,6 +179,10 @@ pub enum Error {
     /// 403001 `下载链接无效或已过期` (ours): a signed download link that is expired, altered
     /// or not this deployment's.
     LinkDenied,
+    /// 400003 `请求参数<name>不能为空`: an updater route's key sent empty.
+    EmptyField(&'static str),
+    /// 404001 `请求tauri应用不存在` / `请求electron应用不存在`: no app has this updater key.
+    UpdaterAppNotFound(updater::Updater),
     /// 500001 `服务内部错误`, for the worker's own failures (KV, assets); details go to the log.
     Internal,
 }
@@ -185,7 +195,8 @@ impl Error {
             Error::FieldTypeMismatch(_)
             | Error::EmptyKey(_)
             | Error::InvalidVersionCode
-            | Error::InvalidField(_) => 400_003,
+            | Error::InvalidField(_)
+            | Error::EmptyField(_) => 400_003,
             Error::MissingTimestamp
             | Error::InvalidTimestamp
             | Error::MissingNonce
@@ -196,7 +207,10 @@ impl Error {
             Error::TimestampOutOfWindow | Error::UnknownAccessKey | Error::NonceUsed => 401_001,
             Error::SignatureInvalid => 401_002,
             Error::LinkDenied => 403_001,
-            Error::AppNotFound(_) | Error::NoVersion | Error::AppKeyNotFound => 404_001,
+            Error::AppNotFound(_)
+            | Error::NoVersion
+            | Error::AppKeyNotFound
+            | Error::UpdaterAppNotFound(_) => 404_001,
             Error::Internal => 500_001,
         }
     }
@@ -237,6 +251,10 @@ impl Error {
             Error::NoVersion => "未获取到可使用版本",
             Error::AppKeyNotFound => "请求应用不存在",
             Error::LinkDenied => "下载链接无效或已过期",
+            Error::EmptyField(f) => return Cow::Owned(format!("请求参数{f}不能为空")),
+            Error::UpdaterAppNotFound(u) => {
+                return Cow::Owned(format!("请求{}应用不存在", u.name()));
+            }
             Error::Internal => "服务内部错误",
         })
     }
@@ -439,7 +457,7 @@ pub struct UpgradeRequest {
 
 /// A JSON field read the way go-zero does: absent (or `null`) is "not set", a value of the
 /// wrong JSON type is a type mismatch.
-fn field<'v, T>(
+pub(crate) fn field<'v, T>(
     obj: &'v Map<String, Value>,
     name: &'static str,
     get: impl Fn(&'v Value) -> Option<T>,
@@ -653,8 +671,15 @@ impl Answer {
     }
 }
 
+/// The URL an unsigned updater route gives for a file of `app`: its static URL made absolute
+/// against `origin` (e.g. `https://updates.example.com`); never a private app's file, which
+/// only signed links reach ([`Links::file_url`], as the signed routes use).
+pub fn file_url(app: &EdgeApp, a: &Artifact, origin: &str) -> Option<String> {
+    Links::public_only(origin).file_url(app, a).ok()
+}
+
 /// The channel protocol D serves for `app`.
-fn channel(app: &EdgeApp) -> ChannelKey {
+pub(crate) fn channel(app: &EdgeApp) -> ChannelKey {
     app.app
         .protocols
         .toolsetlink
@@ -820,26 +845,9 @@ pub struct DownloadRequest {
 /// [`Error::FieldNotSet`] without the key, [`Error::FieldTypeMismatch`] for a number that is
 /// not an integer, [`Error::EmptyKey`], [`Error::InvalidVersionCode`] for a negative code.
 pub fn parse_download_query(endpoint: Endpoint, query: &str) -> Result<DownloadRequest, Error> {
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let text = |s| query_unescape(s).map(|b| String::from_utf8_lossy(&b).into_owned());
-            Some((text(k)?, text(v)?))
-        })
-        .collect();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let number = |name: &'static str| {
-        get(name).map_or(Ok(0), |v| {
-            v.parse::<i64>().map_err(|_| Error::FieldTypeMismatch(name))
-        })
-    };
+    let pairs = Query::parse(query);
+    let get = |name: &str| pairs.get(name);
+    let number = |name: &'static str| pairs.number(name);
     let key_name = endpoint.key_field();
     let key = get(key_name).ok_or(Error::FieldNotSet(key_name))?;
     let version_code = number("versionCode")?;
@@ -855,6 +863,45 @@ pub fn parse_download_query(endpoint: Endpoint, query: &str) -> Result<DownloadR
         version_code,
         version_id,
     })
+}
+
+/// A query string decoded as Go's `url.ParseQuery` does: `+` is a space, a pair with a bad
+/// escape is dropped, and (as `Values.Get`) the first value of a repeated name wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// Decodes `query` (without the `?`).
+    pub(crate) fn parse(query: &str) -> Query {
+        Query(
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    let text =
+                        |s| query_unescape(s).map(|b| String::from_utf8_lossy(&b).into_owned());
+                    Some((text(k)?, text(v)?))
+                })
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An integer parameter as go-zero reads one with `default=0`: absent is 0, anything but
+    /// an integer is a type mismatch.
+    pub(crate) fn number(&self, name: &'static str) -> Result<i64, Error> {
+        self.get(name).map_or(Ok(0), |v| {
+            v.parse::<i64>().map_err(|_| Error::FieldTypeMismatch(name))
+        })
+    }
 }
 
 /// Where a download redirect (302) points: the file of the release named by `version_id`, else

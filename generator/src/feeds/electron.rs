@@ -40,18 +40,10 @@ pub(super) fn channel_file(
     })
 }
 
-/// Whether electron-updater installs a file of this name on `platform`: the NSIS installer on
-/// Windows, the zip (Squirrel.Mac; the dmg is listed beside it) on macOS, AppImage, deb, rpm
-/// and pacman packages on Linux.
+/// Whether electron-updater installs a file of this name on `platform` (the rule the edge's
+/// electron route shares).
 pub(super) fn fits(platform: Platform, name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    let exts: &[&str] = match platform {
-        Platform::Windows => &[".exe"],
-        Platform::Macos => &[".zip", ".dmg"],
-        Platform::Linux => &[".appimage", ".deb", ".rpm", ".pacman"],
-        _ => &[],
-    };
-    exts.iter().any(|e| n.ends_with(e))
+    update_protocol::updater_files::electron_fits(platform, name)
 }
 
 pub(super) fn files(view: &AppView<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
@@ -212,7 +204,7 @@ pub(super) fn file_sha512(
     let field = |name: &str| format!("{}.{name}", f.model.field);
     let stated = f.spec.sha512.as_deref().map(str::trim);
     if let Some(s) = stated
-        && B64.decode(s).map(|d| d.len()) != Ok(64)
+        && !is_sha512_base64(s)
     {
         problems.push(
                 Problem::new(&r.model.file, field("sha512"), "is not the base64 of a SHA-512")
@@ -223,7 +215,13 @@ pub(super) fn file_sha512(
     let Some(path) = f.local_path() else {
         return stated.map(str::to_owned);
     };
-    match sha512_base64(path) {
+    // Computed once for the feeds and the edge (`updater_facts`) for the files electron-updater
+    // installs; read here only for another file whose manifest states a sha512.
+    let actual = match &f.artifact.sha512 {
+        Some(s) => Ok(s.clone()),
+        None => sha512_base64(path),
+    };
+    match actual {
         Ok(actual) if stated.is_some_and(|s| s != actual) => {
             problems.push(
                 Problem::new(
@@ -250,8 +248,13 @@ pub(super) fn file_sha512(
     }
 }
 
+/// Whether `s` is the base64 of a SHA-512 (64 bytes).
+pub(super) fn is_sha512_base64(s: &str) -> bool {
+    B64.decode(s).map(|d| d.len()) == Ok(64)
+}
+
 /// The base64 SHA-512 of a file, read in one streamed pass.
-fn sha512_base64(path: &std::path::Path) -> std::io::Result<String> {
+pub(super) fn sha512_base64(path: &std::path::Path) -> std::io::Result<String> {
     let mut hasher = Sha512::new();
     let mut file = std::fs::File::open(path)?;
     std::io::copy(&mut file, &mut hasher)?;

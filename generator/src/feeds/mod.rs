@@ -9,16 +9,17 @@ mod tauri;
 
 use crate::plan::{Derived, Output, PublicApp};
 use crate::problem::{Problem, Problems};
-use crate::validate::{ArtifactModel, ReleaseModel, Source};
+use crate::validate::{AppModel, ArtifactModel, ReleaseModel, Source};
 use keys::{KeySource, SparkleKey, TauriKey};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use update_protocol::index::{Artifact, Release};
+use update_protocol::index::{Artifact, EdgeRelease, Release};
 use update_protocol::manifest::{
-    ArtifactRole, ArtifactSpec, Cpu, Platform, ReleaseState, UpgradeType,
+    ArtifactRole, ArtifactSpec, Bundle, Cpu, Platform, ReleaseState, UpgradeType,
 };
 use update_protocol::names::ArchKey;
+use update_protocol::updater_files;
 
 /// The signing keys a build was given (command line or environment).
 #[derive(Clone, Default)]
@@ -91,35 +92,158 @@ impl FeedKeyArgs {
 /// directory (`apps/<app>/<channel>/<arch>/`).
 const RESERVED_ARCHS: [&str; 2] = ["electron", "tauri"];
 
-/// The feed files of every public app that turns feeds on.
-pub fn feed_files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
-    let mut out = Vec::new();
-    let wanted = |f: fn(&update_protocol::manifest::Feeds) -> bool| {
-        derived.apps.iter().any(|a| f(&a.model.manifest.feeds))
-    };
-    let sparkle_key = match &derived.options.feeds.sparkle_key {
-        Some(source) if wanted(|f| f.sparkle) => load_key(source, problems, SparkleKey::load),
-        _ => None,
-    };
-    let tauri_key = match &derived.options.feeds.tauri_key {
-        Some(source) if wanted(|f| f.tauri) => {
-            let password = derived
-                .options
-                .feeds
-                .tauri_password
-                .clone()
-                .unwrap_or_default();
-            load_key(source, problems, |s| TauriKey::load(s, &password))
-        }
-        _ => None,
-    };
-    if !problems.is_empty() {
-        return out;
+/// The signing keys of the feeds, loaded once per build.
+#[derive(Default)]
+pub struct FeedKeys {
+    sparkle: Option<SparkleKey>,
+    tauri: Option<TauriKey>,
+}
+
+impl FeedKeys {
+    /// Loads the keys some app needs: Sparkle's for apps with `feeds.sparkle`, Tauri's for
+    /// apps with `feeds.tauri` or a toolsetlink `tauri_key` (the edge's Tauri route serves the
+    /// same signatures). A key that cannot be used is a problem naming where it came from.
+    pub fn load(apps: &[AppModel], options: &FeedOptions, problems: &mut Problems) -> FeedKeys {
+        let wanted = |f: fn(&AppModel) -> bool| apps.iter().any(f);
+        let sparkle = match &options.sparkle_key {
+            Some(source) if wanted(|a| a.manifest.feeds.sparkle) => {
+                load_key(source, problems, SparkleKey::load)
+            }
+            _ => None,
+        };
+        let tauri = match &options.tauri_key {
+            Some(source) if wanted(|a| a.manifest.feeds.tauri || serves_tauri(a)) => {
+                let password = options.tauri_password.clone().unwrap_or_default();
+                load_key(source, problems, |s| TauriKey::load(s, &password))
+            }
+            _ => None,
+        };
+        FeedKeys { sparkle, tauri }
     }
+}
+
+/// Whether the edge serves the app to installed Tauri apps (a toolsetlink `tauri_key`).
+fn serves_tauri(app: &AppModel) -> bool {
+    let t = app.manifest.protocols.toolsetlink.as_ref();
+    t.is_some_and(|t| t.tauri_key.is_some())
+}
+
+/// Whether the edge serves the app to electron-updater (a toolsetlink `electron_key`).
+fn serves_electron(app: &AppModel) -> bool {
+    let t = app.manifest.protocols.toolsetlink.as_ref();
+    t.is_some_and(|t| t.electron_key.is_some())
+}
+
+/// Adds to `releases` (the app's edge releases, in `app.releases` order) what the updaters
+/// check a file with, computed once for the feeds and the edge: the base64 SHA-512 of every
+/// file electron-updater installs (apps with `feeds.electron` or an `electron_key`), and the
+/// Tauri bundle type and signature of every Tauri bundle (`feeds.tauri` or a `tauri_key`): the
+/// stated one, else one made with the build's key. The electron feed and the Tauri feed read
+/// them from there.
+pub fn updater_facts(
+    app: &AppModel,
+    releases: &mut [EdgeRelease],
+    keys: &FeedKeys,
+    problems: &mut Problems,
+) {
+    let m = &app.manifest;
+    let electron = m.feeds.electron || serves_electron(app);
+    let tauri = m.feeds.tauri || serves_tauri(app);
+    if !electron && !tauri {
+        return;
+    }
+    let platforms: BTreeMap<&ArchKey, Platform> = app
+        .archs
+        .iter()
+        .map(|a| (&a.key, updater_files::arch_platform(m, a)))
+        .collect();
+    for (edge, model) in releases.iter_mut().zip(&app.releases) {
+        let published = edge.release.published_at;
+        for artifact in &mut edge.release.artifacts {
+            let Some(&platform) = platforms.get(&artifact.arch) else {
+                continue;
+            };
+            let Some(am) = model
+                .artifacts
+                .iter()
+                .find(|a| a.name == artifact.name && a.arch == artifact.arch)
+            else {
+                continue;
+            };
+            let Some(spec) = model.manifest.artifacts.get(am.index) else {
+                continue;
+            };
+            if electron && updater_files::electron_fits(platform, artifact.name.as_str()) {
+                artifact.sha512 = match &am.source {
+                    Source::Local { path, .. } => match electron::sha512_base64(path) {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            problems.push(Problem::new(
+                                &model.file,
+                                format!("{}.file", am.field),
+                                format!("cannot read the file: {e}"),
+                            ));
+                            None
+                        }
+                    },
+                    // Checked (base64 of 64 bytes) by the electron feed where it lists the file.
+                    Source::Remote { .. } => spec
+                        .sha512
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|s| electron::is_sha512_base64(s))
+                        .map(str::to_owned),
+                };
+            }
+            if !tauri || updater_files::tauri_os(platform).is_none() {
+                continue;
+            }
+            let Some(bundle) = spec
+                .bundle
+                .or_else(|| Bundle::from_file_name(artifact.name.as_str()))
+            else {
+                continue;
+            };
+            artifact.bundle = Some(bundle);
+            artifact.signature = match (&am.signature, keys.tauri.as_ref(), &am.source) {
+                // A stated signature that is not one is reported by the Tauri feed.
+                (Some(sig), _, _) => keys::is_tauri_signature(sig).then(|| sig.clone()),
+                (None, Some(key), Source::Local { path, .. }) => {
+                    let trusted = format!(
+                        "timestamp:{}\tfile:{}",
+                        published.unix_seconds(),
+                        artifact.name
+                    );
+                    match std::fs::File::open(path).and_then(|file| key.sign(file, &trusted)) {
+                        Ok(sig) => Some(sig),
+                        Err(e) => {
+                            problems.push(Problem::new(
+                                &model.file,
+                                format!("{}.file", am.field),
+                                format!("cannot read the file to sign it: {e}"),
+                            ));
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+        }
+    }
+}
+
+/// The feed files of every public app that turns feeds on, with the keys [`FeedKeys::load`]
+/// loaded and the releases [`updater_facts`] completed.
+pub fn feed_files(
+    derived: &Derived<'_>,
+    keys: &FeedKeys,
+    problems: &mut Problems,
+) -> Vec<(String, Output)> {
+    let mut out = Vec::new();
     let ctx = Ctx {
         base_url: derived.site.base_url.as_deref(),
-        sparkle_key: sparkle_key.as_ref(),
-        tauri_key: tauri_key.as_ref(),
+        sparkle_key: keys.sparkle.as_ref(),
+        tauri_key: keys.tauri.as_ref(),
     };
     for app in &derived.apps {
         let Some(view) = AppView::new(app, problems) else {

@@ -31,12 +31,7 @@ struct PlatformEntry {
 
 /// The OS part of a platform key.
 fn os(platform: Platform) -> Option<&'static str> {
-    match platform {
-        Platform::Macos => Some("darwin"),
-        Platform::Windows => Some("windows"),
-        Platform::Linux => Some("linux"),
-        _ => None,
-    }
+    update_protocol::updater_files::tauri_os(platform)
 }
 
 /// The arch parts of a platform key: a universal macOS build serves both processors.
@@ -190,7 +185,12 @@ fn platforms(
             );
             return out;
         };
-        let plain = !out.contains_key(&platform_keys(f.arch.platform, cpu, bundle, true)[1]);
+        // The architecture's plain `os-arch` key: the file the edge's Tauri route offers too.
+        let installs =
+            update_protocol::updater_files::tauri_file(&r.release.artifacts, &f.artifact.arch)
+                .is_some_and(|t| t.id == f.artifact.id);
+        let plain =
+            installs && !out.contains_key(&platform_keys(f.arch.platform, cpu, bundle, true)[1]);
         for key in platform_keys(f.arch.platform, cpu, bundle, plain) {
             out.entry(key).or_insert_with(|| PlatformEntry {
                 signature: signature.clone(),
@@ -202,8 +202,8 @@ fn platforms(
 }
 
 /// The file's signature: stated in the manifest, or made with the build's key from the local
-/// file. `None` (with a warning) when there is neither: the Tauri updater refuses unsigned
-/// files.
+/// file (by `updater_facts`, once for the feed and the edge). `None` (with a warning) when
+/// there is neither: the Tauri updater refuses unsigned files.
 fn signature(
     view: &AppView<'_>,
     ctx: &Ctx<'_>,
@@ -230,40 +230,21 @@ fn signature(
         );
         return None;
     }
-    match (ctx.tauri_key, f.local_path()) {
-        (Some(key), Some(path)) => {
-            let trusted = format!(
-                "timestamp:{}\tfile:{}",
-                r.release.published_at.unix_seconds(),
-                f.artifact.name
-            );
-            match std::fs::File::open(path).and_then(|file| key.sign(file, &trusted)) {
-                Ok(sig) => Some(sig),
-                Err(e) => {
-                    problems.push(Problem::new(
-                        &r.model.file,
-                        format!("{}.file", f.model.field),
-                        format!("cannot read the file to sign it: {e}"),
-                    ));
-                    None
-                }
-            }
-        }
-        (key, _) => {
-            log::warn!(
-                "Tauri feed of `{}`: {} {} left out: it has no signature{}",
-                view.id(),
-                r.release.version,
-                f.artifact.name,
-                if key.is_some() {
-                    " (a remote file needs `signature` in its manifest)"
-                } else {
-                    " (state `signature`/`signature_file`, or give --tauri-key or TAURI_SIGNING_PRIVATE_KEY)"
-                }
-            );
-            None
-        }
+    if let Some(sig) = &f.artifact.signature {
+        return Some(sig.clone());
     }
+    log::warn!(
+        "Tauri feed of `{}`: {} {} left out: it has no signature{}",
+        view.id(),
+        r.release.version,
+        f.artifact.name,
+        if ctx.tauri_key.is_some() {
+            " (a remote file needs `signature` in its manifest)"
+        } else {
+            " (state `signature`/`signature_file`, or give --tauri-key or TAURI_SIGNING_PRIVATE_KEY)"
+        }
+    );
+    None
 }
 
 #[cfg(test)]
