@@ -62,6 +62,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         }
         // D, toolsetlink.
         (Method::Post, ["v1", "app", "report"]) => toolsetlink::report(req, &env).await,
+        (Method::Get | Method::Post, ["v1", "app", "statistics", "info"]) => {
+            toolsetlink::statistics(req, &env).await
+        }
+        (Method::Post, _) if Endpoint::from_version_path(&path).is_some() => {
+            let e = Endpoint::from_version_path(&path);
+            toolsetlink::version(req, &env, e.unwrap_or(Endpoint::Url)).await
+        }
         (Method::Post, _) if Endpoint::from_upgrade_path(&path).is_some() => {
             let e = Endpoint::from_upgrade_path(&path);
             toolsetlink::upgrade(req, &env, e.unwrap_or(Endpoint::Url)).await

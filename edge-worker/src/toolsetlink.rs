@@ -1,5 +1,7 @@
-//! Protocol D (toolsetlink): the signed `POST /v1/{configuration,apk,url,file}/upgrade` routes,
-//! the signed event report `POST /v1/app/report` (counted in D1), the unsigned
+//! Protocol D (toolsetlink): the signed `POST /v1/{configuration,apk,url,file,win,mac,lnx}/upgrade`
+//! routes (each answered check counted in D1), the signed version-info routes
+//! `POST /v1/*/version`, the signed event report `POST /v1/app/report` (counted in D1), the
+//! signed app statistics `GET`/`POST /v1/app/statistics/info` (read from D1), the unsigned
 //! `GET /v1/{apk,url,file}/download` redirects, and the unsigned routes of installed Tauri and
 //! Electron apps (`GET /v1/tauri/upgrade`, `/v1/electron/upgrade[/latest*.yml]`,
 //! `/v1/{tauri,electron}/download`).
@@ -15,7 +17,9 @@ use update_protocol::index::EdgeApp;
 use update_protocol::keys::AccessSecret;
 use update_protocol::links::{Links, Protocol};
 use update_protocol::telemetry;
+use update_protocol::toolsetlink::statistics::{self as stats, EventCount};
 use update_protocol::toolsetlink::updater::{self as up, Route, Updater};
+use update_protocol::toolsetlink::version as ver;
 use update_protocol::toolsetlink::{self as tl, Endpoint, Error};
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request, Response, Result};
@@ -133,14 +137,127 @@ async fn answer(
         return Ok(Err(Error::AppNotFound(endpoint)));
     };
     let links = http::links(req, env, Protocol::Toolsetlink);
-    match tl::upgrade(&app, endpoint, &parsed, &links) {
-        Ok(answer) => Ok(Ok(http::json(tl::Answer::STATUS, &answer)?)),
+    let answer = match tl::upgrade(&app, endpoint, &parsed, &links) {
+        Ok(answer) => answer,
         Err(e) => {
             // The decision fails only for want of a download link key.
             http::log_no_link_key("toolsetlink upgrade");
-            Ok(Err(e))
+            return Ok(Err(e));
         }
+    };
+    // Upstream logs a "get strategy" event per check; a failure to count it is logged and
+    // does not fail the client's check.
+    if let Err(e) = count(
+        env,
+        app_id.as_str(),
+        tl::EVENT_GET_STRATEGY,
+        parsed.version_code,
+        i64::from(answer.code),
+    )
+    .await
+    {
+        worker::console_error!("toolsetlink upgrade: counting the check: {e}");
     }
+    Ok(Ok(http::json(tl::Answer::STATUS, &answer)?))
+}
+
+/// `POST /v1/<kind>/version`: what the served channel says about the release the client
+/// names.
+pub async fn version(mut req: Request, env: &Env, endpoint: Endpoint) -> Result<Response> {
+    let trace = trace_id(&req);
+    let answer = version_answer(&mut req, env, endpoint).await;
+    finish("version", &trace, answer)
+}
+
+async fn version_answer(
+    req: &mut Request,
+    env: &Env,
+    endpoint: Endpoint,
+) -> Result<std::result::Result<Response, Error>> {
+    let Signed { body, access } = match verify(req, env).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let parsed = match ver::parse_version(endpoint, &body) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let lookup = store::lookup(env).await?;
+    let app_id = match tl::resolve(&lookup, endpoint, &parsed.key, Some(&access)) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(app) = store::app(env, app_id).await? else {
+        return Ok(Err(Error::AppNotFound(endpoint)));
+    };
+    Ok(match ver::version_info(&app, endpoint, &parsed) {
+        Ok(a) => Ok(http::json(ver::VersionAnswer::STATUS, &a)?),
+        Err(e) => Err(e),
+    })
+}
+
+/// `GET` (the SDKs: `?appKey=`, empty body) or `POST /v1/app/statistics/info`: the app's
+/// counts of whole days before today from D1's `update_events`.
+pub async fn statistics(mut req: Request, env: &Env) -> Result<Response> {
+    let trace = trace_id(&req);
+    let answer = statistics_answer(&mut req, env).await;
+    finish("statistics", &trace, answer)
+}
+
+/// A row of the statistics query; D1 returns numbers as doubles.
+#[derive(serde::Deserialize)]
+struct Row {
+    day: f64,
+    event: String,
+    count: f64,
+}
+
+/// D1's doubles back to integers: days and counts are far below 2^53.
+#[allow(clippy::cast_possible_truncation)]
+fn int(n: f64) -> i64 {
+    n as i64
+}
+
+async fn statistics_answer(
+    req: &mut Request,
+    env: &Env,
+) -> Result<std::result::Result<Response, Error>> {
+    let Signed { body, access } = match verify(req, env).await? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let query = req.url().ok().and_then(|u| u.query().map(str::to_owned));
+    let app_key = match stats::parse_statistics(query.as_deref().unwrap_or_default(), &body) {
+        Ok(k) => k,
+        Err(e) => return Ok(Err(e)),
+    };
+    let lookup = store::lookup(env).await?;
+    let app = match tl::resolve_report(&lookup, &app_key, &access) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let today = telemetry::day(store::now());
+    let [e1, e2, e3, e4] = stats::EVENTS.map(JsValue::from_str);
+    let rows: Vec<Row> = env
+        .d1("TELEMETRY")?
+        .prepare(
+            "SELECT day, event, SUM(count) AS count FROM update_events \
+             WHERE app = ?1 AND day < ?2 AND event IN (?3, ?4, ?5, ?6) GROUP BY day, event",
+        )
+        .bind(&[JsValue::from_str(app.as_str()), num(today), e1, e2, e3, e4])?
+        .all()
+        .await?
+        .results()?;
+    let rows: Vec<EventCount> = rows
+        .into_iter()
+        .map(|r| EventCount {
+            day: int(r.day),
+            event: r.event,
+            count: int(r.count),
+        })
+        .collect();
+    let answer = stats::answer(stats::statistics(&rows, today));
+    Ok(Ok(http::json(stats::StatisticsAnswer::STATUS, &answer)?))
 }
 
 /// `POST /v1/app/report`: the event is counted in D1's `update_events` per app, UTC day,
@@ -158,6 +275,26 @@ fn num(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
+/// Counts one `event` of `app` today under `version_code` and `code`: one D1 upsert.
+async fn count(env: &Env, app: &str, event: &str, version_code: i64, code: i64) -> Result<()> {
+    env.d1("TELEMETRY")?
+        .prepare(
+            "INSERT INTO update_events (app, day, event, version_code, code, count) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 1) \
+             ON CONFLICT (app, day, event, version_code, code) DO UPDATE SET count = count + 1",
+        )
+        .bind(&[
+            JsValue::from_str(app),
+            num(telemetry::day(store::now())),
+            JsValue::from_str(event),
+            num(version_code),
+            num(code),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
 async fn record(req: &mut Request, env: &Env) -> Result<std::result::Result<Response, Error>> {
     let Signed { body, access } = match verify(req, env).await? {
         Ok(s) => s,
@@ -172,21 +309,14 @@ async fn record(req: &mut Request, env: &Env) -> Result<std::result::Result<Resp
         Ok(a) => a,
         Err(e) => return Ok(Err(e)),
     };
-    env.d1("TELEMETRY")?
-        .prepare(
-            "INSERT INTO update_events (app, day, event, version_code, code, count) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 1) \
-             ON CONFLICT (app, day, event, version_code, code) DO UPDATE SET count = count + 1",
-        )
-        .bind(&[
-            JsValue::from_str(app.as_str()),
-            num(telemetry::day(store::now())),
-            JsValue::from_str(&report.event_type),
-            num(report.version_code),
-            num(report.code),
-        ])?
-        .run()
-        .await?;
+    count(
+        env,
+        app.as_str(),
+        &report.event_type,
+        report.version_code,
+        report.code,
+    )
+    .await?;
     Ok(Ok(http::json(
         tl::ReportAnswer::STATUS,
         &tl::ReportAnswer::OK,

@@ -284,6 +284,19 @@ pub struct Architecture {
     pub cpu: Option<Cpu>,
 }
 
+impl Architecture {
+    /// The platform of this architecture's builds: its own, else the app's.
+    pub fn platform_or(&self, app: Platform) -> Platform {
+        self.platform.unwrap_or(app)
+    }
+
+    /// The processor of this architecture's builds: its `cpu`, else guessed from its key
+    /// ([`Cpu::from_key`]).
+    pub fn cpu_or_guess(&self) -> Option<Cpu> {
+        self.cpu.or_else(|| Cpu::from_key(self.key.as_str()))
+    }
+}
+
 /// A processor family, as the Tauri updater names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]

@@ -1,13 +1,16 @@
-//! Protocol D (toolsetlink UpgradeLink): signed `POST /v1/{configuration,apk,url,file}/upgrade`,
-//! unsigned `GET /v1/{url,file,apk}/download`, and the signed event report
-//! `POST /v1/app/report` (`shared/spec/seed-protocols.md`, section D).
+//! Protocol D (toolsetlink UpgradeLink): signed `POST /v1/{configuration,apk,url,file}/upgrade`
+//! and the desktop `POST /v1/{win,mac,lnx}/upgrade` (chosen by `arch`), the signed version-info
+//! routes `POST /v1/*/version` ([`version`]), unsigned `GET /v1/{url,file,apk}/download`, the
+//! signed event report `POST /v1/app/report` and the signed app statistics
+//! `/v1/app/statistics/info` ([`statistics`]) (`shared/spec/seed-protocols.md`, section D).
 //!
 //! The worker's order, each step a function here except the KV write:
 //! route ([`Endpoint`]) → body bytes (≤ [`MAX_BODY_BYTES`]) → [`check_headers`] with `now` →
 //! [`authenticate`] (access key, then the MD5 signature over the raw bytes) → record
 //! [`nonce_kv_key`] for [`NONCE_TTL_SECONDS`], answering [`Error::NonceUsed`] if it was there →
 //! [`parse_upgrade`] → [`resolve`] in `EdgeLookup.toolsetlink` → load the `EdgeApp` →
-//! [`upgrade`] → serialize the [`Answer`] (or [`Error::envelope`]) with [`Error::status`].
+//! [`upgrade`] → serialize the [`Answer`] (or [`Error::envelope`]) with [`Error::status`]; the
+//! worker counts each answered check as an [`EVENT_GET_STRATEGY`] event.
 //! The event report shares every step up to the nonce, then [`parse_report`] →
 //! [`resolve_report`] → the worker counts it in D1 → [`ReportAnswer::OK`].
 //! The signature is checked before the nonce is recorded, so unsigned garbage cannot burn the
@@ -20,16 +23,20 @@
 
 pub mod updater;
 
+pub mod statistics;
+pub mod version;
+
 use crate::digest::to_hex;
 use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
 use crate::keys::{AccessSecret, EdgeSecrets, ct_eq, sha256_hex};
 use crate::links::{LinkError, Links};
-use crate::manifest::{Architecture, ArtifactRole, ReleaseState, UpgradeType};
-use crate::names::{AppId, ChannelKey};
+use crate::manifest::{Architecture, ArtifactRole, Cpu, Platform, ReleaseState, UpgradeType};
+use crate::names::{AppId, ArchKey, ChannelKey};
 use crate::rollout;
 use crate::time::Timestamp;
 use md5::{Digest, Md5};
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -61,7 +68,8 @@ pub fn nonce_kv_key(access_key: &str, nonce: &str) -> String {
     )
 }
 
-/// The four JSON routes and, for three of them, their download redirect.
+/// The kinds of app protocol D serves, each with its key field: the JSON routes
+/// (`/v1/<kind>/upgrade`, `/v1/<kind>/version`) and, for some, a download redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     /// `/v1/configuration/upgrade`, key `configurationKey`, answers a JSON `content`.
@@ -72,15 +80,44 @@ pub enum Endpoint {
     Url,
     /// `/v1/file/upgrade`, key `fileKey`.
     File,
+    /// `/v1/win/upgrade`, key `winKey`: the Windows builds, chosen by the request's `arch`.
+    Win,
+    /// `/v1/mac/upgrade`, key `macKey`: the macOS builds, by `arch`.
+    Mac,
+    /// `/v1/lnx/upgrade`, key `lnxKey`: the Linux builds, by `arch`.
+    Lnx,
+    /// Key `tauriKey`: the Tauri updater's unsigned `GET /v1/tauri/upgrade` and the signed
+    /// `POST /v1/tauri/version`.
+    Tauri,
+    /// Key `electronKey`: electron-updater's unsigned `GET /v1/electron/upgrade` and the
+    /// signed `POST /v1/electron/version`.
+    Electron,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 4] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Configuration,
         Endpoint::Apk,
         Endpoint::Url,
         Endpoint::File,
+        Endpoint::Win,
+        Endpoint::Mac,
+        Endpoint::Lnx,
+        Endpoint::Tauri,
+        Endpoint::Electron,
+    ];
+
+    /// The endpoints whose upgrade route is a signed JSON `POST` (Tauri's and Electron's are
+    /// their updaters' unsigned `GET`s).
+    pub const SIGNED_UPGRADE: [Endpoint; 7] = [
+        Endpoint::Configuration,
+        Endpoint::Apk,
+        Endpoint::Url,
+        Endpoint::File,
+        Endpoint::Win,
+        Endpoint::Mac,
+        Endpoint::Lnx,
     ];
 
     /// The body (or query) field that carries the key; also `ToolsetlinkRef::field`.
@@ -90,32 +127,70 @@ impl Endpoint {
             Endpoint::Apk => "apkKey",
             Endpoint::Url => "urlKey",
             Endpoint::File => "fileKey",
+            Endpoint::Win => "winKey",
+            Endpoint::Mac => "macKey",
+            Endpoint::Lnx => "lnxKey",
+            Endpoint::Tauri => "tauriKey",
+            Endpoint::Electron => "electronKey",
         }
     }
 
-    /// The signed `POST` route.
+    /// The upgrade route: a signed `POST` for [`Endpoint::SIGNED_UPGRADE`], the updater's
+    /// unsigned `GET` for Tauri and Electron.
     pub fn upgrade_path(self) -> &'static str {
         match self {
             Endpoint::Configuration => "/v1/configuration/upgrade",
             Endpoint::Apk => "/v1/apk/upgrade",
             Endpoint::Url => "/v1/url/upgrade",
             Endpoint::File => "/v1/file/upgrade",
+            Endpoint::Win => "/v1/win/upgrade",
+            Endpoint::Mac => "/v1/mac/upgrade",
+            Endpoint::Lnx => "/v1/lnx/upgrade",
+            Endpoint::Tauri => "/v1/tauri/upgrade",
+            Endpoint::Electron => "/v1/electron/upgrade",
+        }
+    }
+
+    /// The signed `POST` version-info route ([`version`]).
+    pub fn version_path(self) -> &'static str {
+        match self {
+            Endpoint::Configuration => "/v1/configuration/version",
+            Endpoint::Apk => "/v1/apk/version",
+            Endpoint::Url => "/v1/url/version",
+            Endpoint::File => "/v1/file/version",
+            Endpoint::Win => "/v1/win/version",
+            Endpoint::Mac => "/v1/mac/version",
+            Endpoint::Lnx => "/v1/lnx/version",
+            Endpoint::Tauri => "/v1/tauri/version",
+            Endpoint::Electron => "/v1/electron/version",
         }
     }
 
     /// The unsigned `GET` redirect route; configurations have none upstream.
     pub fn download_path(self) -> Option<&'static str> {
         match self {
-            Endpoint::Configuration => None,
             Endpoint::Apk => Some("/v1/apk/download"),
             Endpoint::Url => Some("/v1/url/download"),
             Endpoint::File => Some("/v1/file/download"),
+            Endpoint::Configuration
+            | Endpoint::Win
+            | Endpoint::Mac
+            | Endpoint::Lnx
+            | Endpoint::Tauri
+            | Endpoint::Electron => None,
         }
     }
 
-    /// The endpoint whose upgrade route is `path` (exact match, no query).
+    /// The endpoint whose signed upgrade route is `path` (exact match, no query).
     pub fn from_upgrade_path(path: &str) -> Option<Endpoint> {
-        Self::ALL.into_iter().find(|e| e.upgrade_path() == path)
+        Self::SIGNED_UPGRADE
+            .into_iter()
+            .find(|e| e.upgrade_path() == path)
+    }
+
+    /// The endpoint whose version-info route is `path` (exact match, no query).
+    pub fn from_version_path(path: &str) -> Option<Endpoint> {
+        Self::ALL.into_iter().find(|e| e.version_path() == path)
     }
 
     /// The endpoint whose download route is `path` (exact match, no query).
@@ -123,6 +198,16 @@ impl Endpoint {
         Self::ALL
             .into_iter()
             .find(|e| e.download_path() == Some(path))
+    }
+
+    /// The platform whose builds a desktop endpoint (`win`, `mac`, `lnx`) serves.
+    pub fn platform(self) -> Option<Platform> {
+        match self {
+            Endpoint::Win => Some(Platform::Windows),
+            Endpoint::Mac => Some(Platform::Macos),
+            Endpoint::Lnx => Some(Platform::Linux),
+            _ => None,
+        }
     }
 
     /// Whether an answer needs a file (everything but configurations).
@@ -167,12 +252,18 @@ pub enum Error {
     /// 400003 `请求参数versionCode格式错误`.
     InvalidVersionCode,
     /// 400003 `请求参数<name>格式错误`: a report's `timestamp` or `launchTime` that is not RFC
-    /// 3339, or an empty or over-long `eventType` (upstream answers 500001 for the times).
+    /// 3339, or an empty or over-long `eventType` (upstream answers 500001 for the times); an
+    /// `arch`, `target` or `platform` that names no known processor or platform; an empty
+    /// `versionName`.
     InvalidField(&'static str),
     /// 404001: no app has this key for this endpoint (or the access key may not see it).
     AppNotFound(Endpoint),
     /// 404001 `未获取到可使用版本`: a download names no servable version.
     NoVersion,
+    /// 404001 `No available version obtained` (the docs' example): a version-info request
+    /// names no release of the app's served channel (for its platform and arch, where it
+    /// names them).
+    VersionNotFound,
     /// 404001 `请求应用不存在`: a report's `appKey` names no app the access key may see
     /// (upstream answers 500001).
     AppKeyNotFound,
@@ -209,6 +300,7 @@ impl Error {
             Error::LinkDenied => 403_001,
             Error::AppNotFound(_)
             | Error::NoVersion
+            | Error::VersionNotFound
             | Error::AppKeyNotFound
             | Error::UpdaterAppNotFound(_) => 404_001,
             Error::Internal => 500_001,
@@ -248,7 +340,13 @@ impl Error {
             Error::AppNotFound(Endpoint::Apk) => "请求安卓应用不存在",
             Error::AppNotFound(Endpoint::Url) => "请求url应用不存在",
             Error::AppNotFound(Endpoint::File) => "请求file应用不存在",
+            Error::AppNotFound(Endpoint::Win) => "请求win应用不存在",
+            Error::AppNotFound(Endpoint::Mac) => "请求mac应用不存在",
+            Error::AppNotFound(Endpoint::Lnx) => "请求lnx应用不存在",
+            Error::AppNotFound(Endpoint::Tauri) => "请求tauri应用不存在",
+            Error::AppNotFound(Endpoint::Electron) => "请求electron应用不存在",
             Error::NoVersion => "未获取到可使用版本",
+            Error::VersionNotFound => "No available version obtained",
             Error::AppKeyNotFound => "请求应用不存在",
             Error::LinkDenied => "下载链接无效或已过期",
             Error::EmptyField(f) => return Cow::Owned(format!("请求参数{f}不能为空")),
@@ -453,6 +551,34 @@ pub struct UpgradeRequest {
     pub dev_model_key: Option<String>,
     /// Device id: the rollout cohort's input.
     pub dev_key: Option<String>,
+    /// The processor the request's `arch` names (`win`, `mac` and `lnx` only; `None` on the
+    /// other endpoints).
+    pub cpu: Option<Cpu>,
+}
+
+/// The processor a client's `arch` names, ASCII case-insensitively: `x64`, `amd64`, `x86_64`
+/// (64-bit x86); `arm64`, `aarch64`; `x86`, `ia32`, `i386`, `i686` (32-bit x86); `armv7`,
+/// `armv7l`, `armhf`. Exact names, unlike [`Cpu::from_key`]'s guess from an architecture
+/// key: `universal` names no client.
+pub fn cpu_named(arch: &str) -> Option<Cpu> {
+    match arch.to_ascii_lowercase().as_str() {
+        "x64" | "amd64" | "x86_64" => Some(Cpu::X86_64),
+        "arm64" | "aarch64" => Some(Cpu::Aarch64),
+        "x86" | "ia32" | "i386" | "i686" => Some(Cpu::I686),
+        "armv7" | "armv7l" | "armhf" => Some(Cpu::Armv7),
+        _ => None,
+    }
+}
+
+/// The desktop platform a Tauri `target` or an electron `platform` names, ASCII
+/// case-insensitively: `windows`, `win32`, `win`; `darwin`, `macos`, `mac`, `osx`; `linux`.
+pub fn platform_named(name: &str) -> Option<Platform> {
+    match name.to_ascii_lowercase().as_str() {
+        "windows" | "win32" | "win" => Some(Platform::Windows),
+        "darwin" | "macos" | "mac" | "osx" => Some(Platform::Macos),
+        "linux" => Some(Platform::Linux),
+        _ => None,
+    }
 }
 
 /// A JSON field read the way go-zero does: absent (or `null`) is "not set", a value of the
@@ -468,14 +594,15 @@ pub(crate) fn field<'v, T>(
     }
 }
 
-/// Parses an upgrade body. Fields are checked in upstream's struct order (key, `versionCode`,
-/// `appointVersionCode`, `devModelKey`, `devKey`), then the key's emptiness and a zero
-/// `versionCode`. `versionCode` is optional for `/v1/file/upgrade` upstream, so there its
-/// absence reads as 0.
+/// Parses an upgrade body. Fields are checked in upstream's struct order (key, `arch` on the
+/// desktop endpoints, `versionCode`, `appointVersionCode`, `devModelKey`, `devKey`), then the
+/// key's emptiness, the `arch` ([`cpu_named`]) and a zero `versionCode`. `versionCode` is
+/// optional for `/v1/file/upgrade` upstream, so there its absence reads as 0.
 ///
 /// # Errors
 /// [`Error::BodyTooLarge`], [`Error::BodyInvalid`], [`Error::FieldNotSet`],
-/// [`Error::FieldTypeMismatch`], [`Error::EmptyKey`], [`Error::InvalidVersionCode`].
+/// [`Error::FieldTypeMismatch`], [`Error::EmptyKey`], [`Error::InvalidField`] (`arch`),
+/// [`Error::InvalidVersionCode`].
 pub fn parse_upgrade(endpoint: Endpoint, body: &[u8]) -> Result<UpgradeRequest, Error> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Error::BodyTooLarge);
@@ -485,6 +612,10 @@ pub fn parse_upgrade(endpoint: Endpoint, body: &[u8]) -> Result<UpgradeRequest, 
     };
     let key_name = endpoint.key_field();
     let key = field(&obj, key_name, Value::as_str)?.ok_or(Error::FieldNotSet(key_name))?;
+    let arch = match endpoint.platform() {
+        Some(_) => Some(field(&obj, "arch", Value::as_str)?.ok_or(Error::FieldNotSet("arch"))?),
+        None => None,
+    };
     let version_code = match field(&obj, "versionCode", Value::as_i64)? {
         Some(v) => v,
         None if endpoint == Endpoint::File => 0,
@@ -497,6 +628,10 @@ pub fn parse_upgrade(endpoint: Endpoint, body: &[u8]) -> Result<UpgradeRequest, 
     if key.is_empty() {
         return Err(Error::EmptyKey(endpoint));
     }
+    let cpu = match arch {
+        Some(a) => Some(cpu_named(a).ok_or(Error::InvalidField("arch"))?),
+        None => None,
+    };
     if version_code == 0 {
         return Err(Error::InvalidVersionCode);
     }
@@ -506,6 +641,7 @@ pub fn parse_upgrade(endpoint: Endpoint, body: &[u8]) -> Result<UpgradeRequest, 
         appoint_version_code,
         dev_model_key,
         dev_key,
+        cpu,
     })
 }
 
@@ -592,6 +728,66 @@ pub struct ApkData {
     pub prompt_upgrade_content: String,
 }
 
+/// `data` of `/v1/{win,mac,lnx}/upgrade`: the apk fields, under the endpoint's key name
+/// (`winKey`, `macKey`, `lnxKey`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesktopData {
+    /// The key's field name, e.g. `winKey`.
+    pub key_field: &'static str,
+    /// The key, echoed.
+    pub key: String,
+    /// The app's `bundle_id`, or empty.
+    pub package_name: String,
+    /// The release's version string.
+    pub version_name: String,
+    /// The release's version code.
+    pub version_code: i64,
+    /// Absolute download URL.
+    pub url_path: String,
+    /// Size in bytes.
+    pub url_file_size: u64,
+    /// MD5 hex when known, else empty.
+    pub url_file_md5: String,
+    /// 1 prompt, 2 silent, 3 force (0 without an update).
+    pub upgrade_type: u8,
+    /// Prompt text, else the release notes.
+    pub prompt_upgrade_content: String,
+}
+
+impl DesktopData {
+    /// Every field zero-valued, under `endpoint`'s key name.
+    pub fn zeroed(endpoint: Endpoint) -> DesktopData {
+        DesktopData {
+            key_field: endpoint.key_field(),
+            key: String::new(),
+            package_name: String::new(),
+            version_name: String::new(),
+            version_code: 0,
+            url_path: String::new(),
+            url_file_size: 0,
+            url_file_md5: String::new(),
+            upgrade_type: 0,
+            prompt_upgrade_content: String::new(),
+        }
+    }
+}
+
+impl Serialize for DesktopData {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("DesktopData", 9)?;
+        st.serialize_field(self.key_field, &self.key)?;
+        st.serialize_field("packageName", &self.package_name)?;
+        st.serialize_field("versionName", &self.version_name)?;
+        st.serialize_field("versionCode", &self.version_code)?;
+        st.serialize_field("urlPath", &self.url_path)?;
+        st.serialize_field("urlFileSize", &self.url_file_size)?;
+        st.serialize_field("urlFileMd5", &self.url_file_md5)?;
+        st.serialize_field("upgradeType", &self.upgrade_type)?;
+        st.serialize_field("promptUpgradeContent", &self.prompt_upgrade_content)?;
+        st.end()
+    }
+}
+
 /// `data` of `/v1/configuration/upgrade`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -622,6 +818,8 @@ pub enum UpgradeData {
     Url(UrlData),
     /// `/v1/file/upgrade`.
     File(FileData),
+    /// `/v1/{win,mac,lnx}/upgrade`.
+    Desktop(DesktopData),
 }
 
 impl UpgradeData {
@@ -632,6 +830,12 @@ impl UpgradeData {
             Endpoint::Apk => UpgradeData::Apk(ApkData::default()),
             Endpoint::Url => UpgradeData::Url(UrlData::default()),
             Endpoint::File => UpgradeData::File(FileData::default()),
+            // Tauri and Electron have no JSON upgrade answer; shaped as the desktop ones.
+            Endpoint::Win
+            | Endpoint::Mac
+            | Endpoint::Lnx
+            | Endpoint::Tauri
+            | Endpoint::Electron => UpgradeData::Desktop(DesktopData::zeroed(endpoint)),
         }
     }
 }
@@ -710,6 +914,57 @@ fn artifact<'a>(
         .map(|(_, a)| a)
 }
 
+/// The architectures whose builds a desktop client on `platform` with `cpu` runs, best first:
+/// the enabled ones of that platform ([`Architecture::platform_or`]) with exactly that
+/// processor ([`Architecture::cpu_or_guess`]) in declared order, then, on macOS for `x86_64`
+/// and `aarch64`, the universal ones.
+fn desktop_archs(app: &EdgeApp, platform: Platform, cpu: Cpu) -> Vec<ArchKey> {
+    let archs = app.ordered_archs();
+    let of = |c: Cpu| {
+        archs
+            .iter()
+            .filter(move |a| {
+                a.enabled
+                    && a.platform_or(app.app.platform) == platform
+                    && a.cpu_or_guess() == Some(c)
+            })
+            .map(|a| a.key.clone())
+    };
+    let mut out: Vec<ArchKey> = of(cpu).collect();
+    if platform == Platform::Macos && matches!(cpu, Cpu::X86_64 | Cpu::Aarch64) {
+        out.extend(of(Cpu::Universal));
+    }
+    out
+}
+
+/// Which file of a release answers a request.
+enum FilePick<'a> {
+    /// Protocol D's apk, url and file routes name no architecture: [`artifact`].
+    Default(Vec<&'a Architecture>),
+    /// A desktop client's architectures, best first ([`desktop_archs`]): the first that has
+    /// a primary artifact.
+    Ranked(Vec<ArchKey>),
+}
+
+impl<'a> FilePick<'a> {
+    /// The pick for `endpoint`: by the request's processor on the desktop endpoints (none
+    /// without one), else [`FilePick::Default`].
+    fn new(app: &'a EdgeApp, endpoint: Endpoint, cpu: Option<Cpu>) -> FilePick<'a> {
+        match (endpoint.platform(), cpu) {
+            (Some(p), Some(c)) => FilePick::Ranked(desktop_archs(app, p, c)),
+            (Some(_), None) => FilePick::Ranked(Vec::new()),
+            (None, _) => FilePick::Default(app.ordered_archs()),
+        }
+    }
+
+    fn file<'r>(&self, app: &EdgeApp, r: &'r EdgeRelease) -> Option<&'r Artifact> {
+        match self {
+            FilePick::Default(archs) => artifact(app, archs, r),
+            FilePick::Ranked(keys) => keys.iter().find_map(|k| r.release.primary_for(k)),
+        }
+    }
+}
+
 /// The version code of the app's `policy.min_version` release (in the served channel first,
 /// then any), if that version exists.
 fn min_version_code(app: &EdgeApp, channel: &ChannelKey) -> Option<i64> {
@@ -730,7 +985,8 @@ fn min_version_code(app: &EdgeApp, channel: &ChannelKey) -> Option<i64> {
 ///
 /// Candidates: releases of the served channel with `version_code` above the client's that
 /// rollout offers to `devKey` (never yanked; staged ones only with a `devKey`), and, for the
-/// file endpoints, that have a file. `appointVersionCode > 0` picks exactly that code or none
+/// file endpoints, that have a file: on `win`, `mac` and `lnx` the primary artifact of an
+/// architecture of that platform whose processor is the request's `arch`. `appointVersionCode > 0` picks exactly that code or none
 /// (no fallback); otherwise the highest code wins. `upgradeType` is the file's override, else
 /// the release's, raised to force when the client is below the `policy.min_version` release.
 ///
@@ -743,14 +999,14 @@ pub fn upgrade(
     links: &Links,
 ) -> Result<Answer, Error> {
     let channel = channel(app);
-    let archs = app.ordered_archs();
+    let pick = FilePick::new(app, endpoint, req.cpu);
     let best = app
         .releases
         .iter()
         .filter(|r| r.release.channel == channel)
         .filter_map(|r| {
             let code = r.release.version_code?;
-            let file = artifact(app, &archs, r);
+            let file = pick.file(app, r);
             let wanted = code > req.version_code
                 && (req.appoint_version_code <= 0 || code == req.appoint_version_code)
                 && (file.is_some() || !endpoint.needs_file());
@@ -776,6 +1032,11 @@ pub fn upgrade(
         .transpose()?
         .unwrap_or_default();
     let size = file.map_or(0, |a| a.size);
+    let md5 = file
+        .and_then(|a| a.md5.as_ref())
+        .map(|m| m.to_hex())
+        .unwrap_or_default();
+    let package_name = app.app.bundle_id.clone().unwrap_or_default();
     let data = match endpoint {
         Endpoint::Configuration => UpgradeData::Configuration(ConfigurationData {
             configuration_key: key,
@@ -787,15 +1048,12 @@ pub fn upgrade(
         }),
         Endpoint::Apk => UpgradeData::Apk(ApkData {
             apk_key: key,
-            package_name: app.app.bundle_id.clone().unwrap_or_default(),
+            package_name,
             version_name,
             version_code: code,
             url_path,
             url_file_size: size,
-            url_file_md5: file
-                .and_then(|a| a.md5.as_ref())
-                .map(|m| m.to_hex())
-                .unwrap_or_default(),
+            url_file_md5: md5,
             upgrade_type,
             prompt_upgrade_content: prompt,
         }),
@@ -816,6 +1074,20 @@ pub fn upgrade(
             upgrade_type,
             prompt_upgrade_content: prompt,
         }),
+        Endpoint::Win | Endpoint::Mac | Endpoint::Lnx | Endpoint::Tauri | Endpoint::Electron => {
+            UpgradeData::Desktop(DesktopData {
+                key_field: endpoint.key_field(),
+                key,
+                package_name,
+                version_name,
+                version_code: code,
+                url_path,
+                url_file_size: size,
+                url_file_md5: md5,
+                upgrade_type,
+                prompt_upgrade_content: prompt,
+            })
+        }
     };
     Ok(Answer {
         code: 200,
@@ -941,12 +1213,16 @@ pub fn download_target(
 /// The signed event report route (D.5).
 pub const REPORT_PATH: &str = "/v1/app/report";
 
-/// `eventType` of an app launch: counted under `eventData.versionCode`, needs `launchTime`.
+/// `eventType` of an app launch: counted under `eventData.versionCode`.
 pub const EVENT_APP_START: &str = "app_start";
 /// `eventType` of an update download: counted under `eventData.downloadVersionCode`.
 pub const EVENT_UPGRADE_DOWNLOAD: &str = "app_upgrade_download";
 /// `eventType` of an installed update: counted under `eventData.upgradeVersionCode`.
 pub const EVENT_UPGRADE_UPGRADE: &str = "app_upgrade_upgrade";
+/// The event the worker counts for each answered signed upgrade check (upstream logs a "get
+/// strategy" event), under the client's `versionCode` with the answer's `code` (200 new
+/// version, 0 already latest). Clients do not report it.
+pub const EVENT_GET_STRATEGY: &str = "app_get_strategy";
 
 /// Longest `eventType` stored. Unknown types are accepted as upstream does, so the name is
 /// client text that becomes a row key; a longer one is refused (ours, upstream has no limit).
@@ -958,11 +1234,12 @@ pub struct Report {
     /// `eventType`: one of the `EVENT_*` constants or any other (accepted, counted as sent).
     pub event_type: String,
     /// `appKey`: any protocol D key of the app (`apkKey`, `urlKey`, `fileKey`,
-    /// `configurationKey`).
+    /// `configurationKey`, `winKey`, ...).
     pub app_key: String,
-    /// `timestamp`, when the client says the event happened (validated, not stored).
-    pub timestamp: Timestamp,
-    /// `eventData.launchTime` (present and valid for `app_start`).
+    /// `timestamp`, when the client says the event happened (validated when sent, not
+    /// stored; the SDKs' types make it optional).
+    pub timestamp: Option<Timestamp>,
+    /// `eventData.launchTime` (validated when sent).
     pub launch_time: Option<Timestamp>,
     /// The version code the event counts under: `eventData.downloadVersionCode` for
     /// [`EVENT_UPGRADE_DOWNLOAD`], `eventData.upgradeVersionCode` for
@@ -994,11 +1271,13 @@ fn go_rfc3339(s: &str) -> Option<Timestamp> {
 
 /// Parses a report body like go-zero parses upstream's `AppReportReq`, in its field order:
 /// `eventType`, `appKey`, `timestamp`, `eventData` (an object) with `launchTime`,
-/// `versionCode` (required, as in the SDKs' types), `devModelKey`, `devKey`, `target`,
-/// `arch`, `downloadVersionCode`, `upgradeVersionCode`, `code`. Absent or `null` is "not
+/// `versionCode`, `devModelKey`, `devKey`, `target`, `arch`, `downloadVersionCode`,
+/// `upgradeVersionCode`, `code`. Required are what the SDKs' `AppReportRequest` requires:
+/// `eventType`, `appKey`, `eventData` and `eventData.versionCode`. Absent or `null` is "not
 /// set", a wrong JSON type a mismatch; absent optional numbers are 0. Then the checks
-/// upstream's logic makes (and answers with 500001): `timestamp` must be RFC 3339, and so must
-/// `launchTime` of an `app_start`; ours: `eventType` must be 1 to [`MAX_EVENT_TYPE_CHARS`]
+/// upstream's logic makes (and answers with 500001): a `timestamp` or `launchTime` that is
+/// sent must be RFC 3339 (upstream also requires `launchTime` on `app_start`; the SDKs do
+/// not, so neither do we); ours: `eventType` must be 1 to [`MAX_EVENT_TYPE_CHARS`]
 /// characters. An empty `appKey` is left to the lookup (404001).
 ///
 /// # Errors
@@ -1016,7 +1295,7 @@ pub fn parse_report(body: &[u8]) -> Result<Report, Error> {
     };
     let event_type = required("eventType")?;
     let app_key = required("appKey")?;
-    let timestamp = required("timestamp")?;
+    let timestamp = field(&obj, "timestamp", |v| v.as_str().map(str::to_owned))?;
     let data =
         field(&obj, "eventData", Value::as_object)?.ok_or(Error::FieldNotSet("eventData"))?;
     let text = |name: &'static str, full: &'static str| {
@@ -1039,12 +1318,12 @@ pub fn parse_report(body: &[u8]) -> Result<Report, Error> {
     if event_type.is_empty() || event_type.chars().count() > MAX_EVENT_TYPE_CHARS {
         return Err(Error::InvalidField("eventType"));
     }
-    let timestamp = go_rfc3339(&timestamp).ok_or(Error::InvalidField("timestamp"))?;
-    let launch_time = match launch_time {
-        Some(t) => Some(go_rfc3339(&t).ok_or(Error::InvalidField("launchTime"))?),
-        None if event_type == EVENT_APP_START => return Err(Error::InvalidField("launchTime")),
-        None => None,
+    let time = |t: Option<String>, name| match t {
+        Some(t) => go_rfc3339(&t).map(Some).ok_or(Error::InvalidField(name)),
+        None => Ok(None),
     };
+    let timestamp = time(timestamp, "timestamp")?;
+    let launch_time = time(launch_time, "launchTime")?;
     let version_code = match event_type.as_str() {
         EVENT_UPGRADE_DOWNLOAD => download,
         EVENT_UPGRADE_UPGRADE => upgrade,
@@ -1148,7 +1427,7 @@ mod tests {
     }
 
     /// `_edge/apps/remote-config.json` of the example, trimmed.
-    const REMOTE_CONFIG: &str = r#"{"schema_version":1,
+    pub(super) const REMOTE_CONFIG: &str = r#"{"schema_version":1,
       "app":{"id":"remote-config","name":"Remote configuration","platform":"other","versioning":"version-code",
         "channels":[{"key":"stable","name":"Stable"}],
         "protocols":{"toolsetlink":{"configuration_key":"q1hfB1VUQaK9VksTZGPU1Q"}}},
@@ -1213,7 +1492,7 @@ mod tests {
 
     /// The example's android-demo: 1.4.0 staged at 25 % with an external file, 1.3.0 yanked,
     /// 1.2.0 silent on arm64, 1.1.0 force with a prompt, 1.0.0.
-    fn demo() -> EdgeApp {
+    pub(super) fn demo() -> EdgeApp {
         android(&[
             (
                 "1.4.0",
@@ -1303,6 +1582,7 @@ mod tests {
             appoint_version_code: appoint,
             dev_model_key: None,
             dev_key: dev.map(str::to_owned),
+            cpu: None,
         }
     }
 
@@ -1557,11 +1837,48 @@ mod tests {
     #[test]
     fn routes() {
         for e in Endpoint::ALL {
-            assert_eq!(Endpoint::from_upgrade_path(e.upgrade_path()), Some(e));
+            let signed = Endpoint::SIGNED_UPGRADE.contains(&e).then_some(e);
+            assert_eq!(Endpoint::from_upgrade_path(e.upgrade_path()), signed);
+            assert_eq!(Endpoint::from_version_path(e.version_path()), Some(e));
             if let Some(p) = e.download_path() {
                 assert_eq!(Endpoint::from_download_path(p), Some(e));
             }
         }
+        let paths = [
+            ("/v1/win/upgrade", Some(Endpoint::Win)),
+            ("/v1/mac/upgrade", Some(Endpoint::Mac)),
+            ("/v1/lnx/upgrade", Some(Endpoint::Lnx)),
+            ("/v1/tauri/upgrade", None),
+            ("/v1/electron/upgrade", None),
+            ("/v1/linux/upgrade", None),
+        ];
+        for (path, want) in paths {
+            assert_eq!(Endpoint::from_upgrade_path(path), want, "{path}");
+        }
+        assert_eq!(
+            Endpoint::from_version_path("/v1/electron/version"),
+            Some(Endpoint::Electron)
+        );
+        assert_eq!(Endpoint::from_version_path("/v1/app/version"), None);
+        let keys: Vec<_> = Endpoint::ALL.iter().map(|e| e.key_field()).collect();
+        assert_eq!(
+            keys,
+            [
+                "configurationKey",
+                "apkKey",
+                "urlKey",
+                "fileKey",
+                "winKey",
+                "macKey",
+                "lnxKey",
+                "tauriKey",
+                "electronKey"
+            ]
+        );
+        assert_eq!(Endpoint::Win.platform(), Some(Platform::Windows));
+        assert_eq!(Endpoint::Mac.platform(), Some(Platform::Macos));
+        assert_eq!(Endpoint::Lnx.platform(), Some(Platform::Linux));
+        assert_eq!(Endpoint::Tauri.platform(), None);
         assert_eq!(Endpoint::from_upgrade_path("/v1/app/upgrade"), None);
         assert_eq!(
             Endpoint::from_download_path("/v1/configuration/download"),
@@ -1584,6 +1901,7 @@ mod tests {
                 appoint_version_code: 7,
                 dev_model_key: Some("m".into()),
                 dev_key: Some("d".into()),
+                cpu: None,
             })
         );
         assert_eq!(
@@ -2038,6 +2356,424 @@ mod tests {
         );
     }
 
+    /// The example's desktop-editor, trimmed: 1.2.0 (Windows only) staged at 25 %, 1.1.0 force
+    /// for every architecture, 1.0.0; plus a disabled `mac-old` (x64) architecture.
+    pub(super) fn desktop() -> EdgeApp {
+        let file = |v: &str, arch: &str, name: &str| {
+            json!({"id": format!("{v}-{arch}"), "arch": arch, "role": "primary", "name": name,
+                "size": 50, "sha256": "11".repeat(32), "md5": "0123456789abcdef0123456789abcdef",
+                "url": format!("/artifacts/desktop-editor/{v}/{name}")})
+        };
+        let attachment = |v: &str, arch: &str, name: &str| {
+            let mut a = file(v, arch, name);
+            a["role"] = json!("attachment");
+            a
+        };
+        let release = |v: &str, code: i64, rollout: u8, upgrade: &str, files: Vec<Value>| {
+            json!({"version": v, "version_code": code, "channel": "stable",
+                "published_at": "2026-02-01T10:00:00Z", "state": "ready", "rollout": rollout,
+                "upgrade": upgrade, "notes": format!("notes {v}"),
+                "release_id": format!("desktop-editor/stable/{v}"), "zealot_id": 1,
+                "zealot_version": 1, "artifacts": files})
+        };
+        serde_json::from_value(json!({
+            "schema_version": 1,
+            "app": {
+                "id": "desktop-editor", "name": "Desktop Editor", "platform": "macos",
+                "versioning": "semver", "policy": {"min_version": "1.1.0"},
+                "architectures": [
+                    {"key": "mac-arm64", "name": "macOS (Apple silicon)", "default": true},
+                    {"key": "mac-x64", "name": "macOS (Intel)", "order": 1},
+                    {"key": "win-x64", "name": "Windows x64", "platform": "windows", "order": 2},
+                    {"key": "linux-x64", "name": "Linux x64", "platform": "linux", "cpu": "x86_64", "order": 3},
+                    {"key": "mac-old", "name": "old", "cpu": "x86_64", "enabled": false, "order": -1}
+                ],
+                "channels": [{"key": "stable", "name": "Stable"}],
+                "protocols": {"toolsetlink": {"win_key": "W", "mac_key": "M", "lnx_key": "L",
+                    "tauri_key": "T", "electron_key": "E"}}
+            },
+            "default_channel": "stable", "default_arch": "mac-arm64",
+            "releases": [
+                release("1.2.0", 1_002_000, 25, "prompt", vec![file("1.2.0", "win-x64", "e-1.2.0.exe")]),
+                release("1.1.0", 1_001_000, 100, "force", vec![
+                    attachment("1.1.0", "mac-arm64", "e-1.1.0-arm64.app.tar.gz"),
+                    file("1.1.0", "mac-arm64", "e-1.1.0-arm64.zip"),
+                    file("1.1.0", "mac-old", "e-1.1.0-old.zip"),
+                    file("1.1.0", "mac-x64", "e-1.1.0-x64.zip"),
+                    file("1.1.0", "win-x64", "e-1.1.0.exe"),
+                    file("1.1.0", "linux-x64", "e-1.1.0.AppImage"),
+                ]),
+                release("1.0.0", 1_000_000, 100, "prompt", vec![
+                    file("1.0.0", "mac-arm64", "e-1.0.0-arm64.zip"),
+                    file("1.0.0", "mac-x64", "e-1.0.0-x64.zip"),
+                    file("1.0.0", "win-x64", "e-1.0.0.exe"),
+                    file("1.0.0", "linux-x64", "e-1.0.0.AppImage"),
+                ]),
+            ],
+        }))
+        .expect("fixture")
+    }
+
+    fn desktop_req(code: i64, cpu: Cpu, dev: Option<&str>) -> UpgradeRequest {
+        UpgradeRequest {
+            cpu: Some(cpu),
+            ..req("K", code, 0, dev)
+        }
+    }
+
+    /// (version code, file name) of a desktop answer; (0, "") when already latest.
+    fn desktop_pick(app: &EdgeApp, e: Endpoint, r: &UpgradeRequest) -> (i64, String) {
+        match upgrade(app, e, r, ORIGIN).data {
+            UpgradeData::Desktop(d) => (
+                d.version_code,
+                d.url_path.rsplit('/').next().unwrap_or_default().to_owned(),
+            ),
+            other => panic!("shape {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_of_client_processors_and_platforms() {
+        let cpus = [
+            ("x64", Some(Cpu::X86_64)),
+            ("X64", Some(Cpu::X86_64)),
+            ("amd64", Some(Cpu::X86_64)),
+            ("x86_64", Some(Cpu::X86_64)),
+            ("arm64", Some(Cpu::Aarch64)),
+            ("aarch64", Some(Cpu::Aarch64)),
+            ("x86", Some(Cpu::I686)),
+            ("ia32", Some(Cpu::I686)),
+            ("i386", Some(Cpu::I686)),
+            ("i686", Some(Cpu::I686)),
+            ("armv7", Some(Cpu::Armv7)),
+            ("armv7l", Some(Cpu::Armv7)),
+            ("armhf", Some(Cpu::Armv7)),
+            ("universal", None),
+            ("mac-arm64", None),
+            ("x64 ", None),
+            ("", None),
+            ("sparc", None),
+        ];
+        for (arch, want) in cpus {
+            assert_eq!(cpu_named(arch), want, "{arch:?}");
+        }
+        let platforms = [
+            ("windows", Some(Platform::Windows)),
+            ("win32", Some(Platform::Windows)),
+            ("Win", Some(Platform::Windows)),
+            ("darwin", Some(Platform::Macos)),
+            ("macos", Some(Platform::Macos)),
+            ("mac", Some(Platform::Macos)),
+            ("osx", Some(Platform::Macos)),
+            ("linux", Some(Platform::Linux)),
+            ("android", None),
+            ("", None),
+        ];
+        for (name, want) in platforms {
+            assert_eq!(platform_named(name), want, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn parses_desktop_upgrade_bodies() {
+        let p = |e, b: &str| parse_upgrade(e, b.as_bytes());
+        assert_eq!(
+            p(
+                Endpoint::Win,
+                r#"{"winKey":"k","arch":"x64","versionCode":5,"appointVersionCode":0,"devModelKey":"","devKey":""}"#
+            ),
+            Ok(UpgradeRequest {
+                key: "k".into(),
+                version_code: 5,
+                appoint_version_code: 0,
+                dev_model_key: Some(String::new()),
+                dev_key: Some(String::new()),
+                cpu: Some(Cpu::X86_64),
+            })
+        );
+        assert_eq!(
+            p(
+                Endpoint::Lnx,
+                r#"{"lnxKey":"k","arch":"AARCH64","versionCode":1}"#
+            )
+            .map(|r| r.cpu),
+            Ok(Some(Cpu::Aarch64))
+        );
+        assert_eq!(
+            p(
+                Endpoint::Apk,
+                r#"{"apkKey":"k","arch":"x64","versionCode":1}"#
+            )
+            .map(|r| r.cpu),
+            Ok(None),
+            "arch means nothing on apk"
+        );
+        let cases = [
+            (
+                Endpoint::Win,
+                r#"{"arch":"x64","versionCode":1}"#,
+                Error::FieldNotSet("winKey"),
+            ),
+            (
+                Endpoint::Win,
+                r#"{"winKey":"k","versionCode":1}"#,
+                Error::FieldNotSet("arch"),
+            ),
+            (
+                Endpoint::Mac,
+                r#"{"macKey":"k","arch":null,"versionCode":1}"#,
+                Error::FieldNotSet("arch"),
+            ),
+            (
+                Endpoint::Mac,
+                r#"{"macKey":"k","arch":64,"versionCode":1}"#,
+                Error::FieldTypeMismatch("arch"),
+            ),
+            (
+                Endpoint::Lnx,
+                r#"{"lnxKey":"k","arch":"x64"}"#,
+                Error::FieldNotSet("versionCode"),
+            ),
+            (
+                Endpoint::Lnx,
+                r#"{"lnxKey":"k","versionCode":"1"}"#,
+                Error::FieldNotSet("arch"),
+            ),
+            (
+                Endpoint::Win,
+                r#"{"winKey":"","arch":"sparc","versionCode":0}"#,
+                Error::EmptyKey(Endpoint::Win),
+            ),
+            (
+                Endpoint::Win,
+                r#"{"winKey":"k","arch":"sparc","versionCode":0}"#,
+                Error::InvalidField("arch"),
+            ),
+            (
+                Endpoint::Win,
+                r#"{"winKey":"k","arch":"","versionCode":1}"#,
+                Error::InvalidField("arch"),
+            ),
+            (
+                Endpoint::Mac,
+                r#"{"macKey":"k","arch":"universal","versionCode":1}"#,
+                Error::InvalidField("arch"),
+            ),
+            (
+                Endpoint::Mac,
+                r#"{"macKey":"k","arch":"arm64","versionCode":0}"#,
+                Error::InvalidVersionCode,
+            ),
+            (Endpoint::Lnx, "[]", Error::BodyInvalid),
+        ];
+        for (e, body, want) in cases {
+            assert_eq!(p(e, body).err(), Some(want), "{e:?} {body}");
+        }
+        assert_eq!(
+            Error::InvalidField("arch").message(),
+            "请求参数arch格式错误"
+        );
+        assert_eq!(
+            Error::EmptyKey(Endpoint::Lnx).message(),
+            "请求参数lnxKey不能为空"
+        );
+    }
+
+    #[test]
+    fn desktop_upgrades_pick_the_platform_and_processor() {
+        let app = desktop();
+        let pick =
+            |e, code, cpu, dev: Option<&str>| desktop_pick(&app, e, &desktop_req(code, cpu, dev));
+        let cases = [
+            // (endpoint, client code, cpu, devKey) → (code, file)
+            (
+                Endpoint::Win,
+                1_000_000,
+                Cpu::X86_64,
+                None,
+                (1_001_000, "e-1.1.0.exe"),
+            ),
+            (Endpoint::Win, 1_001_000, Cpu::X86_64, None, (0, "")),
+            (Endpoint::Win, 1_000_000, Cpu::Aarch64, None, (0, "")),
+            (Endpoint::Win, 1_000_000, Cpu::I686, None, (0, "")),
+            (
+                Endpoint::Mac,
+                1_000_000,
+                Cpu::Aarch64,
+                None,
+                (1_001_000, "e-1.1.0-arm64.zip"),
+            ),
+            (
+                Endpoint::Mac,
+                1_000_000,
+                Cpu::X86_64,
+                None,
+                (1_001_000, "e-1.1.0-x64.zip"),
+            ),
+            (Endpoint::Mac, 1_001_000, Cpu::Aarch64, Some("any"), (0, "")),
+            (
+                Endpoint::Lnx,
+                999,
+                Cpu::X86_64,
+                None,
+                (1_001_000, "e-1.1.0.AppImage"),
+            ),
+            (Endpoint::Lnx, 1_000_000, Cpu::Aarch64, None, (0, "")),
+        ];
+        for (e, code, cpu, dev, (want_code, want_file)) in cases {
+            assert_eq!(
+                pick(e, code, cpu, dev),
+                (want_code, want_file.to_owned()),
+                "{e:?} {code} {cpu:?}"
+            );
+        }
+        // 1.2.0 (Windows only) is staged at 25 %: offered to the devices in its cohort.
+        let mut offered = 0;
+        for i in 0..200 {
+            let dev = format!("pc-{i}");
+            let (code, file) = pick(Endpoint::Win, 1_001_000, Cpu::X86_64, Some(&dev));
+            let inside = rollout::cohort("desktop-editor/stable/1.2.0", &dev) < 25;
+            assert_eq!(code == 1_002_000, inside, "{dev}");
+            if inside {
+                assert_eq!(file, "e-1.2.0.exe");
+                offered += 1;
+            }
+            // On macOS nothing is newer than 1.1.0 for any device.
+            assert_eq!(
+                pick(Endpoint::Mac, 1_001_000, Cpu::Aarch64, Some(&dev)).0,
+                0
+            );
+        }
+        assert!((20..80).contains(&offered), "{offered}");
+    }
+
+    #[test]
+    fn desktop_answer_shapes() {
+        let app = desktop();
+        let r = UpgradeRequest {
+            key: "W".into(),
+            ..desktop_req(1_000_000, Cpu::X86_64, None)
+        };
+        assert_eq!(
+            to_json(&upgrade(&app, Endpoint::Win, &r, ORIGIN)),
+            r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"winKey":"W","packageName":"","versionName":"1.1.0","versionCode":1001000,"urlPath":"https://u.example/artifacts/desktop-editor/1.1.0/e-1.1.0.exe","urlFileSize":50,"urlFileMd5":"0123456789abcdef0123456789abcdef","upgradeType":3,"promptUpgradeContent":"notes 1.1.0"}}"#
+        );
+        for (e, key) in [
+            (Endpoint::Win, "winKey"),
+            (Endpoint::Mac, "macKey"),
+            (Endpoint::Lnx, "lnxKey"),
+        ] {
+            assert_eq!(
+                to_json(&Answer::latest(e)),
+                format!(
+                    r#"{{"code":0,"msg":"已经是最新版本","docs":"","data":{{"{key}":"","packageName":"","versionName":"","versionCode":0,"urlPath":"","urlFileSize":0,"urlFileMd5":"","upgradeType":0,"promptUpgradeContent":""}}}}"#
+                )
+            );
+        }
+        // Appointed: exactly that code, for that platform; the bundle id is the package name.
+        let mut app = desktop();
+        app.app.bundle_id = Some("com.example.editor".into());
+        let appoint = |code| UpgradeRequest {
+            appoint_version_code: code,
+            ..desktop_req(1, Cpu::Aarch64, None)
+        };
+        let UpgradeData::Desktop(d) =
+            upgrade(&app, Endpoint::Mac, &appoint(1_000_000), ORIGIN).data
+        else {
+            panic!("shape")
+        };
+        assert_eq!(
+            (d.version_code, d.package_name.as_str(), d.upgrade_type),
+            (1_000_000, "com.example.editor", 3),
+            "below min_version 1.1.0: force"
+        );
+        assert_eq!(
+            desktop_pick(&app, Endpoint::Mac, &appoint(1_002_000)),
+            (0, String::new()),
+            "1.2.0 has no macOS build"
+        );
+    }
+
+    #[test]
+    fn desktop_builds_fall_back_to_universal_and_skip_disabled() {
+        let mut app = desktop();
+        // The disabled x64 architecture comes first in order but is never offered.
+        let (_, file) = desktop_pick(&app, Endpoint::Mac, &desktop_req(1, Cpu::X86_64, None));
+        assert_eq!(file, "e-1.1.0-x64.zip");
+        // A universal build serves both processors when no exact one exists.
+        app.app.architectures.push(
+            serde_json::from_value(
+                json!({"key": "mac-universal", "name": "Universal", "order": 9}),
+            )
+            .expect("arch"),
+        );
+        app.releases[1]
+            .release
+            .artifacts
+            .retain(|a| a.arch.as_str() != "mac-x64");
+        let mut universal = app.releases[1].release.artifacts[1].clone();
+        universal.arch = "mac-universal".parse().expect("arch");
+        universal.url = "/u.zip".into();
+        app.releases[1].release.artifacts.push(universal);
+        let pick = |cpu| desktop_pick(&app, Endpoint::Mac, &desktop_req(1_000_000, cpu, None));
+        assert_eq!(pick(Cpu::X86_64), (1_001_000, "u.zip".into()));
+        assert_eq!(
+            pick(Cpu::Aarch64),
+            (1_001_000, "e-1.1.0-arm64.zip".into()),
+            "the exact processor wins"
+        );
+        assert_eq!(pick(Cpu::I686), (0, String::new()));
+    }
+
+    #[test]
+    fn desktop_errors() {
+        let cases = [
+            (Error::AppNotFound(Endpoint::Win), "请求win应用不存在"),
+            (Error::AppNotFound(Endpoint::Mac), "请求mac应用不存在"),
+            (Error::AppNotFound(Endpoint::Lnx), "请求lnx应用不存在"),
+            (Error::AppNotFound(Endpoint::Tauri), "请求tauri应用不存在"),
+            (
+                Error::AppNotFound(Endpoint::Electron),
+                "请求electron应用不存在",
+            ),
+            (Error::VersionNotFound, "No available version obtained"),
+        ];
+        for (e, msg) in cases {
+            assert_eq!(
+                (e.code(), e.status(), e.message()),
+                (404_001, 404, msg.into())
+            );
+        }
+        let mut lookup = EdgeLookup::default();
+        let app = AppId::new("desktop-editor").expect("id");
+        for (key, field) in [("W", "winKey"), ("T", "tauriKey")] {
+            lookup.toolsetlink.insert(
+                key.into(),
+                ToolsetlinkRef {
+                    app: app.clone(),
+                    field: field.into(),
+                },
+            );
+        }
+        assert_eq!(resolve(&lookup, Endpoint::Win, "W", None), Ok(&app));
+        assert_eq!(resolve(&lookup, Endpoint::Tauri, "T", None), Ok(&app));
+        assert_eq!(
+            resolve(&lookup, Endpoint::Mac, "W", None),
+            Err(Error::AppNotFound(Endpoint::Mac))
+        );
+        assert_eq!(
+            resolve_report(
+                &lookup,
+                "W",
+                &AccessSecret {
+                    secret: "s".into(),
+                    apps: vec![]
+                }
+            ),
+            Ok(&app)
+        );
+    }
+
     fn report(body: &Value) -> Result<Report, Error> {
         parse_report(body.to_string().as_bytes())
     }
@@ -2054,7 +2790,7 @@ mod tests {
             Ok(Report {
                 event_type: "app_start".into(),
                 app_key: "k".into(),
-                timestamp: ts("2025-02-17T02:34:55Z"),
+                timestamp: Some(ts("2025-02-17T02:34:55Z")),
                 launch_time: Some(ts("2025-02-17T02:34:50.25Z")),
                 version_code: 110,
                 code: 0,
@@ -2092,7 +2828,7 @@ mod tests {
             ),
             Ok((0, 0, -3, None))
         );
-        // A bad launchTime is refused on any type; it is required only for app_start.
+        // A bad launchTime is refused on any type; none is needed, even on app_start.
         assert_eq!(
             event(
                 "custom_event",
@@ -2100,6 +2836,20 @@ mod tests {
             ),
             Err(Error::InvalidField("launchTime"))
         );
+        assert_eq!(
+            event(EVENT_APP_START, json!({"versionCode": 1})),
+            Ok((1, 0, 1, None))
+        );
+        // The SDKs' bodies: no timestamp (optional there), only the set eventData fields.
+        let sdk = json!({"eventType": "app_start", "appKey": "k",
+            "eventData": {"launchTime": "2025-02-17T02:34:50.12Z", "versionCode": 3}});
+        assert_eq!(
+            report(&sdk).map(|r| (r.timestamp, r.launch_time, r.version_code)),
+            Ok((None, Some(ts("2025-02-17T02:34:50.12Z")), 3))
+        );
+        let null_ts = json!({"eventType": "x", "appKey": "k", "timestamp": null,
+            "eventData": {"versionCode": 1}});
+        assert_eq!(report(&null_ts).map(|r| r.timestamp), Ok(None));
         let long = "e".repeat(MAX_EVENT_TYPE_CHARS);
         assert!(event(&long, json!({"versionCode": 1})).is_ok());
         let cases = [
@@ -2114,10 +2864,6 @@ mod tests {
             (
                 json!({"eventType": "x", "timestamp": TS, "eventData": {"versionCode": 1}}),
                 Error::FieldNotSet("appKey"),
-            ),
-            (
-                json!({"eventType": "x", "appKey": "k", "eventData": {"versionCode": 1}}),
-                Error::FieldNotSet("timestamp"),
             ),
             (
                 json!({"eventType": "x", "appKey": "k", "timestamp": TS}),
@@ -2178,10 +2924,6 @@ mod tests {
             (
                 json!({"eventType": "x", "appKey": "k", "timestamp": "2025-02-30T10:34:55Z", "eventData": {"versionCode": 1}}),
                 Error::InvalidField("timestamp"),
-            ),
-            (
-                json!({"eventType": "app_start", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1}}),
-                Error::InvalidField("launchTime"),
             ),
             (
                 json!({"eventType": "app_start", "appKey": "k", "timestamp": TS, "eventData": {"versionCode": 1, "launchTime": ""}}),
