@@ -604,8 +604,13 @@ fn without_the_key_private_answers_fail_and_public_ones_do_not() {
         "{}",
         r.text
     );
-    assert!(
-        edge.log().contains("download_link_key"),
-        "the log says what is missing"
-    );
+    // wrangler writes the worker's console to its log a moment after the answer: wait for it.
+    let logged = (0..100).any(|_| {
+        let seen = edge.log().contains("download_link_key");
+        if !seen {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        seen
+    });
+    assert!(logged, "the log says what is missing");
 }
