@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use update_protocol::manifest::{Cpu, Platform};
 use update_protocol::names::ArchKey;
+use update_protocol::updater_files::electron_fits;
 use update_protocol::version::VersionScheme;
 
 /// The site directory of an app channel's electron-updater files.
@@ -38,12 +39,6 @@ pub(super) fn channel_file(
         },
         _ => return None,
     })
-}
-
-/// Whether electron-updater installs a file of this name on `platform` (the rule the edge's
-/// electron route shares).
-pub(super) fn fits(platform: Platform, name: &str) -> bool {
-    update_protocol::updater_files::electron_fits(platform, name)
 }
 
 pub(super) fn files(view: &AppView<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
@@ -137,7 +132,7 @@ fn fitting<'r>(
     r.files
         .iter()
         .filter(|f| archs.contains(&&f.artifact.arch))
-        .filter(|f| fits(f.arch.platform, f.artifact.name.as_str()))
+        .filter(|f| electron_fits(f.arch.platform, f.artifact.name.as_str()))
         .filter(|f| {
             let known = f.local_path().is_some() || f.spec.sha512.is_some();
             if !known {
@@ -306,23 +301,6 @@ mod tests {
             Some("stable-linux-arm64.yml")
         );
         assert_eq!(own_name("latest-mac.yml", "latest"), None);
-    }
-
-    #[test]
-    fn installable_files_per_platform() {
-        for (platform, name, ok) in [
-            (Platform::Windows, "Editor Setup 1.0.0.exe", true),
-            (Platform::Windows, "editor.msi", false),
-            (Platform::Macos, "editor-1.0.0-arm64-mac.zip", true),
-            (Platform::Macos, "editor.dmg", true),
-            (Platform::Macos, "editor.pkg", false),
-            (Platform::Linux, "editor-1.0.0.AppImage", true),
-            (Platform::Linux, "editor_1.0.0_amd64.deb", true),
-            (Platform::Linux, "editor.tar.gz", false),
-            (Platform::Android, "editor.apk", false),
-        ] {
-            assert_eq!(fits(platform, name), ok, "{name}");
-        }
     }
 
     #[test]
