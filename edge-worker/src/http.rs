@@ -1,6 +1,7 @@
 //! Request and response plumbing shared by the protocol handlers.
 
 use serde::Serialize;
+use update_protocol::routes::{Envelope, Miss};
 use worker::{Request, Response, Result};
 
 /// Reads the body, or `None` when it is larger than `cap` bytes (by its declared length or by
@@ -48,6 +49,21 @@ pub fn origin(req: &Request) -> String {
 /// A JSON answer with `status`.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
     Ok(Response::from_json(body)?.with_status(status))
+}
+
+/// The answer to a request no route takes: 404 or 405 (with `Allow`) in `envelope`'s JSON
+/// body, never an empty one. Zealot's carries its `Cache-Control`, as all its answers.
+pub fn miss(req: &Request, miss: Miss, envelope: Envelope, allow: &str) -> Result<Response> {
+    let trace = header(req, "cf-ray").unwrap_or_default();
+    let resp = json(miss.status(), &envelope.body(miss, &trace))?;
+    if miss == Miss::MethodNotAllowed {
+        resp.headers().set("allow", allow)?;
+    }
+    if envelope == Envelope::Zealot {
+        resp.headers()
+            .set("cache-control", update_protocol::zealot::CACHE_CONTROL)?;
+    }
+    Ok(resp)
 }
 
 /// A redirect to `url` (absolute, or site-relative made absolute against `origin`).

@@ -21,8 +21,6 @@ pub enum Route<'a> {
     Latest,
     /// `GET /api/apps/version_exist`.
     VersionExist,
-    /// Any other `/api/apps/…` path.
-    NotFound,
 }
 
 fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<Response> {
@@ -63,7 +61,6 @@ pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Respons
 async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<Result<Response>> {
     let now = store::now();
     match route {
-        Route::NotFound => Ok(fail(&Error::ApiNotFound)),
         Route::Apps | Route::App(_) => {
             let record = match q.token() {
                 Some(t) => store::record(env, t).await?,

@@ -19,6 +19,7 @@ pub mod license;
 pub mod manifest;
 pub mod names;
 pub mod rollout;
+pub mod routes;
 pub mod telemetry;
 pub mod time;
 pub mod tinyaii;
