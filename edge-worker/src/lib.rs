@@ -49,6 +49,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Id::ZealotVersions => zealot::handle(req, &env, B::Versions).await,
         Id::ZealotLatest => zealot::handle(req, &env, B::Latest).await,
         Id::ZealotVersionExist => zealot::handle(req, &env, B::VersionExist).await,
+        Id::ZealotInstall => zealot::handle(req, &env, B::Install(p(0), p(1))).await,
         // C, license-gated.
         Id::LicenseCheck => license::check(req, &env, p(0)).await,
         Id::LicensePackage => license::package(req, &env, p(0), p(1)).await,

@@ -1,5 +1,6 @@
-//! Protocol B (Zealot) read routes: `GET /api/apps`, `/api/apps/:id` (user token), and
-//! `/api/apps/versions`, `/api/apps/latest`, `/api/apps/version_exist` (channel key).
+//! Protocol B (Zealot) read routes: `GET /api/apps`, `/api/apps/:id` (user token),
+//! `/api/apps/versions`, `/api/apps/latest`, `/api/apps/version_exist` (channel key), and the
+//! iOS install manifest `/api/apps/:id/releases/:release/install` (no credential).
 
 use crate::{http, store};
 use serde::Serialize;
@@ -21,6 +22,8 @@ pub enum Route<'a> {
     Latest,
     /// `GET /api/apps/version_exist`.
     VersionExist,
+    /// `GET /api/apps/:id/releases/:release/install`.
+    Install(&'a str, &'a str),
 }
 
 fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<Response> {
@@ -31,6 +34,15 @@ fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<R
         resp.headers()
             .set("last-modified", &store::now().to_http_date())?;
     }
+    Ok(resp)
+}
+
+/// The install manifest: `text/xml`, uncached like every Zealot answer.
+fn plist_response(plist: String) -> Result<Response> {
+    let resp = Response::ok(plist)?;
+    resp.headers()
+        .set("content-type", z::INSTALL_CONTENT_TYPE)?;
+    resp.headers().set("cache-control", z::CACHE_CONTROL)?;
     Ok(resp)
 }
 
@@ -61,6 +73,22 @@ pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Respons
 async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<Result<Response>> {
     let now = store::now();
     match route {
+        Route::Install(id, release) => {
+            let lookup = store::lookup(env).await?;
+            let app_id = match z::find_app(&lookup, z::Grant::All, &http::percent_decode(id)) {
+                Ok(a) => a,
+                Err(e) => return Ok(fail(&e)),
+            };
+            let Some(app) = store::app(env, app_id).await? else {
+                return Ok(fail(&Error::AppNotFound(id.to_owned())));
+            };
+            Ok(
+                match z::install_manifest(&app, &http::percent_decode(release), origin) {
+                    Ok(plist) => plist_response(plist),
+                    Err(e) => fail(&e),
+                },
+            )
+        }
         Route::Apps | Route::App(_) => {
             let record = match q.token() {
                 Some(t) => store::record(env, t).await?,
@@ -79,7 +107,9 @@ async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<
                 let Some(app) = store::app(env, app_id).await? else {
                     return Ok(fail(&Error::AppNotFound(id.to_owned())));
                 };
-                return Ok(out(z::app_object(&app), false));
+                let keys = store::secrets(env)?;
+                let keys = keys.zealot_channel_keys.get(&app.app.id);
+                return Ok(out(z::app_object(&app, keys), false));
             }
             let mut apps: Vec<Rc<EdgeApp>> = Vec::new();
             for id in z::visible_apps(&lookup, grant, q) {
@@ -87,7 +117,9 @@ async fn answer(env: &Env, route: Route<'_>, q: &Query, origin: &str) -> Result<
                     apps.push(a);
                 }
             }
-            Ok(out::<_>(Ok(z::list_apps(apps.iter().map(|a| &**a))), false))
+            let keys = store::secrets(env)?;
+            let list = z::list_apps(apps.iter().map(|a| &**a), &keys.zealot_channel_keys);
+            Ok(out::<_>(Ok(list), false))
         }
         Route::Versions | Route::Latest | Route::VersionExist => {
             let record = match q.channel_key() {

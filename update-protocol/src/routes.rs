@@ -168,6 +168,8 @@ pub enum RouteId {
     ZealotLatest,
     /// B `GET /api/apps/version_exist`.
     ZealotVersionExist,
+    /// B `GET /api/apps/:id/releases/:release/install` (ours: the iOS install manifest).
+    ZealotInstall,
     /// C `POST /api/v1/apps/:appId/update/check`.
     LicenseCheck,
     /// C `GET /api/v1/apps/:appId/update/package/:version`.
@@ -244,6 +246,7 @@ pub const ROUTES: &[Route] = &[
     r(Get, "/api/apps/versions", Zealot, Au::ChannelKey, Id::ZealotVersions),
     r(Get, "/api/apps/latest", Zealot, Au::ChannelKey, Id::ZealotLatest),
     r(Get, "/api/apps/version_exist", Zealot, Au::ChannelKey, Id::ZealotVersionExist),
+    r(Get, "/api/apps/:id/releases/:release/install", Zealot, Au::None, Id::ZealotInstall),
     // C, license-gated.
     r(Post, "/api/v1/apps/:appId/update/check", License, Au::LicenseBody, Id::LicenseCheck),
     r(Get, "/api/v1/apps/:appId/update/package/:version", License, Au::LicenseQuery, Id::LicensePackage),
@@ -501,6 +504,12 @@ mod tests {
             ),
             ("GET", "/api/apps/2", Id::ZealotApp, &["2"]),
             ("GET", "/api/apps/", Id::ZealotApp, &[""]),
+            (
+                "GET",
+                "/api/apps/2/releases/3/install",
+                Id::ZealotInstall,
+                &["2", "3"],
+            ),
             ("POST", "/api/v1/check", Id::HotCheck, &[]),
             ("GET", "/api/v1/check", Id::HotCheckGet, &[]),
             (
