@@ -315,8 +315,13 @@ impl Envelope {
             Envelope::Zealot => json!({
                 "error": if not_found { "API not found" } else { "Method not allowed" }
             }),
-            Envelope::HotUpdate | Envelope::Generic => json!({
+            Envelope::HotUpdate => json!({
                 "error": if not_found { "Not found" } else { "Method not allowed" }
+            }),
+            // Lowercase as the worker's own errors (`admin token required`), and the TUF
+            // timestamp's 405 as it was before the table.
+            Envelope::Generic => json!({
+                "error": if not_found { "not found" } else { "method not allowed" }
             }),
             Envelope::License => {
                 if not_found {
@@ -661,7 +666,7 @@ mod tests {
         );
         assert_eq!(
             Envelope::Generic.body(na, ""),
-            json!({"error": "Method not allowed"})
+            json!({"error": "method not allowed"})
         );
         assert_eq!((nf.status(), na.status()), (404, 405));
     }
