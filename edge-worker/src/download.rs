@@ -74,7 +74,9 @@ fn refuse(req: &Request, protocol: Protocol, r: Refusal) -> Result<Response> {
 /// The route. `tag`, `id` and `name` are the raw path segments after `/dl/`.
 pub async fn serve(req: Request, env: &Env, tag: &str, id: &str, name: &str) -> Result<Response> {
     let Some(protocol) = Protocol::from_tag(tag) else {
-        return no_store(http::json(404, &json!({"error": "not found"}))?);
+        // No answer issued this link: refused as any altered one (ours, in lowercase).
+        let body = json!({"error": "download link is invalid or expired"});
+        return no_store(http::json(403, &body)?);
     };
     let (id, name) = (http::percent_decode(id), http::percent_decode(name));
     let query = http::query(&req);

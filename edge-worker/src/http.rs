@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use update_protocol::links::{Links, Protocol};
+use update_protocol::routes::{Envelope, Miss};
 use worker::{Env, Request, Response, Result};
 
 /// Reads the body, or `None` when it is larger than `cap` bytes (by its declared length or by
@@ -72,6 +73,21 @@ pub fn log_no_link_key(what: &str) {
 /// A JSON answer with `status`.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
     Ok(Response::from_json(body)?.with_status(status))
+}
+
+/// The answer to a request no route takes: 404 or 405 (with `Allow`) in `envelope`'s JSON
+/// body, never an empty one. Zealot's carries its `Cache-Control`, as all its answers.
+pub fn miss(req: &Request, miss: Miss, envelope: Envelope, allow: &str) -> Result<Response> {
+    let trace = header(req, "cf-ray").unwrap_or_default();
+    let resp = json(miss.status(), &envelope.body(miss, &trace))?;
+    if miss == Miss::MethodNotAllowed {
+        resp.headers().set("allow", allow)?;
+    }
+    if envelope == Envelope::Zealot {
+        resp.headers()
+            .set("cache-control", update_protocol::zealot::CACHE_CONTROL)?;
+    }
+    Ok(resp)
 }
 
 /// A redirect to `url` (absolute, or site-relative made absolute against `origin`).

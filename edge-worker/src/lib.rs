@@ -14,7 +14,7 @@ mod tuf;
 mod zealot;
 
 use update_protocol::hot_update::Route as A;
-use update_protocol::index::paths;
+use update_protocol::routes::{self, Match, RouteId as Id};
 use update_protocol::toolsetlink::Endpoint;
 use update_protocol::toolsetlink::updater::Route as D;
 use worker::{
@@ -22,84 +22,78 @@ use worker::{
 };
 use zealot::Route as B;
 
+/// Routes by `update_protocol::routes` (the one route table); everything else under the
+/// protocols' prefixes answers 404 or 405 in that protocol's envelope, the rest is the site.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    // HEAD is answered as GET (the runtime sends no body), as the upstream servers do.
-    let method = match req.method() {
-        Method::Head => Method::Get,
-        m => m,
+    // The method as sent: workers-rs reads an unknown one as GET.
+    let method = req.inner().method();
+    let (route, params) = match routes::route(&method, &path) {
+        Match::Route { route, params } => (route, params),
+        Match::Miss {
+            miss,
+            envelope,
+            allow,
+        } => return http::miss(&req, miss, envelope, &allow),
+        Match::Static => return env.assets("ASSETS")?.fetch_request(req).await,
     };
-    match (method, segments.as_slice()) {
+    let p = |i: usize| params.get(i).copied().unwrap_or_default();
+    match route.id {
         // A, hot update.
-        (Method::Post, ["api", "v1", "check"]) => hot_update::check(req, &env, A::Check).await,
-        (Method::Get, ["api", "v1", "check"]) => hot_update::check(req, &env, A::CheckGet).await,
-        (Method::Post, ["api", "versions", "latest"]) => {
-            hot_update::check(req, &env, A::Latest).await
-        }
-        (Method::Get, ["api", "version-artifacts", id, "download"]) => {
-            hot_update::download(req, &env, id).await
-        }
+        Id::HotCheck => hot_update::check(req, &env, A::Check).await,
+        Id::HotCheckGet => hot_update::check(req, &env, A::CheckGet).await,
+        Id::HotLatest => hot_update::check(req, &env, A::Latest).await,
+        Id::HotDownload => hot_update::download(req, &env, p(0)).await,
         // B, Zealot.
-        (Method::Get, ["api", "apps"]) => zealot::handle(req, &env, B::Apps).await,
-        (Method::Get, ["api", "apps", "versions"]) => zealot::handle(req, &env, B::Versions).await,
-        (Method::Get, ["api", "apps", "latest"]) => zealot::handle(req, &env, B::Latest).await,
-        (Method::Get, ["api", "apps", "version_exist"]) => {
-            zealot::handle(req, &env, B::VersionExist).await
-        }
-        (Method::Get, ["api", "apps", id]) => zealot::handle(req, &env, B::App(id)).await,
-        (_, ["api", "apps", ..]) => zealot::handle(req, &env, B::NotFound).await,
+        Id::ZealotApps => zealot::handle(req, &env, B::Apps).await,
+        Id::ZealotApp => zealot::handle(req, &env, B::App(p(0))).await,
+        Id::ZealotVersions => zealot::handle(req, &env, B::Versions).await,
+        Id::ZealotLatest => zealot::handle(req, &env, B::Latest).await,
+        Id::ZealotVersionExist => zealot::handle(req, &env, B::VersionExist).await,
+        Id::ZealotInstall => zealot::handle(req, &env, B::Install(p(0), p(1))).await,
         // C, license-gated.
-        (Method::Post, ["api", "v1", "apps", app, "update", "check"]) => {
-            license::check(req, &env, app).await
-        }
-        (Method::Get, ["api", "v1", "apps", app, "update", "package", version]) => {
-            license::package(req, &env, app, version).await
-        }
-        (Method::Get, ["api", "v1", "apps", app, "update", "download", version]) => {
-            license::download(req, &env, app, version).await
-        }
-        // D, toolsetlink.
-        (Method::Post, ["v1", "app", "report"]) => toolsetlink::report(req, &env).await,
-        (Method::Get | Method::Post, ["v1", "app", "statistics", "info"]) => {
-            toolsetlink::statistics(req, &env).await
-        }
-        (Method::Post, _) if Endpoint::from_version_path(&path).is_some() => {
-            let e = Endpoint::from_version_path(&path);
-            toolsetlink::version(req, &env, e.unwrap_or(Endpoint::Url)).await
-        }
-        (Method::Post, _) if Endpoint::from_upgrade_path(&path).is_some() => {
-            let e = Endpoint::from_upgrade_path(&path);
-            toolsetlink::upgrade(req, &env, e.unwrap_or(Endpoint::Url)).await
-        }
-        (Method::Get, _) if D::from_path(&path).is_some() => {
-            let r = D::from_path(&path);
-            toolsetlink::updater(req, &env, r.unwrap_or(D::TauriUpgrade)).await
-        }
-        (Method::Get, _) if Endpoint::from_download_path(&path).is_some() => {
-            let e = Endpoint::from_download_path(&path);
-            toolsetlink::download(req, &env, e.unwrap_or(Endpoint::Url)).await
-        }
+        Id::LicenseCheck => license::check(req, &env, p(0)).await,
+        Id::LicensePackage => license::package(req, &env, p(0), p(1)).await,
+        Id::LicenseDownload => license::download(req, &env, p(0), p(1)).await,
+        // D, toolsetlink: the table names each endpoint's path; the endpoint comes from it
+        // (a unit test of the table checks that every path names one).
+        Id::ToolsetlinkUpgrade => match Endpoint::from_upgrade_path(&path) {
+            Some(e) => toolsetlink::upgrade(req, &env, e).await,
+            None => unrouted(&req, route),
+        },
+        Id::ToolsetlinkVersion => match Endpoint::from_version_path(&path) {
+            Some(e) => toolsetlink::version(req, &env, e).await,
+            None => unrouted(&req, route),
+        },
+        Id::ToolsetlinkDownload => match Endpoint::from_download_path(&path) {
+            Some(e) => toolsetlink::download(req, &env, e).await,
+            None => unrouted(&req, route),
+        },
+        Id::ToolsetlinkUpdater => match D::from_path(&path) {
+            Some(r) => toolsetlink::updater(req, &env, r).await,
+            None => unrouted(&req, route),
+        },
+        Id::ToolsetlinkReport => toolsetlink::report(req, &env).await,
+        Id::ToolsetlinkStatistics => toolsetlink::statistics(req, &env).await,
         // E, tinyaii.
-        (Method::Post, ["api", "v1", "version", "check"]) => {
-            tinyaii::version_check(req, &env).await
-        }
-        (Method::Post, ["api", "v1", "user", "heartbeat"]) => telemetry::heartbeat(req, &env).await,
-        (Method::Post, ["api", "v1", "error", "report"]) => {
-            telemetry::error_report(req, &env).await
-        }
+        Id::TinyaiiVersionCheck => tinyaii::version_check(req, &env).await,
+        Id::TinyaiiHeartbeat => telemetry::heartbeat(req, &env).await,
+        Id::TinyaiiErrorReport => telemetry::error_report(req, &env).await,
         // Private apps' files, behind the signed links of the A, B, D and E answers.
-        (Method::Get, ["dl", protocol, id, name]) => {
-            download::serve(req, &env, protocol, id, name).await
-        }
+        Id::SignedDownload => download::serve(req, &env, p(0), p(1), p(2)).await,
         // TUF: the edge-signed timestamp (every other metadata file is a static asset).
-        (m, ["metadata", "timestamp.json"]) => tuf::timestamp(&env, m).await,
+        Id::TufTimestamp => tuf::timestamp(&env, Method::Get).await,
         // Telemetry for the publisher.
-        (Method::Get, ["api", "admin", "stats"]) => telemetry::stats(req, &env).await,
-        _ if paths::is_edge(&path) => Response::error("Not Found", 404),
-        _ => env.assets("ASSETS")?.fetch_request(req).await,
+        Id::AdminStats => telemetry::stats(req, &env).await,
+        // A route of the table that this build does not dispatch yet.
+        _ => unrouted(&req, route),
     }
+}
+
+/// The unknown-route 404, in `route`'s envelope, for a table route no handler takes.
+fn unrouted(req: &Request, route: &routes::Route) -> Result<Response> {
+    http::miss(req, routes::Miss::NotFound, route.protocol.envelope(), "")
 }
 
 /// The daily cron trigger: telemetry rollups and retention.

@@ -1,5 +1,6 @@
-//! Protocol B (Zealot) read routes: `GET /api/apps`, `/api/apps/:id` (user token), and
-//! `/api/apps/versions`, `/api/apps/latest`, `/api/apps/version_exist` (channel key).
+//! Protocol B (Zealot) read routes: `GET /api/apps`, `/api/apps/:id` (user token),
+//! `/api/apps/versions`, `/api/apps/latest`, `/api/apps/version_exist` (channel key), and the
+//! iOS install manifest `/api/apps/:id/releases/:release/install` (no credential).
 
 use crate::{http, store};
 use serde::Serialize;
@@ -22,8 +23,8 @@ pub enum Route<'a> {
     Latest,
     /// `GET /api/apps/version_exist`.
     VersionExist,
-    /// Any other `/api/apps/…` path.
-    NotFound,
+    /// `GET /api/apps/:id/releases/:release/install`.
+    Install(&'a str, &'a str),
 }
 
 fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<Response> {
@@ -34,6 +35,15 @@ fn respond<T: Serialize>(status: u16, body: &T, last_modified: bool) -> Result<R
         resp.headers()
             .set("last-modified", &store::now().to_http_date())?;
     }
+    Ok(resp)
+}
+
+/// The install manifest: `text/xml`, uncached like every Zealot answer.
+fn plist_response(plist: String) -> Result<Response> {
+    let resp = Response::ok(plist)?;
+    resp.headers()
+        .set("content-type", z::INSTALL_CONTENT_TYPE)?;
+    resp.headers().set("cache-control", z::CACHE_CONTROL)?;
     Ok(resp)
 }
 
@@ -57,7 +67,7 @@ fn out<T: Serialize>(r: std::result::Result<T, Error>, last_modified: bool) -> R
 pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Response> {
     let query = Query::from_pairs(http::query(&req));
     let links = http::links(&req, env, Protocol::Zealot);
-    match answer(env, route, &query, &links).await {
+    match answer(env, route, &req.path(), &query, &links).await {
         Ok(r) => r,
         Err(e) => {
             worker::console_error!("zealot: {e}");
@@ -66,10 +76,36 @@ pub async fn handle(req: Request, env: &Env, route: Route<'_>) -> Result<Respons
     }
 }
 
-async fn answer(env: &Env, route: Route<'_>, q: &Query, links: &Links) -> Result<Result<Response>> {
+async fn answer(
+    env: &Env,
+    route: Route<'_>,
+    path: &str,
+    q: &Query,
+    links: &Links,
+) -> Result<Result<Response>> {
     let now = store::now();
     match route {
-        Route::NotFound => Ok(fail(&Error::ApiNotFound)),
+        Route::Install(id, release) => {
+            let lookup = store::lookup(env).await?;
+            let app_id = match z::find_app(&lookup, z::Grant::All, &http::percent_decode(id)) {
+                Ok(a) => a,
+                Err(e) => return Ok(fail(&e)),
+            };
+            let Some(app) = store::app(env, app_id).await? else {
+                return Ok(fail(&Error::AppNotFound(id.to_owned())));
+            };
+            let key = store::secrets(env)?.download_link_key.clone();
+            let links = match z::install_links(&app, path, q, key.as_deref(), links.origin(), now) {
+                Ok(l) => l,
+                Err(e) => return Ok(out::<String>(Err(e), false)),
+            };
+            Ok(
+                match z::install_manifest(&app, &http::percent_decode(release), &links) {
+                    Ok(plist) => plist_response(plist),
+                    Err(e) => out::<String>(Err(e), false),
+                },
+            )
+        }
         Route::Apps | Route::App(_) => {
             let record = match q.token() {
                 Some(t) => store::record(env, t).await?,
@@ -88,7 +124,9 @@ async fn answer(env: &Env, route: Route<'_>, q: &Query, links: &Links) -> Result
                 let Some(app) = store::app(env, app_id).await? else {
                     return Ok(fail(&Error::AppNotFound(id.to_owned())));
                 };
-                return Ok(out(z::app_object(&app), false));
+                let keys = store::secrets(env)?;
+                let keys = keys.zealot_channel_keys.get(&app.app.id);
+                return Ok(out(z::app_object(&app, keys), false));
             }
             let mut apps: Vec<Rc<EdgeApp>> = Vec::new();
             for id in z::visible_apps(&lookup, grant, q) {
@@ -96,7 +134,9 @@ async fn answer(env: &Env, route: Route<'_>, q: &Query, links: &Links) -> Result
                     apps.push(a);
                 }
             }
-            Ok(out::<_>(Ok(z::list_apps(apps.iter().map(|a| &**a))), false))
+            let keys = store::secrets(env)?;
+            let list = z::list_apps(apps.iter().map(|a| &**a), &keys.zealot_channel_keys);
+            Ok(out::<_>(Ok(list), false))
         }
         Route::Versions | Route::Latest | Route::VersionExist => {
             let record = match q.channel_key() {

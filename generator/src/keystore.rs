@@ -85,6 +85,17 @@ impl Keystore {
         if self.records.contains_key(&hash) {
             bail!("this credential is already stored (as {})", record.id);
         }
+        // Zealot's `/api/apps` shows each channel's key, so the newest one of a channel is kept
+        // recoverable in the worker secret (KV has its sha256 only).
+        if record.kind == keys::KeyKind::ChannelKey
+            && let ([app], Some(channel)) = (record.apps.as_slice(), &record.channel)
+        {
+            self.secrets
+                .zealot_channel_keys
+                .entry(app.clone())
+                .or_default()
+                .insert(channel.clone(), secret.to_owned());
+        }
         self.records.insert(hash, record);
         Ok(())
     }
@@ -138,7 +149,25 @@ impl Keystore {
     /// # Errors
     /// Fails only if the secrets cannot be serialized.
     pub fn secrets_json(&self) -> Result<String> {
-        Ok(serde_json::to_string(&self.secrets)?)
+        Ok(serde_json::to_string(&self.deployed_secrets())?)
+    }
+
+    /// The secrets as deployed: a channel key is shown by `/api/apps` only while its record is
+    /// active (a suspended, revoked or replaced key drops out, and comes back when reactivated).
+    fn deployed_secrets(&self) -> EdgeSecrets {
+        let mut s = self.secrets.clone();
+        for (app, channels) in &mut s.zealot_channel_keys {
+            channels.retain(|channel, key| {
+                self.records.get(&keys::sha256_hex(key)).is_some_and(|r| {
+                    r.kind == keys::KeyKind::ChannelKey
+                        && r.status == keys::KeyStatus::Active
+                        && r.apps.as_slice() == std::slice::from_ref(app)
+                        && r.channel.as_ref() == Some(channel)
+                })
+            });
+        }
+        s.zealot_channel_keys.retain(|_, c| !c.is_empty());
+        s
     }
 
     /// Writes the three deployable files to the given paths.

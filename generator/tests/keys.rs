@@ -301,3 +301,70 @@ fn download_link_key_is_one_per_deployment_and_rotates() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// The worker secret's channel keys (`zealot_channel_keys`), as `export/dev.vars` deploys them.
+fn deployed_channel_keys(dir: &Path) -> Value {
+    let vars = read(dir, "export/dev.vars");
+    let json = vars
+        .lines()
+        .find_map(|l| l.strip_prefix("EDGE_SECRETS='"))
+        .and_then(|l| l.strip_suffix('\''))
+        .expect("EDGE_SECRETS line");
+    let secrets: Value = serde_json::from_str(json).expect("json");
+    secrets["zealot_channel_keys"].clone()
+}
+
+#[test]
+fn channel_keys_stay_recoverable_for_the_app_listing_while_active() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let create = [
+        "create",
+        "channel-key",
+        "--app",
+        "ios-demo",
+        "--channel",
+        "adhoc",
+    ];
+    let first = ok(&keys(dir, &create)).trim().to_owned();
+    assert_eq!(
+        deployed_channel_keys(dir),
+        serde_json::json!({"ios-demo": {"adhoc": first}})
+    );
+    // Imported keys too; the newest key of a channel is the one shown.
+    let import = [
+        "import",
+        "channel-key",
+        "--app",
+        "ios-demo",
+        "--channel",
+        "adhoc",
+        "--secret",
+        "old-server-channel-key",
+    ];
+    ok(&keys(dir, &import));
+    assert_eq!(
+        deployed_channel_keys(dir)["ios-demo"]["adhoc"],
+        "old-server-channel-key"
+    );
+    // Suspended: not shown; active again: shown; rotated: the new one.
+    let handle = format!("k-{}", &sha256_hex("old-server-channel-key")[..12]);
+    ok(&keys(dir, &["status", &handle, "suspended"]));
+    assert_eq!(deployed_channel_keys(dir), Value::Null);
+    ok(&keys(dir, &["status", &handle, "active"]));
+    assert_eq!(
+        deployed_channel_keys(dir)["ios-demo"]["adhoc"],
+        "old-server-channel-key"
+    );
+    let rotated = ok(&keys(dir, &["rotate", &handle])).trim().to_owned();
+    assert_eq!(deployed_channel_keys(dir)["ios-demo"]["adhoc"], rotated);
+    let revoked = format!("k-{}", &sha256_hex(&rotated)[..12]);
+    ok(&keys(dir, &["revoke", &revoked]));
+    assert_eq!(deployed_channel_keys(dir), Value::Null);
+    // The store keeps them private (mode 0600), as every recoverable secret.
+    let mode = std::fs::metadata(dir.join("secrets.json"))
+        .expect("secrets.json")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

@@ -600,7 +600,7 @@ fn without_the_key_private_answers_fail_and_public_ones_do_not() {
     );
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(
-        r.text.contains("/artifacts/ios-demo/") && !r.text.contains("/dl/"),
+        r.text.contains("itms-services://") && !r.text.contains("expires"),
         "{}",
         r.text
     );
@@ -613,4 +613,127 @@ fn without_the_key_private_answers_fail_and_public_ones_do_not() {
         seen
     });
     assert!(logged, "the log says what is missing");
+}
+
+/// `%XX` sequences decoded (what a device does with the `url` of an `itms-services` link).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// Over-the-air install of a private iOS app, as a device does it: the channel's answer
+/// carries an `itms-services` link whose manifest URL is a signed route link; the manifest
+/// names a signed download link; the package comes through it. The manifest route refuses
+/// a private app's release without its route link, with an altered or foreign one, and with
+/// another release's; a route link does not pass as a download link.
+#[test]
+fn private_ios_installs_over_the_air_with_signed_links_only() {
+    let (_tmp, root) = example_copy();
+    let toml = root.join("apps/ios-demo.toml");
+    let text = std::fs::read_to_string(&toml).expect("read");
+    let text = text.replacen(
+        "versioning = \"zealot\"",
+        "versioning = \"zealot\"\nvisibility = \"private\"",
+        1,
+    );
+    std::fs::write(&toml, text).expect("write");
+    let edge = Edge::start_from(&root, &example_dir().join("keys"), |_, _| {});
+    let r = edge.send(
+        "GET",
+        "/api/apps/latest?channel_key=demo-channel-ios-release",
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert!(!v.to_string().contains("/_edge/"), "{v}");
+    let release = &v["releases"][0];
+    assert_eq!(release["id"], 3, "{v}");
+    let itms = release["install_url"].as_str().expect("install_url");
+    let manifest = percent_decode(
+        itms.strip_prefix("itms-services://?action=download-manifest&url=")
+            .unwrap_or_else(|| panic!("not itms-services: {itms}")),
+    );
+    let path = manifest
+        .strip_prefix(&edge.base)
+        .unwrap_or_else(|| panic!("not on the worker: {manifest}"));
+    assert!(
+        path.starts_with("/api/apps/2/releases/3/install?expires="),
+        "{path}"
+    );
+    // The manifest, with the package behind a download link.
+    let (status, headers, body) = get(&edge, path);
+    let plist = String::from_utf8(body).expect("utf-8");
+    assert_eq!(status, 200, "{plist}\n{}", edge.log());
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("text/xml; charset=utf-8")
+    );
+    assert!(!plist.contains("_edge"), "{plist}");
+    let package = plist
+        .split("<string>")
+        .map(|s| s.split("</string>").next().unwrap_or_default())
+        .find(|s| s.contains("/dl/b/"))
+        .unwrap_or_else(|| panic!("no download link in {plist}"))
+        .replace("&amp;", "&");
+    assert_serves(
+        &edge,
+        &package,
+        &example_file("ios-demo/files/demo-ios-2.1.0-111.ipa"),
+        "demo-ios-2.1.0-111.ipa",
+    );
+    // Refusals, in Zealot's envelope.
+    let denied = json!({"error": "Download link is invalid or expired"});
+    let (route, query) = path.split_once('?').expect("query");
+    let flipped = {
+        let last = query.chars().last().expect("sig");
+        let other = if last == '0' { '1' } else { '0' };
+        format!("{}{other}", &query[..query.len() - 1])
+    };
+    let foreign_sig = {
+        let expires: i64 = query
+            .split('&')
+            .find_map(|p| p.strip_prefix("expires="))
+            .and_then(|e| e.parse().ok())
+            .expect("expires");
+        let mut mac = Hmac::<Sha256>::new_from_slice(FOREIGN_KEY.as_bytes()).expect("key");
+        mac.update(format!("route1\nb\n{route}\n{expires}").as_bytes());
+        format!(
+            "expires={expires}&sig={}",
+            hex::encode(mac.finalize().into_bytes())
+        )
+    };
+    for bad in [
+        route.to_owned(),
+        format!("{route}?{flipped}"),
+        format!("{route}?{foreign_sig}"),
+        format!("/api/apps/2/releases/1/install?{query}"),
+    ] {
+        let (status, headers, body) = get(&edge, &bad);
+        let body: Value = serde_json::from_slice(&body).expect("json body");
+        assert_eq!((status, &body), (403, &denied), "{bad}");
+        assert!(
+            header(&headers, "content-type").is_some_and(|c| c.starts_with("application/json")),
+            "{bad}"
+        );
+    }
+    // The route link's signature is no download link's.
+    let link = Link::parse(&edge, &package);
+    let (status, _, _) = get(&edge, &format!("/dl/b/{}/{}?{query}", link.id, link.name));
+    assert_eq!(status, 403);
 }

@@ -1,8 +1,10 @@
 //! Protocol B (Zealot) read routes against the real worker under `wrangler dev`, with the
 //! example's admin token and channel keys loaded into local KV: the app list and one app, a
 //! channel's versions (paged), `latest` for an outdated and an up-to-date client,
-//! `version_exist`, every credential failure, and which releases are listed (never drafts,
-//! yanked or staged ones). One test function shares one worker.
+//! `version_exist`, every credential failure, which releases are listed (never drafts,
+//! yanked or staged ones), the channel keys in the app objects, and iOS installs (the
+//! `itms-services` link, its manifest and the package it names). One test function shares one
+//! worker.
 
 use e2e_tests::{Edge, Reply, example_dir};
 use serde_json::{Value, json};
@@ -49,9 +51,11 @@ fn slug(app: &str, channel: &str) -> String {
         .collect()
 }
 
-fn channel(id: u64, slug: String, name: &str, device: &str, bundle: &str) -> Value {
+/// A channel object; `key` is the channel key itself, as Zealot shows it to token holders
+/// (from the worker secret's `zealot_channel_keys`).
+fn channel(id: u64, slug: String, name: &str, device: &str, bundle: &str, key: &str) -> Value {
     json!({"id": id, "slug": slug, "name": name, "device_type": device, "bundle_id": bundle,
-           "git_url": null, "has_password": false, "key": null,
+           "git_url": null, "has_password": false, "key": key,
            "download_filename_type": "version_datetime"})
 }
 
@@ -66,7 +70,8 @@ fn android_app() -> Value {
         slug("android-demo", "stable"),
         "Android",
         "android",
-        "com.example.*"
+        "com.example.*",
+        ANDROID
     )]);
     json!({"id": 1, "name": "Demo for Android", "archived": false, "schemes": [release]})
 }
@@ -78,7 +83,8 @@ fn ios_app() -> Value {
         slug("ios-demo", "release"),
         "iOS",
         "ios",
-        "*"
+        "*",
+        IOS
     )]);
     let mut beta = scheme(2002, "Beta");
     beta["channels"] = json!([channel(
@@ -86,7 +92,8 @@ fn ios_app() -> Value {
         slug("ios-demo", "adhoc"),
         "iOS AdHoc",
         "ios",
-        "com.example.demo.ios"
+        "com.example.demo.ios",
+        ADHOC
     )]);
     json!({"id": 2, "name": "Demo for iOS", "archived": false, "schemes": [release, beta]})
 }
@@ -102,12 +109,110 @@ fn file(app: &str, name: &str) -> Vec<u8> {
     .expect("file")
 }
 
-/// What a release object's `install_url` must serve: the primary artifact's bytes.
+/// What a release object's `install_url` must serve: the primary artifact's bytes (Android:
+/// a direct link).
 fn check_install(edge: &Edge, r: &Value, app: &str, name: &str) {
     let url = r["install_url"].as_str().expect("install_url");
     assert!(url.starts_with(&edge.base) && url.ends_with(name), "{url}");
     let (status, body) = edge.get(url.trim_start_matches(&edge.base));
     assert_eq!((status, body.into_bytes()), (200, file(app, name)), "{url}");
+}
+
+/// Decodes `%XX` escapes.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).expect("utf-8");
+            out.push(u8::from_str_radix(hex, 16).expect("hex escape"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// The sha256 the site lists for `name` in the channel's history (`/apps/<app>/<channel>/
+/// history.json`).
+fn listed_sha256(edge: &Edge, app: &str, channel: &str, name: &str) -> String {
+    let (status, text) = edge.get(&format!("/apps/{app}/{channel}/history.json"));
+    assert_eq!(status, 200, "{text}");
+    let history: Value = serde_json::from_str(&text).expect("history.json");
+    history["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .flat_map(|r| r["artifacts"].as_array().cloned().unwrap_or_default())
+        .find(|a| a["name"] == name)
+        .and_then(|a| a["sha256"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("{name} not in {app}/{channel}/history.json"))
+}
+
+/// An iOS release's `install_url`: `itms-services://?action=download-manifest&url=<manifest>`,
+/// the manifest a plist (`text/xml`) with the app's bundle id, the release version and the
+/// release's `app_name`, whose package URL serves the `.ipa` with the sha256 the site lists.
+fn check_ios_install(edge: &Edge, r: &Value, channel: &str, name: &str) {
+    let url = r["install_url"].as_str().expect("install_url");
+    let encoded = url
+        .strip_prefix("itms-services://?action=download-manifest&url=")
+        .unwrap_or_else(|| panic!("not an itms-services link: {url}"));
+    assert!(
+        !encoded.contains([':', '/', '?', '&']),
+        "percent-encoded: {url}"
+    );
+    let manifest = percent_decode(encoded);
+    let expected = format!("{}/api/apps/2/releases/{}/install", edge.base, r["id"]);
+    assert_eq!(manifest, expected, "absolute, on the request's origin");
+    let reply = edge.send("GET", &manifest[edge.base.len()..], &[], None);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/xml; charset=utf-8")
+    );
+    let plist = plist::Value::from_reader_xml(reply.text.as_bytes()).expect("plist");
+    let item = &plist.as_dictionary().expect("dict")["items"]
+        .as_array()
+        .expect("items")[0];
+    let item = item.as_dictionary().expect("item");
+    let asset = item["assets"].as_array().expect("assets")[0]
+        .as_dictionary()
+        .expect("asset");
+    assert_eq!(asset["kind"].as_string(), Some("software-package"));
+    let meta = item["metadata"].as_dictionary().expect("metadata");
+    let s = |k: &str| meta[k].as_string().map(str::to_owned);
+    assert_eq!(
+        (
+            s("bundle-identifier"),
+            s("bundle-version"),
+            s("kind"),
+            s("title")
+        ),
+        (
+            Some("com.example.demo.ios".to_owned()),
+            r["release_version"].as_str().map(str::to_owned),
+            Some("software".to_owned()),
+            r["app_name"].as_str().map(str::to_owned),
+        )
+    );
+    let package = asset["url"].as_string().expect("package url");
+    assert!(
+        package.starts_with(&edge.base) && package.ends_with(name),
+        "{package}"
+    );
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let resp = agent.get(package).call().expect("package");
+    assert_eq!(resp.status(), 200);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).expect("read");
+    assert_eq!(bytes, file("ios-demo", name));
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        listed_sha256(edge, "ios-demo", channel, name)
+    );
 }
 
 /// The release object of `example/releases/android-demo/<version>.toml`, with the
@@ -312,20 +417,25 @@ fn zealot_end_to_end() {
             "{id}"
         );
     }
-    // Not a read route: 404 API not found (uploads go through the generator).
-    for (method, path) in [
-        ("GET", "/api/apps/1/schemes"),
-        ("POST", "/api/apps"),
-        ("DELETE", "/api/apps/1"),
-        ("GET", "/api/apps/versions/1.0.0"),
+    // Not a read route: 404 API not found; a write method on a read route: 405 (uploads go
+    // through the generator).
+    for (method, path, status, message) in [
+        ("GET", "/api/apps/1/schemes", 404, "API not found"),
+        ("GET", "/api/apps/versions/1.0.0", 404, "API not found"),
+        ("POST", "/api/apps", 405, "Method not allowed"),
+        ("DELETE", "/api/apps/1", 405, "Method not allowed"),
+        ("POST", "/api/apps/upload", 405, "Method not allowed"),
     ] {
         let r = edge.send(method, &format!("{path}?token={TOKEN}"), &[], None);
         assert_eq!(
             (r.status, r.json()),
-            (404, error("API not found")),
+            (status, error(message)),
             "{method} {path}"
         );
         assert_eq!(r.header("cache-control"), Some(CACHE_CONTROL));
+        if status == 405 {
+            assert_eq!(r.header("allow"), Some("GET, HEAD"));
+        }
     }
 
     // ---- /api/apps/versions (channel key) ------------------------------------------------
@@ -383,19 +493,14 @@ fn zealot_end_to_end() {
     assert_eq!(code, 200, "{v}");
     let releases = v["releases"].as_array().expect("releases").clone();
     assert_eq!(releases.len(), 2, "{v}");
-    check_install(&edge, &releases[0], "ios-demo", "demo-ios-2.1.0-111.ipa");
-    check_install(&edge, &releases[1], "ios-demo", "demo-ios-2.0.0-100.ipa");
+    check_ios_install(&edge, &releases[0], "release", "demo-ios-2.1.0-111.ipa");
+    check_ios_install(&edge, &releases[1], "release", "demo-ios-2.0.0-100.ipa");
     let ios_111 = ios_release("111", &releases[0]["install_url"]);
     let ios_100 = ios_release("100", &releases[1]["install_url"]);
     assert_eq!(v, ios_envelope(vec![ios_111.clone(), ios_100.clone()]));
     let (code, v) = get_json(&edge, &format!("/api/apps/versions?channel_key={ADHOC}"));
     assert_eq!(code, 200, "{v}");
-    check_install(
-        &edge,
-        &v["releases"][0],
-        "ios-demo",
-        "demo-ios-2.1.0-110.ipa",
-    );
+    check_ios_install(&edge, &v["releases"][0], "adhoc", "demo-ios-2.1.0-110.ipa");
     assert_eq!(
         v,
         json!({"app_name": "Demo for iOS Beta iOS AdHoc", "bundle_id": "com.example.demo.ios",
@@ -530,14 +635,30 @@ fn zealot_end_to_end() {
         exist(ANDROID, &build("com.example.demo", "1.0.0", "100")),
         (200, expected[2].clone())
     );
-    // Not found: unknown builds, another channel's build, and the yanked and staged releases.
+    // Every published build exists, the yanked 1.3.0 (never offered: no install URL) and the
+    // staged 1.4.0 too, as Zealot's `Release.exists?` sees every stored build.
+    let external = "https://downloads.example.com/android/demo-1.4.0-arm64-v8a.apk";
+    for (version, build_version, id, install) in [
+        ("1.3.0", "130", 4, Value::Null),
+        ("1.4.0", "140", 5, json!(external)),
+    ] {
+        let (code, v) = exist(ANDROID, &build("com.example.demo", version, build_version));
+        assert_eq!(code, 200, "{version}: {v}");
+        assert_eq!(
+            (&v["id"], &v["release_version"], &v["build_version"]),
+            (&json!(id), &json!(version), &json!(build_version)),
+            "{v}"
+        );
+        assert_eq!(v["install_url"], install, "{v}");
+    }
+    // Not found: unknown builds, another channel's build, a draft (never published), a
+    // mismatch in any one given key.
     for (key, q) in [
         (IOS, &*build("com.example.demo.ios", "9.9.9", "999")),
         (IOS, &*build("com.example.demo.ios", "2.1.0", "110")),
         (IOS, &*build("com.other", "2.1.0", "111")),
-        (ANDROID, &*build("com.example.demo", "1.3.0", "130")),
-        (ANDROID, &*build("com.example.demo", "1.4.0", "140")),
         (ANDROID, &*build("com.example.demo", "1.5.0", "150")),
+        (ANDROID, &*build("com.example.demo", "1.2.0", "121")),
         (ANDROID, "&bundle_id=com.example.demo&git_commit=3333"),
         (
             ANDROID,

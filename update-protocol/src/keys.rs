@@ -141,6 +141,11 @@ pub struct EdgeSecrets {
     /// sha256 (hex) of the admin tokens that may read the stats.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_tokens: Vec<String>,
+    /// Protocol B: each app's channel keys in clear (app → channel → key), so that
+    /// `/api/apps` can show them as Zealot does; KV keeps only their sha256. Optional: a
+    /// channel without an entry shows `key: null`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub zealot_channel_keys: BTreeMap<AppId, BTreeMap<ChannelKey, String>>,
     /// TUF: the Ed25519 seed (64 hex characters) that signs `timestamp.json` at the edge; one
     /// of root's timestamp keys (`crate::tuf::EdgeTuf::timestamp_keyids`). Never logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]

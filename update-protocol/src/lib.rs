@@ -20,6 +20,7 @@ pub mod links;
 pub mod manifest;
 pub mod names;
 pub mod rollout;
+pub mod routes;
 pub mod telemetry;
 pub mod time;
 pub mod tinyaii;

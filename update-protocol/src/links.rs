@@ -87,12 +87,52 @@ pub fn message(protocol: Protocol, artifact_id: &str, name: &str, expires: i64) 
 
 /// Lowercase hex HMAC-SHA256 of [`message`] with `key`.
 pub fn sign(key: &[u8], protocol: Protocol, artifact_id: &str, name: &str, expires: i64) -> String {
+    mac_hex(key, &message(protocol, artifact_id, name, expires))
+}
+
+/// Version tag of a route link's message (see [`route_message`]).
+const ROUTE_TAG: &str = "route1";
+
+/// The signed message of a route link: `route1\n<protocol>\n<path>\n<expires>`. A route link
+/// opens a worker route that itself hands out a private app's file (Zealot's iOS install
+/// manifest); its own tag keeps it from ever passing as a download link, and the reverse.
+pub fn route_message(protocol: Protocol, path: &str, expires: i64) -> String {
+    format!("{ROUTE_TAG}\n{}\n{path}\n{expires}", protocol.tag())
+}
+
+/// Lowercase hex HMAC-SHA256 of `message` with `key`.
+fn mac_hex(key: &[u8], message: &str) -> String {
     // HMAC takes keys of any length; the error branch cannot happen.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
         return String::new();
     };
-    mac.update(message(protocol, artifact_id, name, expires).as_bytes());
+    mac.update(message.as_bytes());
     to_hex(&mac.finalize().into_bytes())
+}
+
+/// Checks `sig` over `message(expires)` (in constant time) and then the expiry: a link is
+/// valid while `now` is before `expires`. Only the canonical decimal form of `expires` (no
+/// sign, no leading zero) that signing writes is accepted.
+fn verify_signed(
+    key: &[u8],
+    expires: Option<&str>,
+    sig: Option<&str>,
+    now: Timestamp,
+    message: impl FnOnce(i64) -> String,
+) -> Result<(), Denied> {
+    let expires = expires
+        .filter(|e| e.len() <= 12 && e.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|e| e.parse::<i64>().ok().filter(|n| n.to_string() == *e))
+        .ok_or(Denied::Malformed)?;
+    let sig = sig.filter(|s| s.len() == 64).ok_or(Denied::Malformed)?;
+    let expected = mac_hex(key, &message(expires));
+    if !ct_eq(expected.as_bytes(), sig.as_bytes()) {
+        return Err(Denied::BadSignature);
+    }
+    if now.unix_seconds() >= expires {
+        return Err(Denied::Expired);
+    }
+    Ok(())
 }
 
 /// The link without its origin: `/dl/<protocol>/<id>/<name>?expires=…&sig=…`, the id and the
@@ -147,24 +187,35 @@ impl LinkRequest<'_> {
     /// # Errors
     /// [`Denied`] with the reason.
     pub fn verify(&self, key: &[u8], now: Timestamp) -> Result<(), Denied> {
-        // Only the canonical decimal form (no sign, no leading zero) that signing writes.
-        let expires = self
-            .expires
-            .filter(|e| e.len() <= 12 && e.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|e| e.parse::<i64>().ok().filter(|n| n.to_string() == *e))
-            .ok_or(Denied::Malformed)?;
-        let sig = self
-            .sig
-            .filter(|s| s.len() == 64)
-            .ok_or(Denied::Malformed)?;
-        let expected = sign(key, self.protocol, self.artifact_id, self.name, expires);
-        if !ct_eq(expected.as_bytes(), sig.as_bytes()) {
-            return Err(Denied::BadSignature);
-        }
-        if now.unix_seconds() >= expires {
-            return Err(Denied::Expired);
-        }
-        Ok(())
+        verify_signed(key, self.expires, self.sig, now, |e| {
+            message(self.protocol, self.artifact_id, self.name, e)
+        })
+    }
+}
+
+/// A request to a route link ([`Links::route_url`]) as the worker parsed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteRequest<'a> {
+    /// The protocol whose route it is.
+    pub protocol: Protocol,
+    /// The request's path, as the link was made for it (e.g.
+    /// `/api/apps/3/releases/5/install`).
+    pub path: &'a str,
+    /// `expires`.
+    pub expires: Option<&'a str>,
+    /// `sig`.
+    pub sig: Option<&'a str>,
+}
+
+impl RouteRequest<'_> {
+    /// Checks the signature (in constant time) and then the expiry, as [`LinkRequest::verify`].
+    ///
+    /// # Errors
+    /// [`Denied`] with the reason.
+    pub fn verify(&self, key: &[u8], now: Timestamp) -> Result<(), Denied> {
+        verify_signed(key, self.expires, self.sig, now, |e| {
+            route_message(self.protocol, self.path, e)
+        })
     }
 }
 
@@ -286,6 +337,29 @@ impl Links {
                     expires,
                 );
                 Ok(format!("{}{path}", self.origin.trim_end_matches('/')))
+            }
+            PrivateFiles::NoKey => Err(LinkError::NoKey),
+            PrivateFiles::Refused => Err(LinkError::Refused),
+        }
+    }
+
+    /// The URL of the worker route at `path` that hands out `app`'s files itself (Zealot's
+    /// iOS install manifest, whose plist names the package). A public app's: the route made
+    /// absolute. A private app's: the route with `expires` and `sig` ([`route_message`]), so
+    /// that only the holder of an authenticated answer reaches it, for [`LINK_TTL_SECONDS`].
+    ///
+    /// # Errors
+    /// As [`Links::file_url`].
+    pub fn route_url(&self, app: &EdgeApp, path: &str) -> Result<String, LinkError> {
+        let url = self.absolute(path);
+        if !Self::is_private(app) {
+            return Ok(url);
+        }
+        match &self.private {
+            PrivateFiles::Signed { protocol, key, now } => {
+                let expires = now.unix_seconds().saturating_add(LINK_TTL_SECONDS);
+                let sig = mac_hex(key, &route_message(*protocol, path, expires));
+                Ok(format!("{url}?expires={expires}&sig={sig}"))
             }
             PrivateFiles::NoKey => Err(LinkError::NoKey),
             PrivateFiles::Refused => Err(LinkError::Refused),
@@ -560,5 +634,55 @@ mod tests {
             Links::new("o", Protocol::Zealot, Some("s3cr3t"), now)
         );
         assert!(!debug.contains("s3cr3t"), "{debug}");
+    }
+
+    #[test]
+    fn route_links_sign_the_path_and_are_no_download_links() {
+        let (private, a) = app("private");
+        let (public, _) = app("public");
+        let now = at(1_700_000_000);
+        let links = Links::new("https://u.example", Protocol::Zealot, Some("k"), now);
+        let path = "/api/apps/2/releases/3/install";
+        assert_eq!(
+            links.route_url(&public, path),
+            Ok(format!("https://u.example{path}"))
+        );
+        let url = links.route_url(&private, path).expect("signed");
+        let expires = (1_700_000_000 + LINK_TTL_SECONDS).to_string();
+        let (e, sig) = parts(&url);
+        assert_eq!(e, expires);
+        assert_eq!(sig, mac_hex(b"k", &format!("route1\nb\n{path}\n{expires}")));
+        let request = |path, sig| RouteRequest {
+            protocol: Protocol::Zealot,
+            path,
+            expires: Some(&e),
+            sig: Some(sig),
+        };
+        assert_eq!(request(path, &sig).verify(b"k", now), Ok(()));
+        assert_eq!(
+            request("/api/apps/2/releases/1/install", &sig).verify(b"k", now),
+            Err(Denied::BadSignature)
+        );
+        assert_eq!(
+            request(path, &sig).verify(b"other", now),
+            Err(Denied::BadSignature)
+        );
+        assert_eq!(
+            request(path, &sig).verify(b"k", at(1_700_000_000 + LINK_TTL_SECONDS)),
+            Err(Denied::Expired)
+        );
+        // The same signature does not open a download, whatever it names.
+        let download = LinkRequest {
+            protocol: Protocol::Zealot,
+            artifact_id: &a.id,
+            name: a.name.as_str(),
+            expires: Some(&e),
+            sig: Some(&sig),
+        };
+        assert_eq!(download.verify(b"k", now), Err(Denied::BadSignature));
+        assert_eq!(
+            Links::public_only("https://u.example").route_url(&private, path),
+            Err(LinkError::Refused)
+        );
     }
 }

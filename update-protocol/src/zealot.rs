@@ -9,10 +9,12 @@
 //! rolled out appear: Zealot clients send no device id, so a staged release would otherwise
 //! reach every device at once.
 
-use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease};
+use crate::index::{Artifact, EdgeApp, EdgeLookup, EdgeRelease, percent_encode};
 use crate::keys::{KeyKind, KeyRecord, KeyStatus};
 use crate::links::Links;
-use crate::manifest::{Architecture, ArtifactRole, ChangelogEntry, Channel, CustomField, Platform};
+use crate::manifest::{
+    Architecture, ArtifactRole, ChangelogEntry, Channel, CustomField, Platform, ReleaseState,
+};
 use crate::names::{AppId, ChannelKey};
 use crate::rollout;
 use crate::time::Timestamp;
@@ -56,6 +58,8 @@ pub enum Error {
     AppNotFound(String),
     /// `version_exist` found nothing.
     ReleaseNotFound,
+    /// The install manifest route: no installable iOS release with this id (as given).
+    InstallNotFound(String),
     /// `version_exist` without one of its two parameter combinations.
     MissingCombo,
     /// A version parameter that is not a RubyGems version (upstream: 500).
@@ -77,7 +81,10 @@ impl Error {
             | Error::MissingCombo
             | Error::InvalidParam(_) => 422,
             Error::Forbidden | Error::LinkDenied => 403,
-            Error::AppNotFound(_) | Error::ReleaseNotFound | Error::ApiNotFound => 404,
+            Error::AppNotFound(_)
+            | Error::ReleaseNotFound
+            | Error::InstallNotFound(_)
+            | Error::ApiNotFound => 404,
             Error::Internal => 500,
         }
     }
@@ -93,6 +100,7 @@ impl Error {
             }
             Error::AppNotFound(id) => format!("Couldn't find App with 'id'={id}"),
             Error::ReleaseNotFound => "Not found release".into(),
+            Error::InstallNotFound(id) => format!("Couldn't find Release with 'id'={id}"),
             Error::MissingCombo => format!(
                 "{missing}: combo with bundle_id, release_version, build_version or bundle_id, git_commit"
             ),
@@ -113,9 +121,13 @@ impl Error {
 
 impl From<crate::links::LinkError> for Error {
     /// A private file without a link is an internal failure (no key), never a dead or
-    /// unsigned URL; every Zealot route is authenticated, so none refuses private files.
-    fn from(_: crate::links::LinkError) -> Error {
-        Error::Internal
+    /// unsigned URL. The one route without a credential, the install manifest, refuses a
+    /// private app's file unless its route link was valid: 403, as a refused download link.
+    fn from(e: crate::links::LinkError) -> Error {
+        match e {
+            crate::links::LinkError::NoKey => Error::Internal,
+            crate::links::LinkError::Refused => Error::LinkDenied,
+        }
     }
 }
 
@@ -299,7 +311,8 @@ pub struct ChannelObject {
     pub git_url: Option<String>,
     /// Always false: the edge has no download passwords.
     pub has_password: bool,
-    /// Always `null`: keys are stored by sha256 only, and shown once when created.
+    /// The channel key, from the worker secret (`EDGE_SECRETS.zealot_channel_keys`); `null`
+    /// when the secret does not hold it (KV keeps keys as sha256 only).
     pub key: Option<String>,
     /// Zealot's default, `version_datetime`.
     pub download_filename_type: &'static str,
@@ -363,7 +376,8 @@ pub struct ReleaseObject {
     pub device_type: &'static str,
     /// Always `null`: the edge has no icons.
     pub icon_url: Option<String>,
-    /// Absolute download URL of the primary artifact, on every platform.
+    /// iOS: `itms-services://?action=download-manifest&url=<install manifest URL>`; other
+    /// platforms: the primary artifact's URL ([`Links::file_url`]).
     pub install_url: Option<String>,
     /// `[{message, …}]`.
     pub changelog: Vec<ChangelogEntry>,
@@ -436,7 +450,7 @@ fn scheme_object(app_id: u32, index: usize, name: &str) -> SchemeObject {
 /// # Errors
 /// [`Error::Internal`] when the app has no `protocols.zealot` (the lookup and the app's data
 /// disagree).
-pub fn app_object(app: &EdgeApp) -> Result<AppObject, Error> {
+pub fn app_object(app: &EdgeApp, keys: Option<&ChannelKeys>) -> Result<AppObject, Error> {
     let app_id = zealot_app_id(app).ok_or(Error::Internal)?;
     let schemes = scheme_names(app)
         .into_iter()
@@ -453,7 +467,7 @@ pub fn app_object(app: &EdgeApp) -> Result<AppObject, Error> {
                     bundle_id: c.bundle_id.clone(),
                     git_url: c.git_url.clone(),
                     has_password: false,
-                    key: None,
+                    key: keys.and_then(|k| k.get(&c.key)).cloned(),
                     download_filename_type: "version_datetime",
                 })
                 .collect();
@@ -471,11 +485,41 @@ pub fn app_object(app: &EdgeApp) -> Result<AppObject, Error> {
     })
 }
 
-/// `GET /api/apps`: the loaded apps as objects, skipping any not served by Zealot.
-pub fn list_apps<'a>(apps: impl IntoIterator<Item = &'a EdgeApp>) -> Vec<AppObject> {
+/// `GET /api/apps`: the loaded apps as objects, skipping any not served by Zealot; `keys`
+/// are the channel keys of every app (`EDGE_SECRETS.zealot_channel_keys`).
+pub fn list_apps<'a>(
+    apps: impl IntoIterator<Item = &'a EdgeApp>,
+    keys: &BTreeMap<AppId, ChannelKeys>,
+) -> Vec<AppObject> {
     apps.into_iter()
-        .filter_map(|a| app_object(a).ok())
+        .filter_map(|a| app_object(a, keys.get(&a.app.id)).ok())
         .collect()
+}
+
+/// One app's channel keys in clear: channel → key.
+pub type ChannelKeys = BTreeMap<ChannelKey, String>;
+
+/// Site path of a release's install manifest (the iOS `itms-services` target), served by the
+/// worker: `/api/apps/<app id>/releases/<release id>/install`. Zealot's own is
+/// `/channels/:slug/releases/:id/install`; ours names the app, since release ids are per app.
+pub fn install_path(app_id: u32, release_id: u32) -> String {
+    format!("/api/apps/{app_id}/releases/{release_id}/install")
+}
+
+/// `& < > " '` escaped for XML text.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A channel and what every release object of it repeats.
@@ -553,10 +597,7 @@ impl<'a> Ctx<'a> {
     fn release(&self, r: &'a EdgeRelease, links: &Links) -> Result<ReleaseObject, Error> {
         let rel = &r.release;
         let primary = self.primary(r);
-        let platform = primary
-            .and_then(|a| self.arch(a.arch.as_str()))
-            .and_then(|a| a.platform)
-            .unwrap_or(self.app.app.platform);
+        let platform = self.platform(primary);
         let text = rel.changelog.iter().map(|e| format!("- {}", e.message));
         Ok(ReleaseObject {
             id: r.zealot_id,
@@ -573,12 +614,44 @@ impl<'a> Ctx<'a> {
             platform: display(platform),
             device_type: display(platform),
             icon_url: None,
-            install_url: primary.map(|a| links.file_url(self.app, a)).transpose()?,
+            install_url: primary
+                .filter(|_| rel.state != ReleaseState::Yanked)
+                .map(|a| self.install_url(r, a, platform, links))
+                .transpose()?,
             changelog: rel.changelog.clone(),
             text_changelog: text.collect::<Vec<_>>().join("\n"),
             custom_fields: rel.custom_fields.clone(),
             created_at: rel.published_at.to_iso_millis(),
         })
+    }
+
+    /// The iOS install link when the release can be installed over the air (an iOS build of
+    /// an app with a bundle id), else the file itself. A private app's install manifest is
+    /// reached by a signed route link, and its plist names a signed download link.
+    fn install_url(
+        &self,
+        r: &EdgeRelease,
+        a: &Artifact,
+        platform: Platform,
+        links: &Links,
+    ) -> Result<String, Error> {
+        if platform == Platform::Ios && self.bundle().is_some() {
+            let manifest = links.route_url(self.app, &install_path(self.app_id, r.zealot_id))?;
+            Ok(format!(
+                "itms-services://?action=download-manifest&url={}",
+                percent_encode(&manifest)
+            ))
+        } else {
+            Ok(links.file_url(self.app, a)?)
+        }
+    }
+
+    /// The platform of a release's primary artifact: its architecture's, else the app's.
+    fn platform(&self, primary: Option<&Artifact>) -> Platform {
+        primary
+            .and_then(|a| self.arch(a.arch.as_str()))
+            .and_then(|a| a.platform)
+            .unwrap_or(self.app.app.platform)
     }
 
     fn answer(self, releases: &[&'a EdgeRelease], links: &Links) -> Result<ChannelReleases, Error> {
@@ -758,9 +831,11 @@ fn newest_versions<'a>(listed: &[&'a EdgeRelease], min: &VersionKey) -> Vec<&'a 
 }
 
 /// `GET /api/apps/version_exist?channel_key&bundle_id&(git_commit | release_version&build_version)`:
-/// the release equal on every one of `bundle_id`, `release_version`, `build_version` and
-/// `git_commit` that is given (empty values included, as Rails permits them); the lowest id
-/// when several match.
+/// the release of the channel equal on every one of `bundle_id`, `release_version`,
+/// `build_version` and `git_commit` that is given (empty values included, as Rails permits
+/// them); the lowest id when several match. Every published release counts, staged and
+/// yanked ones too, as upstream's `Release.exists?` sees every stored build: the route
+/// answers whether a build was published (CI asks before uploading), not what is offered.
 ///
 /// # Errors
 /// [`Error::UnauthorizedChannelKey`] as [`versions`], then [`Error::MissingCombo`] without a
@@ -789,14 +864,103 @@ pub fn version_exist(
         .into_iter()
         .all(|(n, v)| query.get(n).is_none_or(|q| v == Some(q)))
     };
-    let found = cx
-        .listed()
-        .into_iter()
-        .filter(matches)
-        .min_by_key(|r| r.zealot_id);
+    let found = cx.all().filter(matches).min_by_key(|r| r.zealot_id);
     found
         .map(|r| cx.release(r, links))
         .ok_or(Error::ReleaseNotFound)?
+}
+
+/// The links an install manifest request at `path` (as sent, without the query) may use. A
+/// public app's: public files only, as upstream (a device fetches the manifest without a
+/// credential). A private app's: only with the route link its authenticated answer handed
+/// out (`expires` and `sig` in `query`, [`Links::route_url`]), and then signed download links.
+///
+/// # Errors
+/// [`Error::LinkDenied`] for a private app without a valid route link; [`Error::Internal`]
+/// when the deployment has no `download_link_key`.
+pub fn install_links(
+    app: &EdgeApp,
+    path: &str,
+    query: &Query,
+    key: Option<&str>,
+    origin: &str,
+    now: Timestamp,
+) -> Result<Links, Error> {
+    if !Links::is_private(app) {
+        return Ok(Links::public_only(origin));
+    }
+    let key = key.filter(|k| !k.is_empty()).ok_or(Error::Internal)?;
+    let link = crate::links::RouteRequest {
+        protocol: crate::links::Protocol::Zealot,
+        path,
+        expires: query.get("expires"),
+        sig: query.get("sig"),
+    };
+    link.verify(key.as_bytes(), now)
+        .map_err(|_| Error::LinkDenied)?;
+    Ok(Links::new(
+        origin,
+        crate::links::Protocol::Zealot,
+        Some(key),
+        now,
+    ))
+}
+
+/// `Content-Type` of the install manifest (Zealot renders it as `text/xml`).
+pub const INSTALL_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
+
+/// `GET /api/apps/:id/releases/:release/install`: the iOS install manifest (the plist that
+/// `itms-services` fetches) of release `release_id` (its Zealot id, as given) of `app`, with
+/// the package URL from `links` ([`Links::file_url`]), Zealot's metadata (`bundle-version`
+/// the release version, `title` the release's `app_name`), as upstream's `install`. The
+/// worker checks a private app's route link first and passes signing `links` only then.
+///
+/// # Errors
+/// [`Error::InstallNotFound`] unless the release exists, is not yanked, and has an iOS
+/// primary artifact in an app with a bundle id (what makes its `install_url` an
+/// `itms-services` link); [`Error::Internal`] for a private app's file without a signing key.
+pub fn install_manifest(app: &EdgeApp, release_id: &str, links: &Links) -> Result<String, Error> {
+    let missing = || Error::InstallNotFound(release_id.to_owned());
+    let id = Some(release_id)
+        .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|s| s.parse::<u32>().ok())
+        .ok_or_else(missing)?;
+    let r = app
+        .releases
+        .iter()
+        .find(|r| r.zealot_id == id && r.release.state == ReleaseState::Ready)
+        .ok_or_else(missing)?;
+    let cx = context(app, &r.release.channel).map_err(|_| missing())?;
+    let primary = cx.primary(r).ok_or_else(missing)?;
+    let bundle = cx.bundle().ok_or_else(missing)?;
+    if cx.platform(Some(primary)) != Platform::Ios {
+        return Err(missing());
+    }
+    let field = |k: &str, v: &str| {
+        format!(
+            "        <key>{k}</key>\n        <string>{}</string>\n",
+            xml_escape(v)
+        )
+    };
+    Ok(format!(
+        concat!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+            "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" ",
+            "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n",
+            "<plist version=\"1.0\">\n<dict>\n  <key>items</key>\n  <array>\n    <dict>\n",
+            "      <key>assets</key>\n      <array>\n        <dict>\n",
+            "          <key>kind</key>\n          <string>software-package</string>\n",
+            "          <key>url</key>\n          <string>{url}</string>\n",
+            "        </dict>\n      </array>\n",
+            "      <key>metadata</key>\n      <dict>\n{bundle}{version}",
+            "        <key>kind</key>\n        <string>software</string>\n{title}",
+            "      </dict>\n    </dict>\n  </array>\n</dict>\n</plist>\n",
+        ),
+        url = xml_escape(&links.file_url(app, primary)?),
+        bundle = field("bundle-identifier", bundle),
+        version = field("bundle-version", &r.release.version),
+        title = field("title", &cx.app_name),
+    ))
 }
 
 #[cfg(test)]
@@ -1032,15 +1196,19 @@ mod tests {
     fn app_object_groups_channels_by_scheme() {
         let mut a = ios_demo();
         a.app.channels[0].slug = Some("X1IXN".into());
-        let v = serde_json::to_value(list_apps([&a])).expect("json");
+        let keys = BTreeMap::from([(
+            a.app.id.clone(),
+            BTreeMap::from([(ch("adhoc"), "k-adhoc".to_owned())]),
+        )]);
+        let v = serde_json::to_value(list_apps([&a], &keys)).expect("json");
         let slug = channel_slug(&a.app.id, &a.app.channels[1]);
         assert_eq!(slug.len(), 5);
         assert!(slug.bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(slug, channel_slug(&a.app.id, &a.app.channels[1]), "stable");
-        let channel = |id: u64, slug: &str, name: &str, bundle: &str| {
+        let channel = |id: u64, slug: &str, name: &str, bundle: &str, key: Value| {
             json!({
                 "id": id, "slug": slug, "name": name, "device_type": "ios", "bundle_id": bundle,
-                "git_url": null, "has_password": false, "key": null,
+                "git_url": null, "has_password": false, "key": key,
                 "download_filename_type": "version_datetime",
             })
         };
@@ -1050,15 +1218,15 @@ mod tests {
                 "id": 2, "name": "Demo for iOS", "archived": false,
                 "schemes": [
                     { "id": 2001, "name": "Release", "new_build_callout": true, "retained_builds": 0,
-                      "channels": [channel(2001, "X1IXN", "iOS", "*")] },
+                      "channels": [channel(2001, "X1IXN", "iOS", "*", Value::Null)] },
                     { "id": 2002, "name": "Beta", "new_build_callout": true, "retained_builds": 0,
-                      "channels": [channel(2002, &slug, "iOS AdHoc", "com.example.demo.ios")] },
+                      "channels": [channel(2002, &slug, "iOS AdHoc", "com.example.demo.ios", json!("k-adhoc"))] },
                 ],
             }])
         );
         // A channel without a scheme joins "Release".
         a.app.channels[1].scheme = None;
-        let o = app_object(&a).expect("zealot app");
+        let o = app_object(&a, None).expect("zealot app");
         assert_eq!(o.schemes.len(), 1);
         assert_eq!(o.schemes[0].channels.as_ref().map(Vec::len), Some(2));
     }
@@ -1081,7 +1249,7 @@ mod tests {
                 "build_version": "111", "source": "api", "branch": "main", "git_commit": "abc123",
                 "ci_url": null, "size": 41, "platform": "iOS", "device_type": "iOS",
                 "icon_url": null,
-                "install_url": "https://u.example/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa",
+                "install_url": "itms-services://?action=download-manifest&url=https%3A%2F%2Fu.example%2Fapi%2Fapps%2F2%2Freleases%2F3%2Finstall",
                 "changelog": [{ "message": "Build 111 of 2.1.0" }],
                 "text_changelog": "- Build 111 of 2.1.0",
                 "custom_fields": [{ "name": "country", "value": "China", "icon": "fas fa-flag" }],
@@ -1328,6 +1496,166 @@ mod tests {
             assert_eq!(
                 e.message(),
                 "param is missing or the value is empty or invalid: combo with bundle_id, release_version, build_version or bundle_id, git_commit"
+            );
+        }
+    }
+
+    #[test]
+    fn version_exist_sees_staged_and_yanked_builds() {
+        let a = app(&[("1.0", "1", "yanked", 100), ("1.1", "2", "ready", 20)]);
+        let exist = |rv: &str, bv: &str| {
+            let pairs = [
+                ("bundle_id", "com.example.demo.ios"),
+                ("release_version", rv),
+                ("build_version", bv),
+            ];
+            version_exist(&a, &ch("release"), &q(&pairs), &links())
+        };
+        assert_eq!(exist("1.1", "2").map(|r| r.id), Ok(2), "staged");
+        let yanked = exist("1.0", "1").expect("yanked exists");
+        assert_eq!((yanked.id, yanked.install_url), (1, None), "never offered");
+        // Another channel's build does not exist in this one.
+        let adhoc = [
+            ("bundle_id", "com.example.demo.ios"),
+            ("release_version", "2.1.0"),
+            ("build_version", "110"),
+        ];
+        let a = ios_demo();
+        assert_eq!(
+            version_exist(&a, &ch("release"), &q(&adhoc), &links()),
+            Err(Error::ReleaseNotFound)
+        );
+        assert_eq!(
+            version_exist(&a, &ch("adhoc"), &q(&adhoc), &links()).map(|r| r.id),
+            Ok(2)
+        );
+    }
+
+    #[test]
+    fn install_url_is_itms_for_ios_and_direct_elsewhere() {
+        let mut a = ios_demo();
+        let url = |a: &EdgeApp| {
+            versions(a, &ch("release"), &Query::default(), &links())
+                .expect("ok")
+                .releases[0]
+                .install_url
+                .clone()
+        };
+        assert_eq!(
+            url(&a).as_deref(),
+            Some(
+                "itms-services://?action=download-manifest&url=https%3A%2F%2Fu.example%2Fapi%2Fapps%2F2%2Freleases%2F3%2Finstall"
+            )
+        );
+        let direct = "https://u.example/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa";
+        // Android (the app's platform, or the artifact's architecture's) is a direct link.
+        a.app.platform = Platform::Android;
+        assert_eq!(url(&a).as_deref(), Some(direct));
+        a.app.platform = Platform::Harmonyos;
+        assert_eq!(url(&a).as_deref(), Some(direct));
+        // No bundle id: no manifest to offer, the file.
+        let mut a = ios_demo();
+        a.app.bundle_id = None;
+        assert_eq!(url(&a).as_deref(), Some(direct));
+        // A private app: the manifest route behind a route link, whose plist names a
+        // download link; without a valid route link the worker passes unsigned links.
+        let mut a = ios_demo();
+        a.app.visibility = crate::manifest::Visibility::Private;
+        a.releases[0].release.artifacts[0].url = "/_edge/artifacts/x.ipa".into();
+        let itms = url(&a).expect("install url");
+        let manifest = itms
+            .strip_prefix("itms-services://?action=download-manifest&url=")
+            .expect("itms");
+        assert!(
+            manifest.starts_with(
+                "https%3A%2F%2Fu.example%2Fapi%2Fapps%2F2%2Freleases%2F3%2Finstall%3Fexpires%3D"
+            ),
+            "{manifest}"
+        );
+        assert!(manifest.contains("%26sig%3D"), "{manifest}");
+        let plist = install_manifest(&a, "3", &links()).expect("manifest");
+        assert!(plist.contains("<string>https://u.example/dl/b/"), "{plist}");
+        assert!(!plist.contains("_edge"), "{plist}");
+        assert_eq!(
+            install_manifest(&a, "3", &Links::public_only(ORIGIN)),
+            Err(Error::LinkDenied)
+        );
+        // An absolute file is given as is, in the manifest too.
+        let mut a = ios_demo();
+        a.releases[0].release.artifacts[0].url = "https://cdn.example/x.ipa".into();
+        assert!(url(&a).is_some_and(|u| u.starts_with("itms-services://")));
+        let plist = install_manifest(&a, "3", &links()).expect("manifest");
+        assert!(
+            plist.contains("<string>https://cdn.example/x.ipa</string>"),
+            "{plist}"
+        );
+    }
+
+    #[test]
+    fn install_manifest_plist() {
+        let a = ios_demo();
+        let plist = install_manifest(&a, "3", &Links::public_only("http://127.0.0.1:8787"))
+            .expect("manifest");
+        assert_eq!(
+            plist,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>items</key>
+  <array>
+    <dict>
+      <key>assets</key>
+      <array>
+        <dict>
+          <key>kind</key>
+          <string>software-package</string>
+          <key>url</key>
+          <string>http://127.0.0.1:8787/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa</string>
+        </dict>
+      </array>
+      <key>metadata</key>
+      <dict>
+        <key>bundle-identifier</key>
+        <string>com.example.demo.ios</string>
+        <key>bundle-version</key>
+        <string>2.1.0</string>
+        <key>kind</key>
+        <string>software</string>
+        <key>title</key>
+        <string>Demo for iOS Release iOS</string>
+      </dict>
+    </dict>
+  </array>
+</dict>
+</plist>
+"#
+        );
+        // Text is escaped.
+        let mut b = ios_demo();
+        b.app.name = "A & <B>".into();
+        let plist = install_manifest(&b, "1", &links()).expect("manifest");
+        assert!(
+            plist.contains("<string>A &amp; &lt;B&gt; Release iOS</string>"),
+            "{plist}"
+        );
+        // Unknown, not digits, without an artifact (2), yanked, not iOS: 404.
+        let mut yanked = ios_demo();
+        yanked.releases[0].release.state = ReleaseState::Yanked;
+        let mut android = ios_demo();
+        android.app.platform = Platform::Android;
+        for (app, id) in [
+            (&a, "9"),
+            (&a, "x"),
+            (&a, ""),
+            (&a, "2"),
+            (&yanked, "3"),
+            (&android, "3"),
+        ] {
+            let e = install_manifest(app, id, &links()).expect_err("not installable");
+            assert_eq!(
+                (e.status(), e.message()),
+                (404, format!("Couldn't find Release with 'id'={id}"))
             );
         }
     }
