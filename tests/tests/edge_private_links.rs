@@ -461,12 +461,16 @@ fn private_downloads_over_every_protocol() {
         serde_json::from_slice::<Value>(&body).expect("json"),
         json!({"error": "产物不存在"})
     );
-    // A protocol tag that no link is issued for.
+    // A protocol tag that no link is issued for: refused as any altered link.
     let c = Link {
         protocol: "c".into(),
         ..Link::parse(&edge, &a_url)
     };
-    assert_eq!(get(&edge, &c.path()).0, 404);
+    let (status, _, body) = get(&edge, &c.path());
+    assert_eq!(
+        (status, serde_json::from_slice::<Value>(&body).expect("json")),
+        (403, json!({"error": "download link is invalid or expired"}))
+    );
 
     // The unauthenticated routes reveal no private file, site-hosted or external.
     for suffix in [
