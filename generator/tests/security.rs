@@ -1,0 +1,94 @@
+//! Regression tests of the generator's side of issue 18 (security hardening): templates cannot
+//! read the environment, `build --out` cannot replace the release repository, symlinks never
+//! reach the site, and `stats` text escapes what clients sent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn generator(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_generator"));
+    c.args(args);
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().expect("run generator")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every entry under `dir` (directories, files and symlinks, hidden ones included) with what it
+/// holds: the bytes of a file, the target of a link.
+fn listing(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        let e = e.expect("walk");
+        let rel = e.path().strip_prefix(dir).expect("under dir").to_owned();
+        let t = e.file_type();
+        let content = if t.is_symlink() {
+            let mut v = b"-> ".to_vec();
+            v.extend(
+                std::fs::read_link(e.path())
+                    .expect("read link")
+                    .as_os_str()
+                    .as_encoded_bytes(),
+            );
+            v
+        } else if t.is_dir() {
+            b"<dir>".to_vec()
+        } else {
+            std::fs::read(e.path()).expect("read file")
+        };
+        out.insert(rel, content);
+    }
+    out
+}
+
+/// Issue 18, finding 2: a template calling `get_env` fails to render, naming the file and the
+/// fix, and the build writes nothing (the previous site stays as it was).
+#[test]
+fn issue_18_template_calling_get_env_fails_to_render() {
+    let (tmp, root) = e2e_tests::example_copy();
+    let site = tmp.path().join("site");
+    let tpl = tmp.path().join("tpl");
+    std::fs::create_dir(&tpl).expect("mkdir");
+    std::fs::write(
+        tpl.join("index.html"),
+        "<p>{{ get_env(name=\"GENERATOR_TEST_SECRET\") }}</p>",
+    )
+    .expect("write template");
+    let secret = "s3cr3t-4f1c9e-token";
+    let build = |templates: bool| {
+        let mut c = generator(&["build", "--no-cache", "--root"]);
+        c.arg(&root).arg("--out").arg(&site);
+        if templates {
+            c.arg("--templates").arg(&tpl);
+        }
+        run(c.env("GENERATOR_TEST_SECRET", secret))
+    };
+    let first = build(false);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = listing(tmp.path());
+
+    let o = build(true);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let file = tpl.join("index.html").display().to_string();
+    assert!(
+        err.contains(&format!("{file}: Failed to render 'index.html'")),
+        "{err}"
+    );
+    assert!(err.contains("`get_env` is disabled"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!err.contains(secret), "{err}");
+    assert_eq!(listing(tmp.path()), before, "the build changed files");
+    for (path, bytes) in e2e_tests::read_tree(tmp.path()) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "{path} holds the secret"
+        );
+    }
+}
