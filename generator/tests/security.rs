@@ -92,3 +92,82 @@ fn issue_18_template_calling_get_env_fails_to_render() {
         );
     }
 }
+
+/// Issue 18, finding 3: `build --out` over the release repository fails before touching
+/// anything, naming `--out` and the fix.
+#[test]
+fn issue_18_build_refuses_an_out_over_the_repository() {
+    let (tmp, root) = e2e_tests::example_copy();
+    let t = tmp.path();
+    // Another release repository, and a symlink to this one.
+    std::fs::create_dir_all(t.join("other/keys")).expect("mkdir");
+    std::fs::write(t.join("other/keys/secrets.json"), "{}").expect("write");
+    std::os::unix::fs::symlink(&root, t.join("link")).expect("symlink");
+    let tpl = t.join("tpl");
+    std::fs::create_dir(&tpl).expect("mkdir");
+    std::fs::write(tpl.join("style.css"), "body{}").expect("write");
+    assert!(root.join("keys/secrets.json").is_file() && root.join("tuf-keys").is_dir());
+
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (root.clone(), "is the release repository"),
+        (root.join("."), "is the release repository"),
+        (root.join("releases/../"), "is the release repository"),
+        (root.join("not-yet/.."), "is the release repository"),
+        (t.join("link"), "is the release repository"),
+        (t.to_owned(), "contains the release repository"),
+        (
+            root.join("not-yet/../.."),
+            "contains the release repository",
+        ),
+        (root.join("keys"), "is `keys` of the release repository"),
+        (
+            root.join("tuf-keys"),
+            "is `tuf-keys` of the release repository",
+        ),
+        (
+            root.join("releases"),
+            "is `releases` of the release repository",
+        ),
+        (
+            t.join("link/apps/new"),
+            "is inside `apps` of the release repository",
+        ),
+        (t.join("other"), "holds `keys`"),
+        (tpl.clone(), "overlaps --templates"),
+    ];
+    for (out, why) in cases {
+        let before = listing(t);
+        for dry_run in [false, true] {
+            let mut c = generator(&["build", "--root"]);
+            c.arg(&root).arg("--out").arg(&out);
+            c.arg("--templates").arg(&tpl);
+            if dry_run {
+                c.arg("--dry-run");
+            }
+            let o = run(&mut c);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "--out {}: {err}", out.display());
+            assert!(
+                err.contains(&format!("{}: --out: {why}", out.display())),
+                "--out {}: {err}",
+                out.display()
+            );
+            assert!(
+                err.contains("hint: give --out a directory of its own"),
+                "{err}"
+            );
+            assert_eq!(listing(t), before, "--out {} changed files", out.display());
+        }
+    }
+
+    // The documented layout (`--root . --out site`) stays allowed, and so do its rebuilds.
+    for _ in 0..2 {
+        let o = run(generator(&["build", "--no-cache", "--root"])
+            .arg(&root)
+            .arg("--out")
+            .arg(root.join("site")));
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert!(root.join("site/index.json").is_file());
+    assert!(root.join("keys/secrets.json").is_file());
+}
