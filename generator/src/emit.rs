@@ -200,8 +200,9 @@ pub fn emit(plan: &Plan, staging: Staging, out: &Path, fail_after: Option<usize>
                     .with_context(|| format!("failed to write {}", dest.display()))?;
             }
             Output::Artifact { from, digests } => {
+                // Not through a symlink an older build may have left (issue 18).
                 let prev = previous.as_ref().map(|p| p.join(rel)).filter(|p| {
-                    fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() == digests.size)
+                    fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() == digests.size)
                 });
                 match (from, prev) {
                     (ArtifactBytes::Copied(part), _) => match moved.get(part.as_path()) {
@@ -222,7 +223,17 @@ pub fn emit(plan: &Plan, staging: Staging, out: &Path, fail_after: Option<usize>
     swap(&staging, &site, out)
 }
 
+/// Hard-links (else copies) a regular file. `from` is never a symlink: validation resolves
+/// them, and a hard link to a symlink would publish the link itself (issue 18).
 fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
+    let meta =
+        fs::symlink_metadata(from).with_context(|| format!("failed to read {}", from.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{} is not a regular file (a symlink replaced it after validation?)",
+            from.display()
+        );
+    }
     if fs::hard_link(from, to).is_err() {
         fs::copy(from, to)
             .with_context(|| format!("failed to copy {} to {}", from.display(), to.display()))?;

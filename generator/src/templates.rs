@@ -70,6 +70,29 @@ impl Overrides {
                 continue;
             }
             let path = entry.path();
+            // A link out of the directory could publish any file the build can read (style.css
+            // is copied as it is): resolved inside it, refused outside (issue 18).
+            if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                let inside = std::fs::canonicalize(dir)
+                    .and_then(|d| Ok(std::fs::canonicalize(&path)?.starts_with(d)));
+                match inside {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        out.unreadable.insert(
+                            path.display().to_string(),
+                            "is a symlink out of the --templates directory: copy the file in \
+                             instead (a link could publish any file the build can read)"
+                                .to_owned(),
+                        );
+                        continue;
+                    }
+                    Err(e) => {
+                        out.unreadable
+                            .insert(path.display().to_string(), format!("cannot be read: {e}"));
+                        continue;
+                    }
+                }
+            }
             if path.is_dir() {
                 out.unreadable.insert(
                     path.display().to_string(),

@@ -171,3 +171,82 @@ fn issue_18_build_refuses_an_out_over_the_repository() {
     assert!(root.join("site/index.json").is_file());
     assert!(root.join("keys/secrets.json").is_file());
 }
+
+/// Issue 18, finding 6: a symlinked artifact inside `releases/` is published as its target's
+/// bytes (a regular file, never a link); a link out of `releases/` is refused (see also
+/// `cli.rs`, `rejects_symlink_out_of_the_releases_directory`), and so is a template link out of
+/// `--templates`.
+#[test]
+fn issue_18_symlinks_are_resolved_inside_and_refused_outside() {
+    let (tmp, root) = e2e_tests::example_copy();
+    let files = root.join("releases/windows-tool/files");
+    std::os::unix::fs::symlink("windows-tool-1.0.0.exe", files.join("link.exe")).expect("link");
+    let manifest = root.join("releases/windows-tool/1.0.0.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    std::fs::write(
+        &manifest,
+        text.replace("files/windows-tool-1.0.0.exe", "files/link.exe"),
+    )
+    .expect("write");
+    let site = tmp.path().join("site");
+    let o = run(generator(&["build", "--no-cache", "--root"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&site));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let target = std::fs::read(files.join("windows-tool-1.0.0.exe")).expect("read");
+    let dir = site.join("artifacts/windows-tool/1.0.0");
+    let published: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("artifact dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".link.exe"))
+        .collect();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert!(
+        std::fs::symlink_metadata(&published[0])
+            .expect("stat")
+            .is_file()
+    );
+    assert_eq!(std::fs::read(&published[0]).expect("read"), target);
+    for e in walkdir::WalkDir::new(&site) {
+        let e = e.expect("walk");
+        assert!(!e.path_is_symlink(), "{} is a symlink", e.path().display());
+    }
+
+    // A template that links out of --templates (to a key, say) is refused; one inside is read.
+    let tpl = tmp.path().join("tpl");
+    std::fs::create_dir(&tpl).expect("mkdir");
+    std::fs::write(tmp.path().join("secret.key"), "PRIVATE KEY").expect("write");
+    std::os::unix::fs::symlink(tmp.path().join("secret.key"), tpl.join("style.css")).expect("link");
+    let before = listing(tmp.path());
+    let o = run(generator(&["build", "--no-cache", "--root"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&site)
+        .arg("--templates")
+        .arg(&tpl));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: is a symlink out of the --templates directory",
+            tpl.join("style.css").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(listing(tmp.path()), before);
+    std::fs::remove_file(tpl.join("style.css")).expect("rm");
+    std::fs::write(tpl.join(".mine.css"), "body{color:red}").expect("write");
+    std::os::unix::fs::symlink(".mine.css", tpl.join("style.css")).expect("link");
+    let o = run(generator(&["build", "--no-cache", "--root"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&site)
+        .arg("--templates")
+        .arg(&tpl));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(site.join("style.css")).expect("read"),
+        "body{color:red}"
+    );
+}
