@@ -3,6 +3,7 @@
 //! reach the site, and `stats` text escapes what clients sent.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -249,4 +250,61 @@ fn issue_18_symlinks_are_resolved_inside_and_refused_outside() {
         std::fs::read_to_string(site.join("style.css")).expect("read"),
         "body{color:red}"
     );
+}
+
+/// Issue 18, finding 5: `stats` shows the escape sequences clients sent escaped in its text,
+/// and its JSON as it came. The edge is a one-answer HTTP server here.
+#[test]
+fn issue_18_stats_text_escapes_control_characters() {
+    let body = serde_json::json!({"apps": [{
+        "app": "desktop-editor", "dau": 1, "wau": 2, "mau": 3,
+        "installs": [{"version": "1.2.0\u{1b}[2K", "platform": "macos", "machines": 1}],
+        "update_events": [],
+        "errors": [{"error_type": "crash\u{202e}gpj.exe", "count": 4,
+                    "message": "\u{1b}[31mboom\u{1b}[0m\r\u{1b}]8;;https://evil/\u{7}"}],
+    }]})
+    .to_string();
+    for format in ["text", "json"] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let answer = body.clone();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).expect("read") > 2 {
+                line.clear();
+            }
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            )
+            .expect("answer");
+            let _ = reader.read(&mut [0; 1]);
+        });
+        let o = run(&mut generator(&[
+            "stats", "--url", &url, "--token", "t", "--format", format,
+        ]));
+        server.join().expect("server");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8(o.stdout).expect("utf-8");
+        if format == "json" {
+            let got: serde_json::Value = serde_json::from_str(&out).expect("json");
+            let sent: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(got, sent);
+            assert!(out.contains(r"\u001b[31mboom"), "{out}");
+        } else {
+            for raw in ['\u{1b}', '\r', '\u{7}', '\u{202e}'] {
+                assert!(!out.contains(raw), "{raw:?} in {out:?}");
+            }
+            assert!(out.contains(r"1.2.0\u{1b}[2K"), "{out}");
+            assert!(out.contains(r"crash\u{202e}gpj.exe"), "{out}");
+            assert!(
+                out.contains(r"\u{1b}[31mboom\u{1b}[0m\r\u{1b}]8;;https://evil/\u{7}"),
+                "{out}"
+            );
+        }
+    }
 }
