@@ -70,6 +70,29 @@ impl Overrides {
                 continue;
             }
             let path = entry.path();
+            // A link out of the directory could publish any file the build can read (style.css
+            // is copied as it is): resolved inside it, refused outside (issue 18).
+            if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                let inside = std::fs::canonicalize(dir)
+                    .and_then(|d| Ok(std::fs::canonicalize(&path)?.starts_with(d)));
+                match inside {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        out.unreadable.insert(
+                            path.display().to_string(),
+                            "is a symlink out of the --templates directory: copy the file in \
+                             instead (a link could publish any file the build can read)"
+                                .to_owned(),
+                        );
+                        continue;
+                    }
+                    Err(e) => {
+                        out.unreadable
+                            .insert(path.display().to_string(), format!("cannot be read: {e}"));
+                        continue;
+                    }
+                }
+            }
             if path.is_dir() {
                 out.unreadable.insert(
                     path.display().to_string(),
@@ -228,9 +251,39 @@ impl Templates {
     }
 }
 
-/// A Tera instance of `sources`, escaping HTML and the plist.
+/// The Tera functions templates may call. Every other function Tera registers is replaced by
+/// one that fails (issue 18): `get_env` would let a template edit publish the build's
+/// environment, which in CI holds the TUF, Sparkle and Tauri keys and the Cloudflare token, into
+/// `site/` and the signed TUF targets. Turning off Tera's `builtins` feature (as Cargo.toml does)
+/// is not enough, since tera 1 registers `get_env` regardless; and an allowlist rather than a list
+/// of removals means a Tera upgrade that adds a function (one reading files, say) adds it
+/// disabled. No filter or tester reads the environment or the disk, and `include`, `import`
+/// and `extends` only reach the templates added here, never the filesystem.
+const ALLOWED_FUNCTIONS: &[&str] = &["range", "throw"];
+
+/// A Tera instance of `sources`, escaping HTML and the plist, with no access to the
+/// environment or the filesystem.
 fn compile<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> tera::Result<Tera> {
     let mut tera = Tera::default();
+    let disabled: Vec<String> = tera
+        .functions
+        .keys()
+        .filter(|name| !ALLOWED_FUNCTIONS.contains(&name.as_str()))
+        .cloned()
+        .collect();
+    for name in disabled {
+        let message = format!(
+            "the function `{name}` is disabled: templates see only the variables docs/pages.md \
+             lists, never the build's environment or files (which hold signing keys and tokens \
+             in CI); write the value into the template or a manifest field instead"
+        );
+        tera.register_function(
+            &name,
+            move |_: &std::collections::HashMap<String, tera::Value>| {
+                Err(tera::Error::msg(message.clone()))
+            },
+        );
+    }
     tera.autoescape_on(vec![".html", ".plist"]);
     tera.set_escape_fn(escape_markup);
     tera.add_raw_templates(sources)?;
@@ -325,6 +378,38 @@ mod tests {
             .expect_err("unknown variable");
         assert!(p.file.ends_with("index.html") && p.file.starts_with("mine"));
         assert!(p.message.contains("no_such_thing"), "{}", p.message);
+    }
+
+    /// Issue 18: a template edit must not publish CI secrets through `get_env`.
+    #[test]
+    fn environment_functions_are_disabled() {
+        let mut problems = Problems::default();
+        for call in [
+            r#"{{ get_env(name="HOME") }}"#,
+            r#"{{ get_env(name="NO_SUCH_VARIABLE", default="x") }}"#,
+        ] {
+            let o = overrides(&[("index.html", call)]);
+            let t = Templates::load(&o, &mut problems).expect("compiles");
+            let p = t
+                .render(INDEX_HTML, &serde_json::json!({}))
+                .expect_err("get_env refused");
+            assert!(p.file.ends_with("index.html") && p.file.starts_with("mine"));
+            assert!(p.message.contains("`get_env` is disabled"), "{}", p.message);
+        }
+        // Only the allowed functions are callable; every other one Tera knows fails.
+        let tera = compile([("t", "x")]).expect("compiles");
+        for name in tera.functions.keys() {
+            if ALLOWED_FUNCTIONS.contains(&name.as_str()) {
+                continue;
+            }
+            let f = &tera.functions[name];
+            assert!(f.call(&std::collections::HashMap::new()).is_err(), "{name}");
+        }
+        let out = compile([("t", "{% for i in range(end=3) %}{{ i }}{% endfor %}")])
+            .expect("compiles")
+            .render("t", &tera::Context::new())
+            .expect("range renders");
+        assert_eq!(out, "012");
     }
 
     #[test]

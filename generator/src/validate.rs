@@ -800,16 +800,18 @@ fn check_release(
                 continue;
             }
             (Some(f), None) => match resolve_local(f, &manifest_dir, releases_root) {
-                Ok(path) => {
-                    let name = path
+                Ok((written, real)) => {
+                    // Named and cached as written; read and published from the resolved file,
+                    // so that a symlink's target, not the link, lands in the site (issue 18).
+                    let name = written
                         .file_name()
                         .and_then(|n| n.to_str())
                         .unwrap_or("")
                         .to_owned();
                     (
                         Source::Local {
-                            key: rel_path(root, &path),
-                            path,
+                            key: rel_path(root, &written),
+                            path: real,
                         },
                         name,
                     )
@@ -885,23 +887,25 @@ fn check_release(
                 continue;
             }
             (Some(text), None) => Some(text.trim().to_owned()),
-            (None, Some(f)) => match resolve_local(f, &manifest_dir, releases_root).and_then(|p| {
-                std::fs::read_to_string(&p).map_err(|e| {
-                    (
-                        format!("cannot read `{f}`: {e}"),
-                        "point `signature_file` at the `.sig` file `tauri signer sign` wrote"
-                            .to_owned(),
-                    )
-                })
-            }) {
-                Ok(text) => Some(text.trim().to_owned()),
-                Err((msg, hint)) => {
-                    problems.push(
-                        Problem::new(&file, format!("{field}.signature_file"), msg).hint(hint),
-                    );
-                    continue;
+            (None, Some(f)) => {
+                match resolve_local(f, &manifest_dir, releases_root).and_then(|(_, p)| {
+                    std::fs::read_to_string(&p).map_err(|e| {
+                        (
+                            format!("cannot read `{f}`: {e}"),
+                            "point `signature_file` at the `.sig` file `tauri signer sign` wrote"
+                                .to_owned(),
+                        )
+                    })
+                }) {
+                    Ok(text) => Some(text.trim().to_owned()),
+                    Err((msg, hint)) => {
+                        problems.push(
+                            Problem::new(&file, format!("{field}.signature_file"), msg).hint(hint),
+                        );
+                        continue;
+                    }
                 }
-            },
+            }
             (None, None) => None,
         };
         artifacts.push(ArtifactModel {
@@ -973,12 +977,14 @@ fn check_release(
 }
 
 /// Resolves a manifest-relative path and checks that it stays inside `releases/`, also after
-/// following symlinks.
+/// following symlinks: the path as written and the regular file it resolves to. A symlink out
+/// of `releases/` is refused, since it could publish any file the build can read (`~/.ssh`,
+/// `keys/secrets.json`) into a public site.
 fn resolve_local(
     f: &str,
     manifest_dir: &Path,
     releases_root: &Path,
-) -> Result<PathBuf, (String, String)> {
+) -> Result<(PathBuf, PathBuf), (String, String)> {
     let rel = Path::new(f);
     if f.is_empty()
         || rel.is_absolute()
@@ -1026,7 +1032,15 @@ fn resolve_local(
     let real_root =
         std::fs::canonicalize(releases_root).unwrap_or_else(|_| releases_root.to_owned());
     if !real.starts_with(&real_root) {
-        return Err(escapes());
+        return Err((
+            format!(
+                "`{f}` is a symlink to {}, outside the releases directory",
+                real.display()
+            ),
+            "copy the file into releases/ instead (a link out of it could publish any file \
+             the build can read, keys included)"
+                .to_owned(),
+        ));
     }
     if !real.is_file() {
         return Err((
@@ -1034,5 +1048,5 @@ fn resolve_local(
             "point `file` at the artifact itself".to_owned(),
         ));
     }
-    Ok(joined)
+    Ok((joined, real))
 }

@@ -40,6 +40,14 @@ impl BuildArgs {
 
     fn execute(&self) -> Result<()> {
         let started = Instant::now();
+        let keep: Vec<(&str, &std::path::Path)> = [
+            ("--templates", self.input.templates.as_deref()),
+            ("--tuf-keys", self.tuf.tuf_keys.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, dir)| Some((flag, dir?)))
+        .collect();
+        emit::check_out_dir(&self.out, &self.input.root, &keep)?;
         let staging = if self.dry_run {
             None
         } else {

@@ -64,7 +64,9 @@ pub fn table(stats: &Value) -> String {
     let mut out = String::new();
     let empty = Vec::new();
     let list = |v: &Value| v.as_array().unwrap_or(&empty).clone();
-    let s = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    // Every string here came from a client (issue 18): shown with its control characters
+    // escaped, so that none can drive the terminal.
+    let s = |v: &Value| visible(v.as_str().unwrap_or(""));
     let n = |v: &Value| v.as_i64().unwrap_or(0);
     let _ = writeln!(out, "{:<24} {:>8} {:>8} {:>8}", "app", "DAU", "WAU", "MAU");
     for app in list(&stats["apps"]) {
@@ -96,15 +98,72 @@ pub fn table(stats: &Value) -> String {
             );
         }
         for e in list(&app["errors"]) {
-            let message: String = s(&e["message"]).chars().take(60).collect();
+            let message: String = e["message"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect();
             let _ = writeln!(
                 out,
                 "  error     {:<22} ×{:<6} {}",
                 s(&e["error_type"]),
                 n(&e["count"]),
-                message.replace('\n', " ")
+                visible(&message.replace('\n', " "))
             );
         }
     }
     out
+}
+
+/// `text` with every character that a terminal acts on, or that hides or reorders text,
+/// escaped the way Rust writes it (`\u{1b}`, `\r`): C0 and C1 controls and DEL, and the
+/// invisible format characters (bidi overrides and isolates, zero-width ones, line and
+/// paragraph separators). The markup escapers (`templates::escape_markup`, the feeds' XML one)
+/// do not fit: a terminal needs neither `&lt;` nor dropped characters, only visible ones.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}');
+        if invisible {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: telemetry text is shown with its escape sequences escaped.
+    #[test]
+    fn table_escapes_control_characters() {
+        let stats = serde_json::json!({"apps": [{
+            "app": "a\u{1b}]0;pwned\u{7}",
+            "dau": 1, "wau": 1, "mau": 1,
+            "installs": [{"version": "1.0\r", "platform": "win\u{202e}", "machines": 1}],
+            "update_events": [{"event": "ok\u{9b}2J", "code": 0, "version_code": 1, "count": 1}],
+            "errors": [{"error_type": "E\u{200b}", "count": 2,
+                        "message": "\u{1b}[31mred\u{1b}[0m\ntwo lines, café, 日本"}],
+        }]});
+        let out = table(&stats);
+        for raw in ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{9b}', '\u{200b}'] {
+            assert!(!out.contains(raw), "{raw:?} in {out:?}");
+        }
+        for shown in [
+            "a\\u{1b}]0;pwned\\u{7}",
+            "1.0\\r",
+            "win\\u{202e}",
+            "ok\\u{9b}2J",
+            "E\\u{200b}",
+            "\\u{1b}[31mred\\u{1b}[0m two lines, café, 日本",
+        ] {
+            assert!(out.contains(shown), "{shown} not in {out}");
+        }
+    }
 }
