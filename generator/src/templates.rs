@@ -285,7 +285,7 @@ fn compile<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> tera::R
         );
     }
     tera.autoescape_on(vec![".html", ".plist"]);
-    tera.set_escape_fn(escape_markup);
+    tera.set_escape_fn(update_protocol::markup::escape);
     tera.add_raw_templates(sources)?;
     Ok(tera)
 }
@@ -301,23 +301,6 @@ fn error_text(e: &tera::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// Escapes text for HTML and XML alike (element content and double- or single-quoted
-/// attributes). Tera's default also escapes `/`, as `&#x2F;`, which only makes URLs unreadable.
-pub fn escape_markup(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + input.len() / 8);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -468,7 +468,10 @@ fn private_downloads_over_every_protocol() {
     };
     let (status, _, body) = get(&edge, &c.path());
     assert_eq!(
-        (status, serde_json::from_slice::<Value>(&body).expect("json")),
+        (
+            status,
+            serde_json::from_slice::<Value>(&body).expect("json")
+        ),
         (403, json!({"error": "download link is invalid or expired"}))
     );
 

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod license;
 pub mod links;
 pub mod manifest;
+pub mod markup;
 pub mod names;
 pub mod rollout;
 pub mod routes;

@@ -506,22 +506,6 @@ pub fn install_path(app_id: u32, release_id: u32) -> String {
     format!("/api/apps/{app_id}/releases/{release_id}/install")
 }
 
-/// `& < > " '` escaped for XML text.
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A channel and what every release object of it repeats.
 struct Ctx<'a> {
     app: &'a EdgeApp,
@@ -939,7 +923,7 @@ pub fn install_manifest(app: &EdgeApp, release_id: &str, links: &Links) -> Resul
     let field = |k: &str, v: &str| {
         format!(
             "        <key>{k}</key>\n        <string>{}</string>\n",
-            xml_escape(v)
+            crate::markup::escape(v)
         )
     };
     Ok(format!(
@@ -956,7 +940,7 @@ pub fn install_manifest(app: &EdgeApp, release_id: &str, links: &Links) -> Resul
             "        <key>kind</key>\n        <string>software</string>\n{title}",
             "      </dict>\n    </dict>\n  </array>\n</dict>\n</plist>\n",
         ),
-        url = xml_escape(&links.file_url(app, primary)?),
+        url = crate::markup::escape(&links.file_url(app, primary)?),
         bundle = field("bundle-identifier", bundle),
         version = field("bundle-version", &r.release.version),
         title = field("title", &cx.app_name),

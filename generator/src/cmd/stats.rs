@@ -119,7 +119,7 @@ pub fn table(stats: &Value) -> String {
 /// `text` with every character that a terminal acts on, or that hides or reorders text,
 /// escaped the way Rust writes it (`\u{1b}`, `\r`): C0 and C1 controls and DEL, and the
 /// invisible format characters (bidi overrides and isolates, zero-width ones, line and
-/// paragraph separators). The markup escapers (`templates::escape_markup`, the feeds' XML one)
+/// paragraph separators). The markup escapers (`update_protocol::markup::escape`)
 /// do not fit: a terminal needs neither `&lt;` nor dropped characters, only visible ones.
 fn visible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -1,13 +1,14 @@
 //! Sparkle appcasts (RSS 2.0 with the `sparkle:` namespace): one per channel and macOS
 //! architecture, at `apps/<app>/<channel>/<arch>/appcast.xml`.
 
-use super::{AppView, Ctx, FeedFile, FeedRelease, xml_escape};
+use super::{AppView, Ctx, FeedFile, FeedRelease};
 use crate::plan::Output;
 use crate::problem::{Problem, Problems};
 use base64::Engine as _;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 use update_protocol::manifest::{Platform, UpgradeType};
+use update_protocol::markup::escape as xml_escape;
 use update_protocol::names::{ArchKey, ChannelKey};
 use update_protocol::version::VersionScheme;
 

@@ -20,7 +20,7 @@ pub fn svg(text: &str) -> Option<String> {
         .to_owned();
     let label = format!(
         r#"<svg class="qr-code" role="img" aria-label="QR code: {}" "#,
-        crate::templates::escape_markup(text)
+        update_protocol::markup::escape(text)
     );
     Some(body.replacen("<svg ", &label, 1))
 }
