@@ -1,6 +1,7 @@
 //! Harness for the end-to-end tests: locate (building once) the real binaries, copy fixtures
 //! into temporary directories, run commands, and read whole directory trees back.
 
+pub mod client;
 pub mod packages;
 pub mod signed;
 pub mod tuf_repo;
@@ -483,32 +484,8 @@ impl Edge {
         body: Option<&[u8]>,
     ) -> Reply {
         let agent = ureq::AgentBuilder::new().redirects(0).build();
-        let mut req = agent.request(method, &format!("{}{path}", self.base));
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let r = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
-        };
-        let resp = match r {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| {
-                resp.header(&n)
-                    .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
-            })
-            .collect();
-        Reply {
-            status: resp.status(),
-            headers,
-            text: resp.into_string().unwrap_or_default(),
-        }
+        let url = format!("{}{path}", self.base);
+        client::exchange(&agent, method, &url, headers, body).into()
     }
 
     fn json(r: std::result::Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {

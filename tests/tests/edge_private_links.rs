@@ -6,6 +6,7 @@
 //! envelope; the unauthenticated A and D download routes reveal nothing. Links are signed here
 //! independently of the project's code, with the demo key of `example/keys/secrets.json`.
 
+use e2e_tests::client::Client;
 use e2e_tests::signed::{assert_err, signed};
 use e2e_tests::{Edge, example_copy, example_dir, unix_now};
 use hmac::{Hmac, Mac};
@@ -118,25 +119,11 @@ impl Link {
     }
 }
 
-/// GET without following redirects: status, headers (lowercase names), body bytes.
+/// GET as an installed app sends it, without following redirects: status, headers
+/// (lowercase names), body bytes.
 fn get(edge: &Edge, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let resp = match agent.get(&format!("{}{path}", edge.base)).call() {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("GET {path}: {e}"),
-    };
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| {
-            resp.header(&n)
-                .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
-    let status = resp.status();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).expect("body");
-    (status, headers, body)
+    let got = Client::new(&edge.base).get(path, &[]);
+    (got.status, got.headers, got.body)
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -6,6 +6,7 @@
 //! route in D.3's envelope, and the official Python SDK (`tests/clients/toolsetlink_sdk.py`)
 //! through all its upgrade, version, report and statistics methods.
 
+use e2e_tests::client::Client;
 use e2e_tests::signed::{AK, E, SK, Sig, assert_err, fresh_nonce, md5_sig, ts};
 use e2e_tests::{Edge, Reply, example_dir, today, workspace_root};
 use md5::{Digest, Md5};
@@ -57,11 +58,7 @@ fn send(edge: &Edge, method: &str, path: &str, body: &str, tweak: impl FnOnce(&m
     };
     tweak(&mut s);
     let sig = s.signature.clone().unwrap_or_else(|| Some(s.sig()));
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let mut req = agent
-        .request(method, &format!("{}{path}", edge.base))
-        .set("content-type", "application/json")
-        .set("Accept-Encoding", "gzip");
+    let mut headers = vec![("content-type", "application/json")];
     for (name, v) in [
         ("x-Timestamp", &s.timestamp),
         ("x-Nonce", &s.nonce),
@@ -69,46 +66,14 @@ fn send(edge: &Edge, method: &str, path: &str, body: &str, tweak: impl FnOnce(&m
         ("x-Signature", &sig),
     ] {
         if let Some(v) = v {
-            req = req.set(name, v);
+            headers.push((name, v.as_str()));
         }
     }
-    for (k, v) in &s.extra {
-        req = req.set(k, v);
-    }
-    let resp = match if method == "GET" {
-        req.call()
-    } else {
-        req.send_string(body)
-    } {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let headers: Vec<(String, String)> = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| {
-            resp.header(&n)
-                .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
-        })
-        .collect();
-    let status = resp.status();
-    let gzip = resp.header("content-encoding") == Some("gzip");
-    let mut bytes = Vec::new();
-    resp.into_reader()
-        .read_to_end(&mut bytes)
-        .expect("read body");
-    if gzip {
-        let mut plain = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut plain)
-            .expect("gunzip");
-        bytes = plain;
-    }
-    Reply {
-        status,
-        headers,
-        text: String::from_utf8(bytes).expect("utf-8 body"),
-    }
+    headers.extend(s.extra.iter().map(|(k, v)| (*k, v.as_str())));
+    let body = (method != "GET").then_some(body.as_bytes());
+    Client::new(&edge.base)
+        .send(method, path, &headers, body)
+        .into()
 }
 
 /// A signed `POST` of `body` as the SDKs send it.

@@ -9,10 +9,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use e2e_tests::client::{Client, Got};
 use e2e_tests::{Edge, example_dir, workspace_root};
 use serde_json::Value;
 use sha2::{Digest, Sha512};
-use std::io::Read;
 use std::process::Command;
 
 const TAURI_KEY: &str = "dEdTauri0ToolsetlinkK1";
@@ -20,113 +20,18 @@ const ELECTRON_KEY: &str = "dEdElectron0Toolsetlk1";
 /// The staged release (25%) and its rollout id.
 const STAGED: &str = "desktop-editor/stable/1.2.0";
 
-/// An answer: status, headers (names lowercase), body (gunzipped when it came gzipped).
-struct Got {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).expect("utf-8 body")
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}), {}: {}", self.status, self.text()))
-    }
-}
-
-/// One installed app: a kept-alive agent that does not follow redirects.
-struct Client {
-    agent: ureq::Agent,
-    base: String,
-}
-
-impl Client {
-    fn new(edge: &Edge) -> Client {
-        Client {
-            agent: ureq::AgentBuilder::new().redirects(0).build(),
-            base: edge.base.clone(),
-        }
-    }
-
-    /// `GET` of a path on the worker or of an absolute URL, with the client's headers.
-    fn get(&self, url: &str, headers: &[(&str, &str)]) -> Got {
-        let url = if url.starts_with("http") {
-            url.to_owned()
-        } else {
-            format!("{}{url}", self.base)
-        };
-        let mut req = self
-            .agent
-            .get(&url)
-            .set("accept-encoding", "gzip")
-            .set("connection", "keep-alive");
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let resp = match req.call() {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("GET {url}: {e}"),
-        };
-        let headers: Vec<(String, String)> = resp
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| {
-                resp.header(&n)
-                    .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
-            })
-            .collect();
-        let status = resp.status();
-        let gzipped = resp.header("content-encoding") == Some("gzip");
-        let mut raw = Vec::new();
-        // A 204 has no body, and clients never read one: under load miniflare may close the
-        // kept-alive connection right after its headers, which the reader reports as an EOF.
-        let read = resp.into_reader().read_to_end(&mut raw);
-        if status != 204 {
-            read.expect("read body");
-        }
-        // An empty body is never gunzipped: a 204 carries none, and miniflare (wrangler dev)
-        // still marks a response without a Content-Type as gzip, as Cloudflare's front line
-        // would compress one with a body; clients do not read a 204's body.
-        let body = if gzipped && !raw.is_empty() {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(raw.as_slice())
-                .read_to_end(&mut out)
-                .expect("gunzip");
-            out
-        } else {
-            raw
-        };
-        Got {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// What the Tauri updater sends: its endpoint template filled in, `accept: application/json`.
-    fn tauri(&self, target: &str, arch: &str, current: &str, extra: &str) -> Got {
-        let url = format!(
-            "/v1/tauri/upgrade?tauriKey={TAURI_KEY}&target={target}&arch={arch}&versionName={current}{extra}"
-        );
-        self.get(
-            &url,
-            &[
-                ("accept", "application/json"),
-                ("user-agent", "desktop-editor/1.0.0 tauri-plugin-updater"),
-            ],
-        )
-    }
+/// What the Tauri updater sends: its endpoint template filled in, `accept: application/json`.
+fn tauri(c: &Client, target: &str, arch: &str, current: &str, extra: &str) -> Got {
+    let url = format!(
+        "/v1/tauri/upgrade?tauriKey={TAURI_KEY}&target={target}&arch={arch}&versionName={current}{extra}"
+    );
+    c.get(
+        &url,
+        &[
+            ("accept", "application/json"),
+            ("user-agent", "desktop-editor/1.0.0 tauri-plugin-updater"),
+        ],
+    )
 }
 
 /// A device id inside (or outside) the staged 1.2.0's 25%.
@@ -214,11 +119,11 @@ fn tauri_verifies(signature: &str, bytes: &[u8]) -> bool {
 #[test]
 fn tauri_updater_gets_signed_bundles_or_204() {
     let edge = Edge::start();
-    let c = Client::new(&edge);
+    let c = Client::new(&edge.base);
 
     // macOS Apple silicon on 1.0.0: 1.1.0's app tarball, forced (1.1.0 is `upgrade = "force"`
     // and the app's min_version).
-    let r = tauri_release(&c.tauri("darwin", "aarch64", "1.0.0", ""));
+    let r = tauri_release(&tauri(&c, "darwin", "aarch64", "1.0.0", ""));
     assert_eq!(r.version, "1.1.0");
     assert_eq!(r.pub_date.as_deref(), Some("2026-03-01T10:00:00Z"));
     assert_eq!(
@@ -257,7 +162,7 @@ fn tauri_updater_gets_signed_bundles_or_204() {
             "Desktop.Editor_1.1.0_x64-setup.exe",
         ),
     ] {
-        let r = tauri_release(&c.tauri(target, arch, current, ""));
+        let r = tauri_release(&tauri(&c, target, arch, current, ""));
         assert_eq!(r.version, "1.1.0");
         assert!(r.url.ends_with(want), "{}", r.url);
         let file = c.get(&r.url, &[]);
@@ -266,7 +171,8 @@ fn tauri_updater_gets_signed_bundles_or_204() {
     }
 
     // An appointed version, exactly.
-    let r = tauri_release(&c.tauri(
+    let r = tauri_release(&tauri(
+        &c,
         "darwin",
         "aarch64",
         "0.9.0",
@@ -287,7 +193,7 @@ fn tauri_updater_gets_signed_bundles_or_204() {
         ("windows", "x86_64", "1.1.0", inside.as_str()),
         ("darwin", "aarch64", "1.0.0", "&appointVersionName=1.0.5"),
     ] {
-        let got = c.tauri(target, arch, current, extra);
+        let got = tauri(&c, target, arch, current, extra);
         assert_eq!(
             got.status,
             204,
@@ -297,7 +203,7 @@ fn tauri_updater_gets_signed_bundles_or_204() {
         assert!(got.body.is_empty());
     }
     // Inside the rollout the same device still gets 1.1.0 from 1.0.0.
-    let r = tauri_release(&c.tauri("windows", "x86_64", "1.0.0", &inside));
+    let r = tauri_release(&tauri(&c, "windows", "x86_64", "1.0.0", &inside));
     assert_eq!(r.version, "1.1.0");
 
     // Errors, in D's envelope.
@@ -373,7 +279,7 @@ fn electron_updater(feed: &str, platform: &str, arch: &str, current: &str) -> Va
 #[test]
 fn electron_updater_reads_the_route_and_verifies_the_files() {
     let edge = Edge::start();
-    let c = Client::new(&edge);
+    let c = Client::new(&edge.base);
     let feed = |platform: &str, arch: &str, current: &str, extra: &str| {
         format!(
             "{}/v1/electron/upgrade?electronKey={ELECTRON_KEY}&platform={platform}&arch={arch}&versionName={current}{extra}",
@@ -604,7 +510,7 @@ fn electron_updater_reads_the_route_and_verifies_the_files() {
 #[test]
 fn download_redirects_lead_to_the_updaters_files() {
     let edge = Edge::start();
-    let c = Client::new(&edge);
+    let c = Client::new(&edge.base);
     for (path, file) in [
         // Newest fully rolled out (1.2.0 is at 25%), for the named platform.
         (
