@@ -12,15 +12,13 @@ use serde_json::json;
 use std::cell::RefCell;
 use std::rc::Rc;
 use update_protocol::tuf::{
-    self, EDGE_TUF_PATH, Ed25519Seed, EdgeTuf, Root, Snapshot, TufError, parse_expires,
+    self, EDGE_TUF_PATH, Ed25519Seed, EdgeTuf, MAX_ROOT_VERSIONS, Root, RootChain, Snapshot,
+    TufError, parse_expires,
 };
 use worker::{Env, Method, Response, Result};
 
 /// Site path of the metadata directory (`metadata_base_url` of the clients).
 const METADATA_DIR: &str = "metadata";
-
-/// Most root versions walked from `1.root.json`: a bound on the fetches one isolate makes.
-const MAX_ROOTS: u64 = 1024;
 
 /// What signs: the checked contract, the key, and the snapshot's expiry in unix seconds.
 struct Signer {
@@ -205,42 +203,24 @@ async fn asset(env: &Env, path: &str) -> std::result::Result<Option<Vec<u8>>, Re
 }
 
 /// The newest root, each version from `1.root.json` (the deployment's trust anchor, as the
-/// clients ship it) verified by the previous one's and its own root keys (spec 5.3.4-5.3.5).
+/// clients ship it) verified by the previous one's and its own root keys
+/// (`update_protocol::tuf::RootChain`, spec 5.3.4-5.3.5). The first missing version ends it.
 async fn root_chain(env: &Env) -> std::result::Result<Root, Refusal> {
     let path = |n: u64| format!("{METADATA_DIR}/{n}.root.json");
     let Some(first) = asset(env, &path(1)).await? else {
         return Err(unverified("metadata/1.root.json is missing"));
     };
-    let mut root = verified_root(&first, None, 1)?;
-    for n in 2..=MAX_ROOTS {
+    let mut chain =
+        RootChain::trust(&first, Some(1)).map_err(|e| unverified(&format!("1.root.json: {e}")))?;
+    for n in 2..=MAX_ROOT_VERSIONS {
         let Some(bytes) = asset(env, &path(n)).await? else {
             break;
         };
-        root = verified_root(&bytes, Some(&root), n)?;
+        chain
+            .update(&bytes)
+            .map_err(|e| unverified(&format!("{n}.root.json: {e}")))?;
     }
-    Ok(root)
-}
-
-/// Parses `N.root.json` and checks its version and its signatures by `previous` (if any) and
-/// by itself.
-fn verified_root(
-    bytes: &[u8],
-    previous: Option<&Root>,
-    version: u64,
-) -> std::result::Result<Root, Refusal> {
-    let fail = |e: TufError| unverified(&format!("{version}.root.json: {e}"));
-    let md = tuf::parse(bytes).map_err(fail)?;
-    let root: Root = tuf::typed(&md).map_err(fail)?;
-    if root.version != version {
-        return Err(unverified(&format!(
-            "{version}.root.json has version {}",
-            root.version
-        )));
-    }
-    for signer in previous.into_iter().chain([&root]) {
-        tuf::verify_role(&md, &signer.keys, signer.role("root").map_err(fail)?).map_err(fail)?;
-    }
-    Ok(root)
+    Ok(chain.into_newest())
 }
 
 /// Checks `<S>.snapshot.json` against the contract (exact length and sha256) and root's

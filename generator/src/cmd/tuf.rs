@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use update_protocol::tuf::{
-    self, Ed25519Seed, MetaFile, Role, RoleType, Root, SPEC_VERSION, TOP_LEVEL_ROLES,
+    self, ChainError, Ed25519Seed, MetaFile, Role, RoleType, Root, RootChain, SPEC_VERSION,
+    TOP_LEVEL_ROLES,
 };
 
 /// Arguments of `tuf`.
@@ -449,13 +450,14 @@ fn new_root(repo: &TufRepo, mut root: Root, signers: &[&Ed25519Seed], now: i64) 
         }
     }
     let stored = Stored::from_md(tuf::sign_metadata(serde_json::to_value(&root)?, &unique)?)?;
-    tuf::verify_role(&stored.md, &repo.root.keys, repo.root.role("root")?).context(
-        "the new root is not signed by a threshold of the current root keys: give them with \
-         --keys DIR (root.key) or TUF_ROOT_KEY",
-    )?;
-    tuf::verify_role(&stored.md, &root.keys, root.role("root")?)
-        .context("the new root is not signed by a threshold of its own root keys")?;
-    Ok(stored)
+    match RootChain::resume(repo.root.clone()).check_next(&stored.bytes) {
+        Ok(_) => Ok(stored),
+        Err(e @ ChainError::NotSignedByPrevious { .. }) => Err(anyhow::anyhow!(
+            "the new root is not signed by a threshold of the current root keys ({e}): give \
+             them with --keys DIR (root.key) or TUF_ROOT_KEY"
+        )),
+        Err(e) => Err(anyhow::anyhow!("the new root does not verify: {e}")),
+    }
 }
 
 fn role_keyids(root: &Root) -> BTreeMap<&'static str, Vec<String>> {

@@ -11,7 +11,8 @@ use serde_json::Value;
 use source::{FileDigest, Length, Source};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use update_protocol::tuf::{
-    self, EdgeTuf, Key, MetaFile, Metadata, Role, Root, Snapshot, TargetFile, Targets, Timestamp,
+    self, ChainError, EdgeTuf, Key, MetaFile, Metadata, Role, Root, RootChain, Snapshot,
+    TargetFile, Targets, Timestamp,
 };
 
 /// Site directory of the TUF metadata.
@@ -168,6 +169,19 @@ impl std::fmt::Display for VerifyFailed {
 
 impl std::error::Error for VerifyFailed {}
 
+/// The problem of metadata with `have` valid signatures by `signers`, `need` required.
+fn too_few(have: usize, need: u64, signers: &str) -> String {
+    format!(
+        "{} by {signers}, {need} required: not signed by this repository's keys (a root from \
+         other keys, or a forged or corrupted file)",
+        if have == 1 {
+            "1 valid signature".to_owned()
+        } else {
+            format!("{have} valid signatures")
+        }
+    )
+}
+
 /// Parses and checks the trusted root: root metadata signed by a threshold of its own root
 /// keys (as a TUF client loads its trusted root).
 ///
@@ -175,21 +189,19 @@ impl std::error::Error for VerifyFailed {}
 /// A message naming the file and the fix.
 pub fn trusted_root(root: &TrustedRoot) -> Result<(Metadata<Value>, Root), String> {
     let fix = "give the N.root.json the publisher handed you (e.g. tuf/root/1.root.json of the release repository)";
-    let md = tuf::parse(&root.bytes).map_err(|e| format!("{}: {e}: {fix}", root.label))?;
-    if md.signed.get("_type").and_then(Value::as_str) != Some("root") {
-        return Err(format!(
+    let chain = RootChain::trust(&root.bytes, None).map_err(|e| match e {
+        ChainError::NotRoot { .. } => format!(
             "{}: is not root metadata (`_type` is not `root`): {fix}",
             root.label
-        ));
-    }
-    let r: Root = tuf::typed(&md).map_err(|e| format!("{}: {e}: {fix}", root.label))?;
-    let role = r.role("root").map_err(|e| format!("{}: {e}", root.label))?;
-    tuf::verify_role(&md, &r.keys, role).map_err(|e| {
-        format!(
-            "{}: {e} of its own root keys: it is not a root to trust: {fix}",
-            root.label
-        )
+        ),
+        ChainError::NotSignedBySelf { .. } => {
+            format!("{}: {e}: it is not a root to trust: {fix}", root.label)
+        }
+        e => format!("{}: {e}: {fix}", root.label),
     })?;
+    // Parsed once more for the envelope: it parsed above.
+    let md = tuf::parse(&root.bytes).map_err(|e| format!("{}: {e}: {fix}", root.label))?;
+    let r = chain.into_newest();
     Ok((md, r))
 }
 
@@ -362,15 +374,7 @@ impl Verifier<'_> {
         }
         if let Err(e) = tuf::verify_role(md, keys, role) {
             let msg = match e {
-                tuf::TufError::Threshold { have, need, .. } => format!(
-                    "{} by {signers}, {need} required: not signed by this repository's keys \
-                     (a root from other keys, or a forged or corrupted file)",
-                    if have == 1 {
-                        "1 valid signature".to_owned()
-                    } else {
-                        format!("{have} valid signatures")
-                    }
-                ),
+                tuf::TufError::Threshold { have, need, .. } => too_few(have, need, signers),
                 other => other.to_string(),
             };
             self.problem(path, msg);
@@ -510,10 +514,10 @@ impl Verifier<'_> {
             }
             prev = current.map(|(_, r)| r);
         }
-        let mut root = trusted_root;
+        let mut chain = RootChain::resume(trusted_root);
         let mut bytes = trusted.bytes.clone();
         loop {
-            let next = root.version + 1;
+            let next = chain.newest().version + 1;
             let path = metadata_path(next, "root");
             let read = match self.source.read(&path, ROOT_LIMIT) {
                 Ok(Some(b)) => b,
@@ -526,63 +530,53 @@ impl Verifier<'_> {
                 }
             };
             self.accounted.insert(path.clone());
-            let Some(new) = self.rotate(&path, &root, &read, next) else {
+            if !self.rotate(&path, &mut chain, &read) {
                 self.stop(&path);
                 return None;
-            };
-            root = new;
+            }
             bytes = read;
         }
-        Some((root, bytes))
+        Some((chain.into_newest(), bytes))
     }
 
-    /// Spec 5.3.4-5.3.5: root N+1 is signed by a threshold of root N's root keys and of its own,
-    /// and its version is exactly N+1.
-    fn rotate(&mut self, path: &str, old: &Root, bytes: &[u8], next: u64) -> Option<Root> {
-        let md = match tuf::parse(bytes) {
-            Ok(md) => md,
-            Err(e) => {
-                // Clients probe N+1 on every refresh and stop only on 404/403.
-                self.problem(
-                    path,
-                    format!(
-                        "{e}: a missing N+1.root.json must be absent (HTTP 404), never a page \
-                         in its place (a single-page-app fallback breaks every client)"
-                    ),
-                );
-                return None;
-            }
-        };
-        let new: Root = match tuf::typed(&md) {
-            Ok(r) => r,
-            Err(e) => {
-                self.problem(path, e.to_string());
-                return None;
-            }
-        };
-        let old_role = old.role("root").ok()?.clone();
-        let signers = format!("root version {}'s root keys", old.version);
-        if !self.check_signed(path, &md, "root", &old.keys, &old_role, &signers, None) {
-            return None;
+    /// Spec 5.3.4-5.3.5 ([`RootChain::update`]): root N+1 is signed by a threshold of root
+    /// N's root keys and of its own, and its version is exactly N+1. False (with a problem)
+    /// when it is not; the chain then keeps root N.
+    fn rotate(&mut self, path: &str, chain: &mut RootChain, bytes: &[u8]) -> bool {
+        if let Err(e) = tuf::parse(bytes) {
+            // Clients probe N+1 on every refresh and stop only on 404/403.
+            self.problem(
+                path,
+                format!(
+                    "{e}: a missing N+1.root.json must be absent (HTTP 404), never a page \
+                     in its place (a single-page-app fallback breaks every client)"
+                ),
+            );
+            return false;
         }
-        let Ok(new_role) = new.role("root").cloned() else {
-            self.problem(path, "root does not define the root role");
-            return None;
+        let next = chain.newest().version + 1;
+        let Err(e) = chain.update(bytes) else {
+            return true;
         };
-        let signers = format!("its own root keys (root version {next})");
-        let who = "its file name";
-        if !self.check_signed(
-            path,
-            &md,
-            "root",
-            &new.keys,
-            &new_role,
-            &signers,
-            Some((next, who)),
-        ) {
-            return None;
-        }
-        Some(new)
+        let msg = match e {
+            ChainError::NotRoot { found } => format!("`_type` is `{found}`, expected `root`"),
+            ChainError::NotSignedByPrevious {
+                previous,
+                have,
+                need,
+            } => too_few(have, need, &format!("root version {previous}'s root keys")),
+            ChainError::NotSignedBySelf { have, need } => too_few(
+                have,
+                need,
+                &format!("its own root keys (root version {next})"),
+            ),
+            ChainError::Version { expected, found } => {
+                format!("version is {found}, its file name says {expected}")
+            }
+            other => other.to_string(),
+        };
+        self.problem(path, msg);
+        false
     }
 
     /// The snapshot to check: from the given timestamp, the copy's `metadata/timestamp.json`,

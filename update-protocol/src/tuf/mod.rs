@@ -14,12 +14,14 @@
 //! # Ok::<(), tuf::TufError>(())
 //! ```
 
+pub mod chain;
 pub mod cjson;
 mod edge;
 mod expires;
 mod keys;
 mod metadata;
 
+pub use chain::{ChainError, MAX_ROOT_VERSIONS, RootChain};
 pub use cjson::CjsonError;
 pub use edge::{EDGE_TUF_PATH, EDGE_TUF_SCHEMA_VERSION, EdgeTuf};
 pub use expires::{format_expires, parse_expires};
