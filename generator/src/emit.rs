@@ -6,7 +6,8 @@
 //! removed last), so a server reading the output while it changes (`wrangler dev` holds the
 //! directory itself open) never finds it absent or half-written. See docs/site-layout.md.
 
-use crate::plan::{ArtifactBytes, Output, Plan};
+use crate::plan::Plan;
+use crate::site_model::{ArtifactBytes, Output};
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;

@@ -1,8 +1,8 @@
 //! `generator build`: writes the static site and the edge data, atomically.
 
-use crate::cli::{InputArgs, OutputFormat};
+use crate::args::{InputArgs, OutputFormat};
 use crate::emit::{self, Staging};
-use crate::plan::Output;
+use crate::site_model::Output;
 use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
