@@ -3,13 +3,43 @@
 # and licenses into local KV and its secrets into .dev.vars, create the local telemetry
 # database (D1 migrations), build the edge worker, and serve
 # both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/).
+# While it serves, it watches example/ (once a second) and rebuilds site/ when a file there
+# changes; wrangler serves the new site. A rebuild that fails prints the generator's error and
+# the old site stays served (docs/site-layout.md: a rebuild updates site/ in place).
 # Installs the pinned npm tools first if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/wrangler ] || npm ci --no-audit --no-fund
 export WRANGLER_SEND_METRICS=false
 gen() { cargo run --release --locked -q -p generator -- "$@"; }
-gen build --root example --out site
+repo=example
+# The repository's files with their sizes and modification times, as one line; the hash cache
+# is left out (every build writes it).
+listing() {
+  { find "$repo" -path "$repo/.generator-cache" -prune -o -printf '%P %s %T@\n' 2>/dev/null || :; } |
+    sort | cksum
+}
+# Rebuilds site/ whenever the listing differs from $2, until process $1 (this script, once
+# exec'd into wrangler) exits. The listing is taken before each build, so an edit made while
+# a build runs is built next; a build that re-signs TUF metadata into the repository gives one
+# more build, which changes nothing.
+watch_repo() {
+  local seen="$2" now
+  while kill -0 "$1" 2>/dev/null; do
+    sleep 1
+    now="$(listing)"
+    [ "$now" != "$seen" ] || continue
+    seen="$now"
+    echo "dev.sh: $repo/ changed; rebuilding site/" >&2
+    if gen build --root "$repo" --out site; then
+      echo "dev.sh: site/ rebuilt; wrangler serves it once it has reloaded" >&2
+    else
+      echo "dev.sh: the build failed (above); still serving the previous site/" >&2
+    fi
+  done
+}
+seen="$(listing)"
+gen build --root "$repo" --out site
 out=.wrangler/example-keys
 gen keys --root example --dir example/keys export \
   --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"
@@ -21,4 +51,17 @@ if [ ! -e .dev.vars ] || head -n1 .dev.vars | grep -q 'Written by `generator key
 else
   echo "dev.sh: keeping your own .dev.vars; the example's secrets are in $out/dev.vars" >&2
 fi
-exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" "$@"
+# wrangler dev reloads the worker when its assets change (and then serves the new files and
+# the new edge data) only when it bundled the worker itself: with a custom [build] it never
+# does (wrangler 4.86). So the worker is built here, and wrangler dev runs wrangler.toml
+# without [build] (paths made absolute, since the copy is in .wrangler/dev/; local state and
+# secrets from where the commands above put them).
+scripts/build-worker.sh
+mkdir -p .wrangler/dev
+sed -e '/^\[build\]$/d' -e '/^command = /d' \
+  -e "s|^main = \"|main = \"$PWD/|" -e "s|^directory = \"./|directory = \"$PWD/|" \
+  -e "s|^migrations_dir = \"|migrations_dir = \"$PWD/|" wrangler.toml >.wrangler/dev/wrangler.toml
+cp .dev.vars .wrangler/dev/.dev.vars
+watch_repo "$$" "$seen" &
+exec node_modules/.bin/wrangler dev --config .wrangler/dev/wrangler.toml --persist-to .wrangler/state \
+  --ip 127.0.0.1 --port "${PORT:-8787}" "$@"

@@ -3,6 +3,7 @@
 //!
 //! Pipeline: [`load`] → [`validate`] → [`hash`] → [`plan`] (pure) → [`emit`] (the only writer).
 
+pub mod args;
 pub mod cli;
 pub mod cmd;
 pub mod emit;
@@ -14,6 +15,7 @@ pub mod package;
 pub mod pages;
 pub mod plan;
 pub mod problem;
+pub mod site_model;
 pub mod templates;
 pub mod tuf;
 pub mod validate;

@@ -1,55 +1,23 @@
 //! Pure planning: from the validated catalog and the artifact digests to the exact bytes of
 //! every output file. Nothing here touches the disk; `emit` writes what this returns.
 
-use crate::hash::{Digests, Hashed};
+use crate::hash::Hashed;
 use crate::problem::{Problem, Problems};
+use crate::site_model::{
+    ArtifactBytes, Derived, Output, PlanOptions, PublicApp, available, for_arch, json, latest_of,
+};
 use crate::validate::{AppModel, ArtifactModel, Catalog, ReleaseModel, Source};
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use update_protocol::digest::Sha256Digest;
 use update_protocol::index::{
     AppEntry, AppIndex, ArchEntry, Artifact, ArtifactRef, ChannelEntry, EdgeApp, EdgeLookup,
-    EdgeRelease, HistoryFile, Latest, LatestFile, Release, SCHEMA_VERSION, SiteIndex, Snapshot,
+    EdgeRelease, HistoryFile, LatestFile, Release, SCHEMA_VERSION, SiteIndex, Snapshot,
     SnapshotEntry, ToolsetlinkRef, paths,
 };
-use update_protocol::manifest::{ArtifactRole, ReleaseState, Visibility};
-use update_protocol::names::ArchKey;
-
-/// One file of the output.
-#[derive(Debug, Clone)]
-pub enum Output {
-    /// Generated content.
-    Bytes(Vec<u8>),
-    /// An artifact file.
-    Artifact {
-        /// Where its bytes are now.
-        from: ArtifactBytes,
-        /// Its digests.
-        digests: Digests,
-    },
-}
-
-/// Where an artifact's bytes can be taken from.
-#[derive(Debug, Clone)]
-pub enum ArtifactBytes {
-    /// Copied into the build directory while hashing.
-    Copied(PathBuf),
-    /// Only in the repository: linked (or copied) from there.
-    Original(PathBuf),
-}
-
-impl Output {
-    /// Size in bytes.
-    pub fn size(&self) -> u64 {
-        match self {
-            Output::Bytes(b) => b.len() as u64,
-            Output::Artifact { digests, .. } => digests.size,
-        }
-    }
-}
+use update_protocol::manifest::{ArtifactRole, Visibility};
 
 /// Every file the build writes, by site path.
 #[derive(Debug, Default)]
@@ -96,38 +64,6 @@ const HEADERS: &str = "\
 /snapshot.json
   Cache-Control: no-cache
 ";
-
-/// What the build is asked for beyond the release repository (command-line options).
-#[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
-    /// The signing keys of the updater feeds.
-    pub feeds: crate::feeds::FeedOptions,
-    /// The publisher's templates (`--templates DIR`), read but not yet checked.
-    pub templates: crate::templates::Overrides,
-}
-
-/// A public app as the derived outputs (pages, feeds) see it: its index entry and every
-/// published release of every channel, newest first.
-#[derive(Debug)]
-pub struct PublicApp<'a> {
-    /// The validated app.
-    pub model: &'a AppModel,
-    /// Its entry in the public index.
-    pub entry: AppEntry,
-    /// Published releases (ready and yanked), newest first, all channels.
-    pub releases: Vec<Release>,
-}
-
-/// The input of the derived outputs: the site settings, the public apps and the options.
-#[derive(Debug)]
-pub struct Derived<'a> {
-    /// `site.toml`.
-    pub site: &'a update_protocol::manifest::SiteConfig,
-    /// Public apps in catalog order.
-    pub apps: Vec<PublicApp<'a>>,
-    /// Command-line options.
-    pub options: &'a PlanOptions,
-}
 
 /// Builds the plan. Digest mismatches between a local file and what its manifest states are
 /// reported as problems.
@@ -322,14 +258,6 @@ fn plan_app(app: &AppModel, hashed: &BTreeMap<String, Hashed>, base: Option<&str
         artifact_count,
         problems,
     }
-}
-
-/// Pretty JSON with a final newline: the one serialization used for every index file.
-pub fn json<T: Serialize>(v: &T) -> Vec<u8> {
-    // Serializing these types cannot fail: every map key is a string or an integer.
-    let mut out = serde_json::to_vec_pretty(v).unwrap_or_default();
-    out.push(b'\n');
-    out
 }
 
 /// Whether a path is a public file that mirrors copy (and the snapshot lists).
@@ -588,23 +516,6 @@ fn app_entry(app: &AppModel) -> AppEntry {
     }
 }
 
-/// Whether `r` can be installed on `arch`: it has a primary artifact for it, or it has no
-/// artifact at all (a configuration release) and `arch` is the default.
-pub(crate) fn available(r: &Release, arch: &ArchKey, default_arch: &ArchKey) -> bool {
-    r.primary_for(arch).is_some() || (r.artifacts.is_empty() && arch == default_arch)
-}
-
-/// `r` as seen from one architecture: only its files, and its upgrade type after the primary
-/// artifact's override.
-pub(crate) fn for_arch(r: &Release, arch: &ArchKey) -> Release {
-    let mut v = r.clone();
-    if let Some(up) = r.primary_for(arch).and_then(|a| a.upgrade) {
-        v.upgrade = up;
-    }
-    v.artifacts.retain(|a| &a.arch == arch);
-    v
-}
-
 fn public_files(
     app: &AppModel,
     entry: &AppEntry,
@@ -671,20 +582,4 @@ fn public_files(
         channels,
     };
     files.insert(paths::app_index(id), Output::Bytes(json(&index)));
-}
-
-/// The newest ready release at 100% and, when newer, the newest one still rolling out (a paused
-/// rollout at 0% is not offered at all). `views` are newest first.
-pub(crate) fn latest_of(views: &[Release]) -> Latest {
-    let mut out = Latest::default();
-    for r in views.iter().filter(|r| r.state == ReleaseState::Ready) {
-        if r.rollout.is_full() {
-            out.latest = Some(r.clone());
-            break;
-        }
-        if out.staged.is_none() && r.rollout.percent() > 0 {
-            out.staged = Some(r.clone());
-        }
-    }
-    out
 }

@@ -390,6 +390,28 @@ impl Edge {
         panic!("wrangler dev did not start:\n{}", edge.log());
     }
 
+    /// The directory the worker serves as its assets (`[assets] directory`).
+    pub fn site(&self) -> PathBuf {
+        self.dir.path().join("site")
+    }
+
+    /// Builds the release repository `root` again into the site the worker is serving, as a
+    /// publisher rebuilds with the edge running (`wrangler dev` watches the directory and
+    /// reloads); returns the generator's output.
+    ///
+    /// # Panics
+    /// Panics when the generator cannot be started.
+    pub fn rebuild(&self, root: &Path) -> Output {
+        run_generator(&[
+            "build",
+            "--root",
+            root.to_str().expect("utf-8"),
+            "--out",
+            self.site().to_str().expect("utf-8"),
+            "--no-cache",
+        ])
+    }
+
     /// Runs SQL on the worker's local D1 (`wrangler d1 execute --local`), e.g. to seed rows of
     /// past days; returns the JSON wrangler prints.
     ///

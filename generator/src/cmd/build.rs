@@ -1,8 +1,8 @@
 //! `generator build`: writes the static site and the edge data, atomically.
 
-use crate::cli::{InputArgs, OutputFormat};
+use crate::args::{InputArgs, OutputFormat};
 use crate::emit::{self, Staging};
-use crate::plan::Output;
+use crate::site_model::Output;
 use anyhow::Result;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -13,7 +13,7 @@ pub struct BuildArgs {
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output directory (replaced as a whole when the build succeeds).
+    /// Output directory (updated in place, file by file, when the build succeeds).
     #[arg(long, short, default_value = "site")]
     pub out: PathBuf,
     /// Print the files the build would write, and write nothing.
@@ -22,7 +22,7 @@ pub struct BuildArgs {
     /// TUF signing options (when the repository has `tuf/`; see docs/tuf.md).
     #[command(flatten)]
     pub tuf: crate::tuf::TufArgs,
-    /// Fail after writing this many files (tests the atomic swap).
+    /// Fail after writing this many files (tests that a failed build changes nothing).
     #[arg(long, hide = true)]
     pub fail_after_writes: Option<usize>,
 }

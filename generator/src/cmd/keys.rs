@@ -1,7 +1,7 @@
 //! `generator keys`: create, import, list, revoke and rotate the credentials the edge checks,
 //! and export them for `wrangler kv bulk put` and worker secrets (see [`crate::keystore`]).
 
-use crate::cli::OutputFormat;
+use crate::args::OutputFormat;
 use crate::keystore::{self, Keystore};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;

@@ -9,7 +9,7 @@ pub mod tuf;
 pub mod validate;
 pub mod verify;
 
-use crate::cli::{InputArgs, OutputFormat};
+use crate::args::{InputArgs, OutputFormat};
 use crate::hash::{self, Cache, Job};
 use crate::plan::{self, Plan};
 use crate::problem::{InvalidInput, Problem, Problems};

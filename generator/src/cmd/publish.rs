@@ -4,7 +4,7 @@
 //! another architecture to the release's existing manifest), then validates the whole
 //! repository and, when anything fails, removes what it wrote.
 
-use crate::cli::{InputArgs, OutputFormat};
+use crate::args::{InputArgs, OutputFormat};
 use crate::load::{Sourced, parse_toml, rel_path};
 use crate::package::{self, Metadata, PackageKind};
 use crate::problem::{InvalidInput, Problem};

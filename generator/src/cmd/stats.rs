@@ -1,6 +1,6 @@
 //! `generator stats`: the edge's telemetry (`GET /api/admin/stats`) as a table or as JSON.
 
-use crate::cli::OutputFormat;
+use crate::args::OutputFormat;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 

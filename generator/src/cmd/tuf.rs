@@ -2,7 +2,7 @@
 //! version, re-sign targets and snapshot before they expire, and show what expires when.
 //! Runbook: `docs/tuf.md`.
 
-use crate::cli::OutputFormat;
+use crate::args::OutputFormat;
 use crate::keystore::{self, Keystore};
 use crate::tuf::keyring::{KeyRing, KeyRole, write_key_file};
 use crate::tuf::repo::{self, Stored, TufConfig, TufRepo};

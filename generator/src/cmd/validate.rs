@@ -1,7 +1,7 @@
 //! `generator validate`: every check of `build`, including artifact digests, without writing
 //! the site.
 
-use crate::cli::{InputArgs, OutputFormat};
+use crate::args::{InputArgs, OutputFormat};
 use anyhow::Result;
 
 /// Arguments of `validate`.

@@ -1,7 +1,7 @@
 //! `generator verify`: checks a mirror's copy of the site (a directory or a URL) against a
 //! trusted TUF root, reporting every problem by path (exit 1), usage errors with exit 2.
 
-use crate::cli::OutputFormat;
+use crate::args::OutputFormat;
 use crate::verify::source::{DirSource, HttpSource, Source};
 use crate::verify::{self, GivenTimestamp, Options, TrustedRoot, VerifyFailed};
 use anyhow::{Context, Result, anyhow, bail};

@@ -3,8 +3,8 @@
 //! provider's `url` points at.
 
 use super::{AppView, FeedFile, FeedRelease};
-use crate::plan::Output;
 use crate::problem::{Problem, Problems};
+use crate::site_model::Output;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha512};

@@ -17,6 +17,28 @@ pub const TAURI_KEY_ENV: &str = "TAURI_SIGNING_PRIVATE_KEY";
 /// Environment variable holding the Tauri private key's password.
 pub const TAURI_PASSWORD_ENV: &str = "TAURI_SIGNING_PRIVATE_KEY_PASSWORD";
 
+/// The signing keys a build was given (command line or environment).
+#[derive(Clone, Default)]
+pub struct FeedOptions {
+    /// Sparkle EdDSA private key.
+    pub sparkle_key: Option<KeySource>,
+    /// Tauri (minisign) private key.
+    pub tauri_key: Option<KeySource>,
+    /// Password of the Tauri key.
+    pub tauri_password: Option<String>,
+}
+
+impl fmt::Debug for FeedOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only where the keys come from: the environment form holds the key itself.
+        f.debug_struct("FeedOptions")
+            .field("sparkle_key", &self.sparkle_key)
+            .field("tauri_key", &self.tauri_key)
+            .field("tauri_password", &self.tauri_password.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
 /// Where a key comes from.
 #[derive(Clone)]
 pub enum KeySource {

@@ -7,12 +7,11 @@ pub mod keys;
 mod sparkle;
 mod tauri;
 
-use crate::plan::{Derived, Output, PublicApp};
 use crate::problem::{Problem, Problems};
+use crate::site_model::{Derived, Output, PublicApp};
 use crate::validate::{AppModel, ArtifactModel, ReleaseModel, Source};
-use keys::{KeySource, SparkleKey, TauriKey};
+use keys::{FeedOptions, KeySource, SparkleKey, TauriKey};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use update_protocol::index::{Artifact, EdgeRelease, Release};
 use update_protocol::manifest::{
@@ -20,28 +19,6 @@ use update_protocol::manifest::{
 };
 use update_protocol::names::ArchKey;
 use update_protocol::updater_files;
-
-/// The signing keys a build was given (command line or environment).
-#[derive(Clone, Default)]
-pub struct FeedOptions {
-    /// Sparkle EdDSA private key.
-    pub sparkle_key: Option<KeySource>,
-    /// Tauri (minisign) private key.
-    pub tauri_key: Option<KeySource>,
-    /// Password of the Tauri key.
-    pub tauri_password: Option<String>,
-}
-
-impl fmt::Debug for FeedOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Only where the keys come from: the environment form holds the key itself.
-        f.debug_struct("FeedOptions")
-            .field("sparkle_key", &self.sparkle_key)
-            .field("tauri_key", &self.tauri_key)
-            .field("tauri_password", &self.tauri_password.as_ref().map(|_| "…"))
-            .finish()
-    }
-}
 
 /// The command-line options of the feed keys (flattened into the input options).
 #[derive(Debug, Clone, Default, clap::Args)]

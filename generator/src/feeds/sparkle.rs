@@ -2,8 +2,8 @@
 //! architecture, at `apps/<app>/<channel>/<arch>/appcast.xml`.
 
 use super::{AppView, Ctx, FeedFile, FeedRelease};
-use crate::plan::Output;
 use crate::problem::{Problem, Problems};
+use crate::site_model::Output;
 use base64::Engine as _;
 use std::cmp::Ordering;
 use std::fmt::Write as _;

@@ -2,8 +2,8 @@
 //! signed download per `os-arch[-bundle]` platform key.
 
 use super::{AppView, Ctx, FeedFile, FeedRelease};
-use crate::plan::Output;
 use crate::problem::{Problem, Problems};
+use crate::site_model::Output;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use update_protocol::manifest::{ArtifactRole, Bundle, Cpu, Platform};
@@ -147,7 +147,7 @@ pub(super) fn files(
         };
         out.push((
             path(view.id(), ch.key.as_str()),
-            Output::Bytes(crate::plan::json(&latest)),
+            Output::Bytes(crate::site_model::json(&latest)),
         ));
     }
     out

@@ -1,11 +1,11 @@
 //! The download portal: an HTML page for the site, each public app and each of its channels,
 //! the QR codes of mobile downloads, and the iOS install manifests, rendered from the
-//! templates (`templates.rs`). Private apps and drafts never reach here (see `plan::Derived`).
+//! templates (`templates.rs`). Private apps and drafts never reach here (see `site_model::Derived`).
 
 mod qr;
 
-use crate::plan::{Derived, Output, PublicApp, available, for_arch, latest_of};
 use crate::problem::{Problem, Problems};
+use crate::site_model::{Derived, Output, PublicApp, available, for_arch, latest_of};
 use crate::templates::{APP_HTML, CHANNEL_HTML, INDEX_HTML, MANIFEST_PLIST, STYLE_CSS, Templates};
 use rayon::prelude::*;
 use serde::Serialize;

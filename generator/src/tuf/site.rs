@@ -6,8 +6,9 @@
 use super::keyring::KeyRole;
 use super::repo::{State, Stored, TufRepo};
 use super::sign::{Pending, SignCtx, settle};
-use crate::plan::{self, Output, Plan};
+use crate::plan::{self, Plan};
 use crate::problem::{InvalidInput, Problem};
+use crate::site_model::{self, Output};
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -314,7 +315,7 @@ pub fn apply(plan: &mut Plan, repo: &TufRepo, ctx: &SignCtx<'_>) -> Result<TufOu
         }
         plan.files.insert(
             paths::SNAPSHOT.to_owned(),
-            Output::Bytes(plan::json(&mirror)),
+            Output::Bytes(site_model::json(&mirror)),
         );
     }
     if let Some(Output::Bytes(h)) = plan.files.get_mut(paths::HEADERS) {
@@ -328,8 +329,10 @@ pub fn apply(plan: &mut Plan, repo: &TufRepo, ctx: &SignCtx<'_>) -> Result<TufOu
     for (p, bytes) in added {
         plan.files.insert(p, Output::Bytes(bytes));
     }
-    plan.files
-        .insert(EDGE_TUF_PATH.to_owned(), Output::Bytes(plan::json(&edge)));
+    plan.files.insert(
+        EDGE_TUF_PATH.to_owned(),
+        Output::Bytes(site_model::json(&edge)),
+    );
     plan.counts.files = plan.files.len();
     plan.counts.bytes = plan.files.values().map(Output::size).sum();
     Ok(TufOutcome {
