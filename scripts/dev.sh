@@ -3,10 +3,13 @@
 # and licenses into local KV and its secrets into .dev.vars, create the local telemetry
 # database (D1 migrations), build the edge worker, and serve
 # both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/).
-# Installs the pinned npm tools first if they are missing.
+# Runs `scripts/setup.sh --dev` first: it installs the pinned tools this needs (the Rust
+# toolchain with wasm32, worker-build, wasm-bindgen-cli, npm ci) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x node_modules/.bin/wrangler ] || npm ci --no-audit --no-fund
+scripts/setup.sh --dev
+# shellcheck source=scripts/env.sh
+source scripts/env.sh # ~/.cargo/bin on PATH: wrangler runs scripts/build-worker.sh
 export WRANGLER_SEND_METRICS=false
 gen() { cargo run --release --locked -q -p generator -- "$@"; }
 gen build --root example --out site
