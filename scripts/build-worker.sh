@@ -21,4 +21,38 @@ cd "$root/edge-worker"
 mkdir -p "$root/target"
 exec 9>"$root/target/.build-worker.lock"
 flock 9
+
+# worker-build runs wasm-bindgen and wasm-opt again (a minute or more on 2 cores) even when
+# cargo has nothing to rebuild, and wrangler runs this script at every start of `wrangler dev`
+# (scripts/dev.sh), sometimes twice. So build with cargo first, exactly as worker-build does
+# (same command and environment: cargo's cache is shared), and keep the output directory when
+# it already holds the build of this very wasm with the same tools, settings and arguments.
+out_dir=build
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[i]}" in
+    -d | --out-dir) out_dir="${args[i + 1]:-build}" ;;
+    --out-dir=*) out_dir="${args[i]#--out-dir=}" ;;
+    esac
+done
+case "$out_dir" in /*) ;; *) out_dir="$root/edge-worker/$out_dir" ;; esac
+WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --release --target wasm32-unknown-unknown --quiet
+target_dir="$(cargo metadata --format-version 1 --no-deps | node -p 'JSON.parse(require("fs").readFileSync(0)).target_directory')"
+sums="$(sha256sum "$target_dir/wasm32-unknown-unknown/release/edge_worker.wasm" \
+    "$root/edge-worker/Cargo.toml" "$root/scripts/build-worker.sh" | cut -d' ' -f1)"
+key="$({
+    echo "$sums"
+    worker-build --version
+    "$WASM_BINDGEN_BIN" --version
+    "$WASM_OPT_BIN" --version
+    "$ESBUILD_BIN" --version
+    printf '%s\n' "$@"
+} | sha256sum | cut -d' ' -f1)"
+stamp="$out_dir/.build-worker-key"
+if [ -f "$out_dir/index.js" ] && [ -f "$out_dir/index_bg.wasm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
+    echo "build-worker: the edge worker is unchanged since the build in $out_dir; keeping it"
+    exit 0
+fi
+rm -f "$stamp"
 worker-build --release "$@"
+echo "$key" >"$stamp"
