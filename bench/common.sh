@@ -1,7 +1,11 @@
-# Shared by the benchmarks in bench/: their settings, the tools they need (installed when
-# missing, as .ci/run installs them), a temporary directory removed at exit with the server
+# Shared by the benchmarks in bench/: their settings, the tools they need (scripts/setup.sh
+# --dev installs them when missing), a temporary directory removed at exit with the server
 # they start, and the example site and credentials they serve. Source it after setting
 # BENCH_NAME (for messages and the temporary directory's name).
+#
+# Everything a benchmark builds goes into that temporary directory ($tmp/site, and the workers
+# into $tmp/build/): never into site/ or edge-worker/build/, which a running scripts/dev.sh
+# serves (replacing them under it makes every route answer 500 until it is restarted).
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,8 +14,6 @@ THREADS="${THREADS:-2}"
 CONNS="${CONNS:-32}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
-WORKER_BUILD_VERSION=0.8.7
-WASM_BINDGEN_VERSION=0.2.130
 
 die() {
     echo "$BENCH_NAME: $*" >&2
@@ -22,17 +24,10 @@ die() {
 command -v wrk >/dev/null || die "wrk is missing (Debian: apt-get install -y wrk)"
 command -v node >/dev/null || die "node is missing"
 command -v curl >/dev/null || die "curl is missing"
-[[ -x node_modules/.bin/workerd && -d node_modules/miniflare ]] || npm ci --no-audit --no-fund
-rustup target list --installed | grep -qx wasm32-unknown-unknown ||
-    rustup target add wasm32-unknown-unknown || die "cannot add the wasm32-unknown-unknown target"
-if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
-    cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
-fi
-# Not --locked, as in .ci/run: its lockfile pins a webpki-roots release the registry no longer
-# serves.
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
+# The pinned worker build tools and npm packages, as scripts/dev.sh gets them.
+scripts/setup.sh --dev || die "set-up failed"
+# shellcheck source=scripts/env.sh
+source scripts/env.sh # ~/.cargo/bin on PATH (worker-build, wasm-bindgen)
 
 # --- temporary directory and the server under test -------------------------------------------
 tmp="$(mktemp -d "/tmp/$BENCH_NAME.XXXXXX")"

@@ -8,7 +8,8 @@
 #   KEEP=1 bench/edge-throughput.sh          # keep the temporary directory (logs, wrk output)
 #
 # Steps: build the example site and export the example credentials; build both workers with
-# worker-build (offline: pinned wasm-bindgen, npm's wasm-opt and esbuild); print their sizes;
+# worker-build (offline: pinned wasm-bindgen, npm's wasm-opt and esbuild) into the temporary
+# directory (never edge-worker/build/, which a running scripts/dev.sh serves); print their sizes;
 # then, in each mode, serve each worker, check one answer of each route with curl (and that a
 # replayed D nonce is refused), and run wrk (warm-up, then the measurement) with
 # bench/wrk-requests.lua, which counts every answer that is not a 200 with the expected body.
@@ -59,19 +60,21 @@ echo "== building the workers (worker-build --release)"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$root/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
-scripts/build-worker.sh >"$tmp/build-edge.log" 2>&1 || {
+# Into $tmp/build/, not edge-worker/build/: a running scripts/dev.sh serves that one.
+edge_build="$tmp/build/edge-worker" trivial_build="$tmp/build/trivial-worker"
+scripts/build-worker.sh --out-dir "$edge_build" >"$tmp/build-edge.log" 2>&1 || {
     cat "$tmp/build-edge.log"
     die "edge worker build failed"
 }
-(cd bench/trivial-worker && worker-build --release) >"$tmp/build-trivial.log" 2>&1 || {
+(cd bench/trivial-worker && worker-build --release --out-dir "$trivial_build") >"$tmp/build-trivial.log" 2>&1 || {
     cat "$tmp/build-trivial.log"
     die "trivial worker build failed"
 }
 
 echo "== sizes (build/index_bg.wasm)"
-for w in edge-worker bench/trivial-worker; do
-    f="$w/build/index_bg.wasm"
-    printf '%-22s raw %9d B   gzip -9 %9d B\n' "$w" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
+for w in edge-worker:"$edge_build" bench/trivial-worker:"$trivial_build"; do
+    f="${w#*:}/index_bg.wasm"
+    printf '%-22s raw %9d B   gzip -9 %9d B\n' "${w%%:*}" "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
 done
 
 # --- machine ---------------------------------------------------------------------------------
@@ -231,7 +234,7 @@ bench() {
 for mode in $MODES; do
     echo
     echo "== mode $mode: trivial worker"
-    start_server "$mode" trivial-"$mode" bench/trivial-worker/build
+    start_server "$mode" trivial-"$mode" "$trivial_build"
     check trivial A '"code":200'
     bench "$mode" trivial trivial '"code":200'
     # D's signed requests: the trivial worker adds only D's nonce get + put (see its lib.rs).
@@ -239,7 +242,7 @@ for mode in $MODES; do
     stop_server
 
     echo "== mode $mode: edge worker"
-    start_server "$mode" edge-"$mode" edge-worker/build
+    start_server "$mode" edge-"$mode" "$edge_build"
     check A A '"version":"1.2.0"'
     check C C '"targetVersion":"1.3.0"'
     check D D '"code":200,'
@@ -258,7 +261,7 @@ for mode in $MODES; do
     fi
 
     echo "== mode $mode: trivial worker again"
-    start_server "$mode" trivial2-"$mode" bench/trivial-worker/build
+    start_server "$mode" trivial2-"$mode" "$trivial_build"
     bench "$mode" "trivial(end)" trivial '"code":200'
     stop_server
 done

@@ -7,7 +7,8 @@
 #   KEEP=1 bench/telemetry-throughput.sh     # keep the temporary directory (logs, wrk output, D1)
 #
 # Steps: build the example site and export the example credentials (the secret bulk file
-# carries telemetry_salt); build the edge worker with scripts/build-worker.sh; serve it with
+# carries telemetry_salt); build the edge worker with scripts/build-worker.sh (into the
+# temporary directory, not edge-worker/build/); serve it with
 # bench/serve-telemetry.mjs (Miniflare 4 from Node: assets, KV, EDGE_SECRETS and the TELEMETRY
 # D1 with migrations/ applied, its SQLite file under the temporary directory); check one answer
 # of each route with curl; then, on that one server, run wrk with bench/wrk-telemetry.lua:
@@ -38,15 +39,13 @@ grep -q telemetry_salt "$tmp/secrets-bulk.json" || die "no telemetry_salt in the
 
 # --- worker --------------------------------------------------------------------------------
 echo "== building the edge worker (scripts/build-worker.sh)"
-scripts/build-worker.sh >"$tmp/build-edge.log" 2>&1 || {
+# Into $tmp/worker, not edge-worker/build/: a running scripts/dev.sh serves that one.
+scripts/build-worker.sh --out-dir "$tmp/worker" >"$tmp/build-edge.log" 2>&1 || {
     cat "$tmp/build-edge.log"
     die "edge worker build failed"
 }
-f=edge-worker/build/index_bg.wasm
+f="$tmp/worker/index_bg.wasm"
 printf 'edge-worker wasm: raw %d B, gzip -9 %d B\n' "$(stat -c %s "$f")" "$(gzip -9 -c "$f" | wc -c)"
-# A copy, under build-worker.sh's lock: other processes may rebuild edge-worker/build/.
-mkdir -p "$tmp/worker"
-flock target/.build-worker.lock cp edge-worker/build/index.js edge-worker/build/index_bg.wasm "$tmp/worker/"
 echo "source: HEAD $(git rev-parse --short HEAD); uncommitted changes in edge-worker/ update-protocol/ migrations/: $(git status --porcelain -- edge-worker update-protocol migrations | wc -l) files"
 
 # --- machine ---------------------------------------------------------------------------------

@@ -6,10 +6,13 @@
 # While it serves, it watches example/ (once a second) and rebuilds site/ when a file there
 # changes; wrangler serves the new site. A rebuild that fails prints the generator's error and
 # the old site stays served (docs/site-layout.md: a rebuild updates site/ in place).
-# Installs the pinned npm tools first if they are missing.
+# Runs `scripts/setup.sh --dev` first: it installs the pinned tools this needs (the Rust
+# toolchain with wasm32, worker-build, wasm-bindgen-cli, npm ci) when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x node_modules/.bin/wrangler ] || npm ci --no-audit --no-fund
+scripts/setup.sh --dev
+# shellcheck source=scripts/env.sh
+source scripts/env.sh # ~/.cargo/bin on PATH: scripts/build-worker.sh needs worker-build
 export WRANGLER_SEND_METRICS=false
 gen() { cargo run --release --locked -q -p generator -- "$@"; }
 repo=example

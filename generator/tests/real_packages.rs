@@ -1,7 +1,7 @@
 //! The package reader on real packages made by Android's and Apple's tools: the test data that
 //! fdroidserver ships in its source distribution on PyPI (`fdroidserver==2.4.5`, directory
-//! `tests/`), read where it lies. `.ci/run` downloads it and points `GENERATOR_REAL_PACKAGES` at
-//! it; without the variable this test says so and checks nothing.
+//! `tests/`), read where it lies. `scripts/setup.sh` downloads it and `scripts/test.sh` points
+//! `GENERATOR_REAL_PACKAGES` at it; without the variable this test says so and checks nothing.
 //!
 //! The expected values are fdroidserver's, not ours: the ids, version codes and names from its
 //! repository index (`tests/repo/index-v1.json`, written by aapt/androguard), and the labels
@@ -30,7 +30,7 @@ fn read(path: &Path) -> package::Metadata {
 fn real_apks_and_ipa_read_as_their_tools_wrote_them() {
     let Some(dir) = data_dir() else {
         eprintln!(
-            "GENERATOR_REAL_PACKAGES is not set: real packages not checked (.ci/run sets it)"
+            "GENERATOR_REAL_PACKAGES is not set: real packages not checked (scripts/test.sh sets it)"
         );
         return;
     };

@@ -117,7 +117,7 @@ fn unescape(s: &str) -> String {
 // Headless Chromium.
 
 /// Debian's `chromium` (`CHROMIUM` names another binary). Missing, the test fails: CI installs
-/// it (`.ci/run`), and a skipped browser test would hide a broken portal.
+/// it (`scripts/setup.sh`), and a skipped browser test would hide a broken portal.
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("CHROMIUM") {
         let p = PathBuf::from(p);
@@ -132,7 +132,7 @@ fn chromium() -> PathBuf {
     found.unwrap_or_else(|| {
         panic!(
             "chromium is not installed: the page tests render the portal in headless Chromium. \
-             Install it (Debian: `apt-get install -y chromium`, as .ci/run does) or set \
+             Install it (Debian: `apt-get install -y chromium`, as scripts/setup.sh does) or set \
              CHROMIUM to its path"
         )
     })
