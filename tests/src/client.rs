@@ -135,11 +135,14 @@ pub(crate) fn exchange(
     let status = resp.status();
     let gzipped = resp.header("content-encoding") == Some("gzip");
     let mut raw = Vec::new();
-    // A 204 has no body, and clients never read one: under load miniflare may close the
-    // kept-alive connection right after its headers, which the reader reports as an EOF.
-    let read = resp.into_reader().read_to_end(&mut raw);
-    if status != 204 {
-        read.expect("read body");
+    // A HEAD answer has no body whatever its Content-Length says, and neither has a 204:
+    // clients never read one (under load miniflare may close the kept-alive connection right
+    // after a 204's headers, which the reader reports as an EOF).
+    if !method.eq_ignore_ascii_case("HEAD") {
+        let read = resp.into_reader().read_to_end(&mut raw);
+        if status != 204 {
+            read.expect("read body");
+        }
     }
     // An empty body is never gunzipped: miniflare (wrangler dev) still marks a response
     // without a Content-Type as gzip, as Cloudflare's front line would compress one with a
