@@ -237,7 +237,7 @@ pub fn plan(
         Output::Bytes(HEADERS.as_bytes().to_vec()),
     );
     // The edge data is uploaded with the assets: the worker reads it through the assets binding
-    // and refuses to serve it (`run_worker_first` for `/_edge/*` in wrangler.toml).
+    // and refuses to serve it (`run_worker_first` for `/_*`, `//*` and `/*%*` in wrangler.toml).
     // With `artifact_base_url` the public artifacts are served from there, so `wrangler
     // deploy` leaves them out; the pattern is anchored (gitignore syntax) because an unanchored
     // `artifacts` also matches `_edge/artifacts/`, the private files the worker streams from
