@@ -1,22 +1,46 @@
 //! Request and response plumbing shared by the protocol handlers.
 
+use futures_util::StreamExt;
 use serde::Serialize;
 use update_protocol::links::{Links, Protocol};
 use update_protocol::routes::{Envelope, Miss};
 use worker::{Env, Request, Response, Result};
 
-/// Reads the body, or `None` when it is larger than `cap` bytes (by its declared length or by
-/// what arrives). A body that cannot be read counts as empty: the parsers then reject it.
+/// Reads the body, or `None` when it is larger than `cap` bytes: by its declared length
+/// (refused before a byte is read), else by what arrives, counted chunk by chunk as it streams
+/// in, so that a chunked body is never held beyond `cap` plus one chunk: reading stops at the
+/// first chunk past the cap and the rest is never read. A body that cannot be read counts as
+/// what arrived until then (the parsers then reject it).
 pub async fn body(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
     let declared = req
         .headers()
         .get("content-length")?
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > cap) {
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
         return Ok(None);
     }
-    let bytes = req.bytes().await.unwrap_or_default();
-    Ok((bytes.len() <= cap).then_some(bytes))
+    // No body at all (a POST without one): empty, as `bytes()` read it.
+    if req.inner().body().is_none() {
+        return Ok(Some(Vec::new()));
+    }
+    let mut stream = match req.stream() {
+        Ok(s) => s,
+        Err(_) => return Ok(Some(Vec::new())),
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { break };
+        if !fits(bytes.len(), chunk.len(), cap) {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
+
+/// Whether `have` bytes read so far and a next chunk of `more` stay within `cap`.
+fn fits(have: usize, more: usize, cap: usize) -> bool {
+    have.checked_add(more).is_some_and(|n| n <= cap)
 }
 
 /// A header's value, if present and readable.
@@ -88,6 +112,17 @@ pub fn miss(req: &Request, miss: Miss, envelope: Envelope, allow: &str) -> Resul
             .set("cache-control", update_protocol::zealot::CACHE_CONTROL)?;
     }
     Ok(resp)
+}
+
+/// `resp` with header `name` set to `value`, replacing any; a response whose headers are
+/// immutable (one the assets binding answered) is answered with a mutable copy of them.
+pub fn with_header(resp: Response, name: &str, value: &str) -> Result<Response> {
+    if resp.headers().set(name, value).is_ok() {
+        return Ok(resp);
+    }
+    let headers = resp.headers().clone();
+    headers.set(name, value)?;
+    Ok(resp.with_headers(headers))
 }
 
 /// A redirect to `url` (absolute, or site-relative made absolute against `origin`).

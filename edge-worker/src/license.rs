@@ -20,20 +20,19 @@ fn internal(what: &str, e: &worker::Error) -> Result<Response> {
     fail(&Error::Internal)
 }
 
-/// The app (by protocol app id) and the license record (by sha256 of its key).
+/// The app (by protocol app id) and the license record (by sha256 of its key). The license
+/// is looked up whether the app exists or not: an unknown app is answered as one the license
+/// does not belong to (`license::authorize`), after the same lookups.
 async fn load(
     env: &Env,
     app_id: &str,
     license_key: &str,
 ) -> Result<(Option<Rc<EdgeApp>>, Option<Rc<KeyRecord>>)> {
     let lookup = store::lookup(env).await?;
-    let Some(id) = lookup.license.get(app_id) else {
-        return Ok((None, None));
+    let app = match lookup.license.get(app_id) {
+        Some(id) => store::app(env, id).await?,
+        None => None,
     };
-    let app = store::app(env, id).await?;
-    if app.is_none() {
-        return Ok((None, None));
-    }
     Ok((app, store::record(env, license_key).await?))
 }
 

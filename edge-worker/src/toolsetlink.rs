@@ -425,8 +425,10 @@ pub async fn updater(req: Request, env: &Env, route: Route) -> Result<Response> 
             resp.headers().set("content-type", up::YAML_CONTENT_TYPE)?;
             resp
         };
-        // Per-client answers (rollouts by devKey): never stored by a shared cache.
-        resp.headers().set("cache-control", "no-store")?;
+        // Per-client answers (rollouts by devKey): never stored by a shared cache (the router
+        // sets the same on every answer of a credentialed route).
+        resp.headers()
+            .set("cache-control", update_protocol::routes::PRIVATE_NO_STORE)?;
         Ok::<_, worker::Error>(Ok(resp))
     };
     finish("updater", &trace, answer.await)

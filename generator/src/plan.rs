@@ -43,6 +43,12 @@ pub struct Counts {
     pub bytes: u64,
 }
 
+/// `.assetsignore` when `artifact_base_url` is set (gitignore syntax, as wrangler reads it):
+/// the public artifacts directory at the site's root only. Never `_edge/artifacts/`: the
+/// private files there are uploaded with the assets, the worker streams them (a private app's
+/// files never go to the public bucket).
+pub const ASSETS_IGNORE: &str = "/artifacts/\n";
+
 /// Cache rules: content-addressed artifacts forever, index files briefly, the snapshot never
 /// stale (it is what a mirror checks against).
 const HEADERS: &str = "\
@@ -167,11 +173,15 @@ pub fn plan(
         Output::Bytes(HEADERS.as_bytes().to_vec()),
     );
     // The edge data is uploaded with the assets: the worker reads it through the assets binding
-    // and refuses to serve it (`run_worker_first` for `/_edge/*` in wrangler.toml).
+    // and refuses to serve it (`run_worker_first` for `/_*`, `//*` and `/*%*` in wrangler.toml).
+    // With `artifact_base_url` the public artifacts are served from there, so `wrangler
+    // deploy` leaves them out; the pattern is anchored (gitignore syntax) because an unanchored
+    // `artifacts` also matches `_edge/artifacts/`, the private files the worker streams from
+    // the assets binding.
     if base.is_some() {
         files.insert(
             paths::ASSETS_IGNORE.to_owned(),
-            Output::Bytes(b"artifacts\n".to_vec()),
+            Output::Bytes(ASSETS_IGNORE.as_bytes().to_vec()),
         );
     }
 

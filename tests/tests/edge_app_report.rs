@@ -18,7 +18,8 @@ const WINDOW: E = (
     "Invalid X-Timestamp: timestamp is out of allowed window",
 );
 const BAD_SIG: E = (401, 401_002, "Signature Invalid");
-const UNKNOWN_AK: E = (401, 401_001, "X-AccessKey is error");
+/// An unknown access key answers exactly as a wrong signature (no existence oracle).
+const UNKNOWN_AK: E = (401, 401_002, "Signature Invalid");
 const USED: E = (401, 401_001, "Invalid X-Nonce: nonce already used");
 const MISSING_TS: E = (400, 400_004, "Missing X-Timestamp header");
 const NO_APP: E = (404, 404_001, "请求应用不存在");

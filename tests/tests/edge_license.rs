@@ -65,9 +65,30 @@ fn license_protocol_end_to_end() {
                "strategy": "OPTIONAL", "note": null, "offlineTtlSeconds": 3600})
     );
 
-    // The license checks, in their order, each in C's envelope.
+    // The license checks, in their order, each in C's envelope. An unknown app answers as
+    // an existing one the license does not belong to: no existence oracle.
     for (app, key, status, code, message) in [
-        ("app_nope", ACTIVE, 404, "NOT_FOUND", "App not found"),
+        (
+            "app_nope",
+            ACTIVE,
+            403,
+            "FORBIDDEN",
+            "License does not belong to this app",
+        ),
+        (
+            "app_nope",
+            "LIC-UNKNOWN",
+            404,
+            "NOT_FOUND",
+            "License not found",
+        ),
+        (
+            "app_nope",
+            REVOKED,
+            403,
+            "FORBIDDEN",
+            "License does not belong to this app",
+        ),
         (APP, "LIC-UNKNOWN", 404, "NOT_FOUND", "License not found"),
         (
             APP,

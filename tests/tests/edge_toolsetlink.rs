@@ -28,7 +28,8 @@ const WINDOW: E = (
     401_001,
     "Invalid X-Timestamp: timestamp is out of allowed window",
 );
-const UNKNOWN_AK: E = (401, 401_001, "X-AccessKey is error");
+/// An unknown access key answers exactly as a wrong signature (no existence oracle).
+const UNKNOWN_AK: E = (401, 401_002, "Signature Invalid");
 const BAD_SIG: E = (401, 401_002, "Signature Invalid");
 const USED: E = (401, 401_001, "Invalid X-Nonce: nonce already used");
 const NOT_OBJECT: E = (400, 400_005, "Invalid request body: not a JSON object");

@@ -31,7 +31,8 @@ const MISSING_TS: E = (400, 400_004, "Missing X-Timestamp header");
 const MISSING_NONCE: E = (400, 400_004, "Missing X-Nonce header");
 const MISSING_AK: E = (400, 400_004, "Missing X-AccessKey header");
 const MISSING_SIG: E = (400, 400_004, "Missing X-Signature header");
-const UNKNOWN_AK: E = (401, 401_001, "X-AccessKey is error");
+/// An unknown access key answers exactly as a wrong signature (no existence oracle).
+const UNKNOWN_AK: E = (401, 401_002, "Signature Invalid");
 const BAD_SIG: E = (401, 401_002, "Signature Invalid");
 const USED: E = (401, 401_001, "Invalid X-Nonce: nonce already used");
 const BAD_ARCH: E = (400, 400_003, "请求参数arch格式错误");

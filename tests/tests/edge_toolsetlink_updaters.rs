@@ -410,7 +410,7 @@ fn electron_updater_reads_the_route_and_verifies_the_files() {
         "{:?}",
         plain.headers
     );
-    assert_eq!(plain.header("cache-control"), Some("no-store"));
+    assert_eq!(plain.header("cache-control"), Some("private, no-store"));
     let yaml = plain.text();
     for name in ["latest-mac.yml", "latest.yml", "latest-linux.yml"] {
         let again = c.get(&format!("/v1/electron/upgrade/{name}?{q}"), &headers);

@@ -309,3 +309,72 @@ fn no_secret_or_private_data_in_public_files() {
         ]
     );
 }
+
+/// Whether gitignore-syntax `pattern` (as wrangler reads `.assetsignore`) ignores site path
+/// `path`, for the forms a build writes: anchored (`/x`) or not, directory (`x/`) or not.
+/// Any other form (wildcards, negation) fails the test, so the check cannot pass by accident.
+fn ignores(pattern: &str, path: &str) -> bool {
+    assert!(
+        !pattern.contains(['*', '?', '[', '!', '\\']),
+        "unsupported .assetsignore pattern {pattern:?}"
+    );
+    let dir = pattern.ends_with('/');
+    let p = pattern.trim_end_matches('/');
+    // A slash at the start or in the middle anchors the pattern to the root.
+    let anchored = p.contains('/');
+    let p = p.trim_start_matches('/');
+    let parts: Vec<&str> = path.split('/').collect();
+    // A pattern matches a path when it names the path or one of its directories.
+    let names = |i: usize| {
+        let prefix = parts[..=i].join("/");
+        let is_dir = i + 1 < parts.len();
+        (!dir || is_dir) && if anchored { prefix == p } else { parts[i] == p }
+    };
+    (0..parts.len()).any(names)
+}
+
+#[test]
+fn assetsignore_leaves_out_the_public_artifacts_only() {
+    let tmp = example_copy();
+    let root = tmp.path().join("repo");
+    let site_toml = root.join("site.toml");
+    let text = std::fs::read_to_string(&site_toml).expect("read");
+    std::fs::write(
+        &site_toml,
+        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
+    )
+    .expect("write");
+    let out = tmp.path().join("site");
+    build(&root, &out, &[]);
+    let tree = read_tree(&out);
+    let ignore = String::from_utf8_lossy(&tree[".assetsignore"]).into_owned();
+    assert_eq!(ignore, "/artifacts/\n");
+    let patterns: Vec<&str> = ignore.lines().filter(|l| !l.trim().is_empty()).collect();
+    let ignored = |path: &str| patterns.iter().any(|p| ignores(p, path));
+    let (mut public, mut private) = (0, 0);
+    for path in tree.keys() {
+        if path.starts_with("artifacts/") {
+            public += 1;
+            assert!(ignored(path), "{path} would be uploaded");
+        } else {
+            // The private files (`_edge/artifacts/…`) and every other file are uploaded.
+            private += usize::from(path.starts_with("_edge/artifacts/"));
+            assert!(!ignored(path), "{path} would be left out of the upload");
+        }
+    }
+    assert!(
+        public > 0 && private > 0,
+        "{public} public, {private} private artifacts"
+    );
+    // The matcher reads gitignore as wrangler does: the old unanchored pattern also dropped
+    // the private files.
+    assert!(ignores(
+        "artifacts",
+        "_edge/artifacts/desktop-pro/1.1.0/x.zip"
+    ));
+    assert!(!ignores(
+        "/artifacts/",
+        "_edge/artifacts/desktop-pro/1.1.0/x.zip"
+    ));
+    assert!(!ignores("/artifacts/", "artifacts"));
+}

@@ -2,8 +2,9 @@
 //! answers under `/api/v1/apps/:appId/update/…` (`shared/spec/seed-protocols.md`, section C).
 //! A `licenseKey` is the only credential: the worker finds its [`KeyRecord`] by sha256 and
 //! these functions decide, in upstream's order, what to answer. Each decision takes the app
-//! (`None` when the path's `appId` is unknown; the license lookup can then be skipped, since
-//! the app is checked first) and the license record (`None` when KV has none for the key).
+//! (`None` when the path's `appId` is unknown) and the license record (`None` when KV has none
+//! for the key). An unknown `appId` is answered as an app no license belongs to (see
+//! [`authorize`]): the worker looks the license up either way.
 
 use crate::digest::to_hex;
 use crate::index::{Artifact, EdgeApp, EdgeRelease, percent_encode};
@@ -66,8 +67,6 @@ pub enum Error {
     MissingLicenseKey,
     /// A version is not `v?x.y.z`.
     InvalidVersion,
-    /// No app serves protocol C under this `appId`.
-    AppNotFound,
     /// No license record for this key (or the key is some other kind of credential).
     LicenseNotFound,
     /// The license is for other apps.
@@ -88,7 +87,7 @@ impl Error {
         match self {
             Error::InvalidBody(_) | Error::MissingLicenseKey | Error::InvalidVersion => 400,
             Error::LicenseForeign | Error::LicenseInactive | Error::LicenseExpired => 403,
-            Error::AppNotFound | Error::LicenseNotFound | Error::VersionNotFound => 404,
+            Error::LicenseNotFound | Error::VersionNotFound => 404,
             Error::Internal => 500,
         }
     }
@@ -98,9 +97,7 @@ impl Error {
         match self {
             Error::InvalidBody(_) | Error::MissingLicenseKey => None,
             Error::InvalidVersion => Some("VALIDATION_ERROR"),
-            Error::AppNotFound | Error::LicenseNotFound | Error::VersionNotFound => {
-                Some("NOT_FOUND")
-            }
+            Error::LicenseNotFound | Error::VersionNotFound => Some("NOT_FOUND"),
             Error::LicenseForeign | Error::LicenseInactive | Error::LicenseExpired => {
                 Some("FORBIDDEN")
             }
@@ -114,7 +111,6 @@ impl Error {
             Error::InvalidBody(_) => "请求参数不合法",
             Error::MissingLicenseKey => "缺少 licenseKey 参数",
             Error::InvalidVersion => "Version must be in x.y.z format",
-            Error::AppNotFound => "App not found",
             Error::LicenseNotFound => "License not found",
             Error::LicenseForeign => "License does not belong to this app",
             Error::LicenseInactive => "License is not active",
@@ -334,21 +330,27 @@ pub fn parse_package(version: &str, license_key: Option<&str>) -> Result<Package
     })
 }
 
-/// The app and license checks shared by every route, in upstream's order. `app` is `None` when
-/// the `appId` is unknown (the worker may then skip the license lookup), `license` when no
-/// record exists for the key's sha256.
+/// The app and license checks shared by every route. `app` is `None` when the `appId` is
+/// unknown (or its app does not serve C), `license` when no record exists for the key's sha256.
+///
+/// Upstream checks the app first (404 `App not found`), which tells anyone which `appId`s
+/// exist. Here an unknown app is answered as an existing app that the license does not belong
+/// to: `License not found` for a key with no license (as for a wrong key to an existing app),
+/// else `License does not belong to this app` (as for another app's license). The status and
+/// `code` are upstream's for those cases; clients only show `message`.
 fn authorize<'a>(
     app: Option<&'a EdgeApp>,
     license: Option<&KeyRecord>,
     now: Timestamp,
 ) -> Result<(&'a EdgeApp, &'a LicenseIds), Error> {
-    let (app, ids) = app
-        .and_then(|a| Some((a, a.app.protocols.license.as_ref()?)))
-        .ok_or(Error::AppNotFound)?;
     // The KV namespace holds every kind of credential: an API key is not a license.
     let license = license
         .filter(|l| l.kind == KeyKind::License)
         .ok_or(Error::LicenseNotFound)?;
+    let Some((app, ids)) = app.and_then(|a| Some((a, a.app.protocols.license.as_ref()?))) else {
+        // No license belongs to an app that does not exist.
+        return Err(Error::LicenseForeign);
+    };
     if !license.apps.contains(&app.app.id) {
         Err(Error::LicenseForeign)
     } else if license.status != KeyStatus::Active {
@@ -782,10 +784,11 @@ mod tests {
             check(Some(&a), None, &req("1.0.0"), now()),
             Err(Error::LicenseNotFound)
         );
-        // The app comes first, and the version format only after the license.
+        // An unknown app answers as an existing one the license does not belong to (no
+        // existence oracle), and the version format comes only after the license.
         assert_eq!(
             check(None, None, &req("bad"), now()),
-            Err(Error::AppNotFound)
+            Err(Error::LicenseNotFound)
         );
         assert_eq!(
             check(Some(&a), None, &req("bad"), now()),
@@ -793,21 +796,29 @@ mod tests {
         );
         let mut no_c = app();
         no_c.app.protocols.license = None;
-        assert_eq!(
-            check(Some(&no_c), Some(&license()), &req("1.0.0"), now()),
-            Err(Error::AppNotFound)
-        );
+        let mut other = app();
+        other.app.id = AppId::new("other").expect("id");
+        for unknown in [None, Some(&no_c)] {
+            for l in [None, Some(license())] {
+                // Exactly what the same key gets from an existing app it is not for.
+                assert_eq!(
+                    check(unknown, l.as_ref(), &req("1.0.0"), now()),
+                    check(Some(&other), l.as_ref(), &req("1.0.0"), now()),
+                );
+            }
+            let mut revoked = license();
+            revoked.status = KeyStatus::Revoked;
+            assert_eq!(
+                check(unknown, Some(&revoked), &req("1.0.0"), now()),
+                Err(Error::LicenseForeign)
+            );
+        }
         // No expiry never expires.
         let mut forever = license();
         forever.expires_at = None;
         assert!(check(Some(&a), Some(&forever), &req("1.0.0"), now()).is_ok());
 
         let bodies = [
-            (
-                Error::AppNotFound,
-                404,
-                r#"{"code":"NOT_FOUND","message":"App not found"}"#,
-            ),
             (
                 Error::LicenseNotFound,
                 404,
@@ -872,8 +883,9 @@ mod tests {
         };
         assert_eq!(
             get(None, Some(&license()), "1.3.0"),
-            Err(Error::AppNotFound)
+            Err(Error::LicenseForeign)
         );
+        assert_eq!(get(None, None, "1.3.0"), Err(Error::LicenseNotFound));
         assert_eq!(get(Some(&a), None, "9.9.9"), Err(Error::LicenseNotFound));
         assert_eq!(
             get(Some(&a), Some(&license()), "9.9.9"),

@@ -25,7 +25,8 @@ pub struct SiteConfig {
     pub base_url: Option<String>,
     /// Base URL where artifact files are served from when they live outside the static assets
     /// (R2, S3 or any CDN). The generator still writes them under `artifacts/` for upload, and
-    /// lists `artifacts/` in `.assetsignore` so that `wrangler deploy` skips them.
+    /// lists `/artifacts/` (the public ones, anchored: never `_edge/artifacts/`) in
+    /// `.assetsignore` so that `wrangler deploy` skips them.
     #[serde(default)]
     pub artifact_base_url: Option<String>,
 }

@@ -232,6 +232,20 @@ pub struct Route {
     pub id: RouteId,
 }
 
+/// `Cache-Control` of every answer of a route that checks a credential: it was for one
+/// client, so no shared cache may store it nor a browser keep it.
+pub const PRIVATE_NO_STORE: &str = "private, no-store";
+
+impl Route {
+    /// The `Cache-Control` the worker sets on every answer of this route (errors included),
+    /// or `None` where the handler's own stands: a route that checks nothing
+    /// ([`Auth::None`]) answers the same to everyone, and Zealot (B) fixes its own header on
+    /// every answer (`zealot::CACHE_CONTROL`, which has `no-store` too).
+    pub fn cache_control(&self) -> Option<&'static str> {
+        (self.auth != Auth::None && self.protocol != Protocol::Zealot).then_some(PRIVATE_NO_STORE)
+    }
+}
+
 const fn r(
     method: Method,
     path: &'static str,
@@ -456,9 +470,62 @@ fn specificity(pattern: &str) -> Vec<bool> {
         .collect()
 }
 
+/// Whether a request path reaches the edge-only data (`/_edge/…`) however it is spelled:
+/// percent-escapes decoded (repeatedly, so `%255F` too; either hex case), `\\` read as `/`,
+/// empty and `.` segments dropped and `..` applied, and `_edge` in any letter case. The
+/// router refuses every such path with the same 404 before the assets binding, which would
+/// decode and normalise it itself, can answer (a redirect for an existing file and a 404 for
+/// a missing one told the two apart).
+pub fn is_edge_request(path: &str) -> bool {
+    let mut p = path.to_owned();
+    // Each round removes at least one level of escaping; a few are plenty.
+    for _ in 0..4 {
+        let next = percent_decode(&p);
+        if next == p {
+            break;
+        }
+        p = next;
+    }
+    let p = p.replace('\\', "/");
+    let mut segs: Vec<&str> = Vec::new();
+    for s in p.split('/') {
+        match s {
+            "" | "." => {}
+            ".." => {
+                segs.pop();
+            }
+            s => segs.push(s),
+        }
+    }
+    segs.first()
+        .is_some_and(|s| s.eq_ignore_ascii_case(crate::index::EDGE_PREFIX))
+}
+
+/// `%XX` escapes decoded, bytewise; invalid escapes kept as they are.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: Option<&u8>| c.and_then(|c| char::from(*c).to_digit(16));
+        match (b[i], hex(b.get(i + 1)), hex(b.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                // Two hex digits make at most 255.
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Whose envelope answers a path no route takes; `None` when the path is the static site's.
 pub fn envelope_for(path: &str) -> Option<Envelope> {
-    if crate::index::paths::is_edge(path) {
+    if is_edge_request(path) {
         return Some(Envelope::Generic);
     }
     let segs = segments(path);
@@ -715,6 +782,74 @@ mod tests {
         for (m, p, env) in cases {
             assert_eq!(miss(m, p), (404, Some(*env), String::new()), "{m} {p}");
         }
+    }
+
+    /// The edge-only data is refused however the path spells `_edge`, existing file or not,
+    /// so the assets binding never sees it.
+    #[test]
+    fn edge_paths_are_refused_in_every_spelling() {
+        for p in [
+            "/_edge/apps/desktop-pro.json",
+            "/%5Fedge/apps/desktop-pro.json",
+            "/%5fedge/apps/desktop-pro.json",
+            "/%5Fedge/apps/missing.json",
+            "/%255Fedge/lookup.json",
+            "/./_edge/lookup.json",
+            "//_edge/lookup.json",
+            "/%2F_edge/lookup.json",
+            "/%2e/_edge/lookup.json",
+            "/apps/%2e%2e/_edge/lookup.json",
+            "/_EDGE/lookup.json",
+            "/_Edge",
+            "/%5F%65%64%67%65/artifacts/x",
+            "/\\_edge/lookup.json",
+        ] {
+            assert!(is_edge_request(p), "{p}");
+            for m in ["GET", "HEAD", "POST"] {
+                assert_eq!(
+                    miss(m, p),
+                    (404, Some(Envelope::Generic), String::new()),
+                    "{m} {p}"
+                );
+            }
+        }
+        for p in ["/_edgey", "/apps/_edge/x", "/%5Fedgey", "/", "/edge"] {
+            assert!(!is_edge_request(p), "{p}");
+        }
+    }
+
+    /// Every answer of a credentialed route is `private, no-store`, but Zealot's, which
+    /// keep the header Zealot fixes; routes that check nothing keep their handlers'.
+    #[test]
+    fn credentialed_routes_are_private_no_store() {
+        for r in ROUTES {
+            let expected = match (r.auth, r.protocol) {
+                (Auth::None, _) | (_, Protocol::Zealot) => None,
+                _ => Some(PRIVATE_NO_STORE),
+            };
+            assert_eq!(
+                r.cache_control(),
+                expected,
+                "{} {}",
+                r.method.as_str(),
+                r.path
+            );
+        }
+        let by = |id| ROUTES.iter().find(|r| r.id == id).map(Route::cache_control);
+        for id in [
+            Id::HotCheck,
+            Id::LicenseCheck,
+            Id::LicensePackage,
+            Id::LicenseDownload,
+            Id::ToolsetlinkUpgrade,
+            Id::TinyaiiVersionCheck,
+            Id::AdminStats,
+            Id::SignedDownload,
+        ] {
+            assert_eq!(by(id), Some(Some(PRIVATE_NO_STORE)), "{id:?}");
+        }
+        assert_eq!(by(Id::ZealotLatest), Some(None));
+        assert_eq!(by(Id::TufTimestamp), Some(None));
     }
 
     /// Toolsetlink's handlers tell their endpoints apart by path: each path of the table

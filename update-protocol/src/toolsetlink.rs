@@ -233,8 +233,6 @@ pub enum Error {
     MissingAccessKey,
     /// 400004 `Missing X-Signature header`.
     MissingSignature,
-    /// 401001 `X-AccessKey is error`.
-    UnknownAccessKey,
     /// 401002 `Signature Invalid`.
     SignatureInvalid,
     /// 401001 `Invalid X-Nonce: nonce already used` (validly signed, nonce seen before).
@@ -295,7 +293,7 @@ impl Error {
             | Error::MissingAccessKey
             | Error::MissingSignature => 400_004,
             Error::BodyTooLarge | Error::BodyInvalid => 400_005,
-            Error::TimestampOutOfWindow | Error::UnknownAccessKey | Error::NonceUsed => 401_001,
+            Error::TimestampOutOfWindow | Error::NonceUsed => 401_001,
             Error::SignatureInvalid => 401_002,
             Error::LinkDenied => 403_001,
             Error::AppNotFound(_)
@@ -324,7 +322,6 @@ impl Error {
             Error::InvalidNonce => "Invalid X-Nonce header",
             Error::MissingAccessKey => "Missing X-AccessKey header",
             Error::MissingSignature => "Missing X-Signature header",
-            Error::UnknownAccessKey => "X-AccessKey is error",
             Error::SignatureInvalid => "Signature Invalid",
             Error::NonceUsed => "Invalid X-Nonce: nonce already used",
             Error::BodyTooLarge => "Invalid request body: larger than 16 KiB",
@@ -520,20 +517,30 @@ pub fn verify_signature(
     ok.then_some(()).ok_or(Error::SignatureInvalid)
 }
 
+/// The secret an unknown access key's signature is checked against, so that its refusal takes
+/// the time a wrong signature's does. No client can sign with it: the key is unknown.
+const UNKNOWN_ACCESS_KEY_SECRET: &str = "\0unknown access key";
+
 /// Finds the access key's secret and verifies the signature with it.
 ///
+/// An unknown access key is refused exactly as a wrong signature (401002 `Signature
+/// Invalid`), after the same work, so that the answer never tells which access keys exist.
+/// Upstream answers `401001 X-AccessKey is error` (and then crashes into a 500); no client
+/// acts on the difference, both are 401.
+///
 /// # Errors
-/// [`Error::UnknownAccessKey`], then [`Error::SignatureInvalid`].
+/// [`Error::SignatureInvalid`] for an unknown access key or a mismatch.
 pub fn authenticate<'s>(
     h: &SignedHeaders<'_>,
     secrets: &'s EdgeSecrets,
     body: &[u8],
     request_uri: &str,
 ) -> Result<&'s AccessSecret, Error> {
-    let secret = secrets
-        .toolsetlink
-        .get(h.access_key)
-        .ok_or(Error::UnknownAccessKey)?;
+    let Some(secret) = secrets.toolsetlink.get(h.access_key) else {
+        // The result cannot be a match; only the work counts.
+        let _ = verify_signature(h, UNKNOWN_ACCESS_KEY_SECRET, body, request_uri);
+        return Err(Error::SignatureInvalid);
+    };
     verify_signature(h, &secret.secret, body, request_uri)?;
     Ok(secret)
 }
@@ -1699,9 +1706,15 @@ mod tests {
             access_key: "other",
             ..headers(good)
         };
+        // An unknown access key answers exactly as a wrong signature: no existence oracle.
         assert_eq!(
             authenticate(&h, &secrets, BODY, uri).err(),
-            Some(Error::UnknownAccessKey)
+            Some(Error::SignatureInvalid)
+        );
+        let body = |e: Option<Error>| e.map(|e| serde_json::to_string(&e.envelope("t")).ok());
+        assert_eq!(
+            body(authenticate(&h, &secrets, BODY, uri).err()),
+            body(authenticate(&headers(&good.replace('b', "c")), &secrets, BODY, uri).err())
         );
         assert_eq!(
             authenticate(&headers(&good.replace('b', "c")), &secrets, BODY, uri).err(),
