@@ -18,4 +18,4 @@ echo "test: cargo test --locked ${*:---workspace}"
 if (($#)); then
     exec cargo test --locked "$@"
 fi
-exec cargo test --workspace --locked
+exec cargo test --workspace --locked --no-fail-fast   # every failure reported, still a failing run

@@ -8,9 +8,11 @@ use worker::{Env, Request, Response, Result};
 
 /// Reads the body, or `None` when it is larger than `cap` bytes: by its declared length
 /// (refused before a byte is read), else by what arrives, counted chunk by chunk as it streams
-/// in, so that a chunked body is never held beyond `cap` plus one chunk: reading stops at the
-/// first chunk past the cap and the rest is never read. A body that cannot be read counts as
-/// what arrived until then (the parsers then reject it).
+/// in, so that a chunked body is never held beyond `cap` plus one chunk. Past the cap, the rest
+/// is read and dropped, never kept, up to [`DRAIN_LIMIT`]: an answer sent before the request's
+/// body is in breaks the connection under it (under `wrangler dev` the next requests got 503
+/// "worker restarted mid-request"), so the body is consumed first. A body that cannot be read
+/// counts as what arrived until then (the parsers then reject it).
 pub async fn body(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
     let declared = req
         .headers()
@@ -28,15 +30,28 @@ pub async fn body(req: &mut Request, cap: usize) -> Result<Option<Vec<u8>>> {
         Err(_) => return Ok(Some(Vec::new())),
     };
     let mut bytes = Vec::new();
+    let mut dropped: usize = 0;
     while let Some(chunk) = stream.next().await {
         let Ok(chunk) = chunk else { break };
-        if !fits(bytes.len(), chunk.len(), cap) {
-            return Ok(None);
+        if dropped > 0 || !fits(bytes.len(), chunk.len(), cap) {
+            if dropped == 0 {
+                bytes = Vec::new();
+            }
+            dropped = dropped.saturating_add(chunk.len());
+            if dropped > DRAIN_LIMIT {
+                break;
+            }
+            continue;
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Some(bytes))
+    Ok((dropped == 0).then_some(bytes))
 }
+
+/// How much of an oversized body is read (and dropped) before the answer: Cloudflare's own
+/// request body limit on the Free and Pro plans, so that no request Cloudflare passes is
+/// answered before its body is in.
+pub const DRAIN_LIMIT: usize = 100 * 1024 * 1024;
 
 /// Whether `have` bytes read so far and a next chunk of `more` stay within `cap`.
 fn fits(have: usize, more: usize, cap: usize) -> bool {

@@ -35,7 +35,7 @@ const REPOSITORY_MARKERS: &[&str] = &["site.toml", "releases", "keys", "tuf", "t
 
 /// Refuses an `--out` that the final swap would destroy something precious with (issue 18):
 /// the release repository itself (`--out` equal to `--root`, or above it), one of its entries
-/// ([`REPOSITORY_ENTRIES`]), a directory in `keep` (`--templates`, `--tuf-keys`, …: each with its
+/// (`REPOSITORY_ENTRIES`), a directory in `keep` (`--templates`, `--tuf-keys`, …: each with its
 /// flag), or any directory that looks like a release repository. Paths are compared after
 /// resolving symlinks and `..`, also for an `--out` that does not exist yet. Call it before
 /// anything is written.
@@ -180,7 +180,7 @@ fn parent_of(out: &Path) -> PathBuf {
 }
 
 /// Writes every file of `plan` into the staging directory, then publishes it at `out`: renamed
-/// into place when `out` is not a directory yet, else [`update_in_place`].
+/// into place when `out` is not a directory yet, else `update_in_place`.
 /// `fail_after` makes the write fail after that many files (for tests of atomicity).
 ///
 /// # Errors

@@ -4,7 +4,7 @@
 //! these functions decide, in upstream's order, what to answer. Each decision takes the app
 //! (`None` when the path's `appId` is unknown) and the license record (`None` when KV has none
 //! for the key). An unknown `appId` is answered as an app no license belongs to (see
-//! [`authorize`]): the worker looks the license up either way.
+//! `authorize`): the worker looks the license up either way.
 
 use crate::digest::to_hex;
 use crate::index::{Artifact, EdgeApp, EdgeRelease, percent_encode};
