@@ -2,7 +2,7 @@
 //! agent, lowercase header names, `accept-encoding: gzip` (answers are gunzipped), redirects
 //! not followed (a test checks the `Location` itself).
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 /// An answer: status, headers (names lowercase), body (gunzipped when it came gzipped).
 #[derive(Debug, Clone)]
@@ -161,4 +161,34 @@ pub(crate) fn exchange(
         headers,
         body,
     }
+}
+
+/// Reads an HTTP/1.1 answer's status line and headers (names lowercase) off `r`, for the tests
+/// that speak HTTP over a raw connection; `None` when the connection closed (or failed) before
+/// a status line.
+///
+/// # Panics
+/// Panics on a malformed status line or header.
+pub fn read_head<R: BufRead>(r: &mut R) -> Option<(u16, Vec<(String, String)>)> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("status line {line:?}"));
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).expect("header line");
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':').expect("header");
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    Some((status, headers))
 }

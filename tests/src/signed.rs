@@ -39,7 +39,7 @@ pub fn fresh_nonce() -> String {
     format!("e2e-nonce-{:08}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-/// What a signed request sends. [`signed`] fills it with valid values, the test's tweak changes
+/// What a signed request sends. [`Sig::new`] fills it with valid values, the test's tweak changes
 /// it, and the signature is computed from the result unless `signature` is set.
 pub struct Sig {
     /// `X-Timestamp`; `None` leaves the header out.
@@ -81,36 +81,54 @@ impl Sig {
         }
         self.signature = Some(None);
     }
+
+    /// A request to `path` with `body`, with a fresh timestamp and nonce and the example's
+    /// access key: valid until a tweak changes it.
+    pub fn new(path: &str, body: &str) -> Sig {
+        Sig {
+            timestamp: Some(ts(0)),
+            nonce: Some(fresh_nonce()),
+            access_key: Some(AK.to_owned()),
+            secret: SK.to_owned(),
+            url: path.to_owned(),
+            body: (!body.is_empty()).then(|| body.to_owned()),
+            signature: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// The headers sent: `content-type`, the four signing headers as the SDKs spell them (those
+    /// set; the signature computed unless `signature` says otherwise), then `extra`.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let sig = self.signature.clone().unwrap_or_else(|| Some(self.sig()));
+        let mut headers = vec![("content-type", "application/json".to_owned())];
+        for (name, v) in [
+            ("x-Timestamp", &self.timestamp),
+            ("x-Nonce", &self.nonce),
+            ("x-AccessKey", &self.access_key),
+            ("x-Signature", &sig),
+        ] {
+            if let Some(v) = v {
+                headers.push((name, v.clone()));
+            }
+        }
+        headers.extend(self.extra.iter().cloned());
+        headers
+    }
+}
+
+/// The headers of [`Sig::headers`] as `send` takes them.
+pub fn as_pairs<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 /// `POST path` with `body`, signed as an SDK does (header names as the SDKs spell them), after
 /// `tweak`.
 pub fn signed(edge: &Edge, path: &str, body: &str, tweak: impl FnOnce(&mut Sig)) -> Reply {
-    let mut s = Sig {
-        timestamp: Some(ts(0)),
-        nonce: Some(fresh_nonce()),
-        access_key: Some(AK.to_owned()),
-        secret: SK.to_owned(),
-        url: path.to_owned(),
-        body: (!body.is_empty()).then(|| body.to_owned()),
-        signature: None,
-        extra: Vec::new(),
-    };
+    let mut s = Sig::new(path, body);
     tweak(&mut s);
-    let sig = s.signature.clone().unwrap_or_else(|| Some(s.sig()));
-    let mut headers = vec![("content-type", "application/json")];
-    for (name, v) in [
-        ("x-Timestamp", &s.timestamp),
-        ("x-Nonce", &s.nonce),
-        ("x-AccessKey", &s.access_key),
-        ("x-Signature", &sig),
-    ] {
-        if let Some(v) = v {
-            headers.push((name, v.as_str()));
-        }
-    }
-    headers.extend(s.extra.iter().map(|(k, v)| (*k, v.as_str())));
-    edge.send("POST", path, &headers, Some(body.as_bytes()))
+    let headers = s.headers();
+    edge.send("POST", path, &as_pairs(&headers), Some(body.as_bytes()))
 }
 
 /// Checks an error answer: D.3's envelope (exactly `code`, `msg`, `docs` empty and `traceId`

@@ -10,6 +10,7 @@
 //! - `.assetsignore` leaves out the public `artifacts/` only: private files under
 //!   `_edge/artifacts/` are still uploaded and served by C's license-checked download route.
 
+use e2e_tests::client::read_head;
 use e2e_tests::signed::{AK, fresh_nonce, signed, ts};
 use e2e_tests::{Edge, example_copy};
 use serde_json::{Value, json};
@@ -223,25 +224,7 @@ fn read_answer<R: BufRead>(r: &mut R, method: &str) -> Answer {
     }
     let text = String::from_utf8_lossy(&raw).into_owned();
     let r = &mut std::io::Cursor::new(raw);
-    let mut line = String::new();
-    r.read_line(&mut line)
-        .expect("status line (no answer in time?)");
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("status line {line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).expect("header line");
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':').expect("header");
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-    }
+    let (status, headers) = read_head(r).expect("status line (no answer in time?)");
     let find = |n: &str| {
         headers
             .iter()

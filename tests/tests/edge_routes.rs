@@ -6,6 +6,7 @@
 //! lowercase header names, `accept-encoding: gzip`. One test function shares one worker.
 
 use e2e_tests::Edge;
+use e2e_tests::client::read_head;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -106,26 +107,7 @@ impl Client {
         if let Some(b) = body {
             stream.write_all(b).ok()?;
         }
-        let mut line = String::new();
-        if conn.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("status line {line:?}"));
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            conn.read_line(&mut h).expect("header line");
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            let (k, v) = h.split_once(':').expect("header");
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-        }
+        let (status, headers) = read_head(conn)?;
         let find = |n: &str| {
             headers
                 .iter()

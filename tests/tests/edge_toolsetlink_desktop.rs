@@ -7,7 +7,7 @@
 //! through all its upgrade, version, report and statistics methods.
 
 use e2e_tests::client::Client;
-use e2e_tests::signed::{AK, E, SK, Sig, assert_err, fresh_nonce, md5_sig, ts};
+use e2e_tests::signed::{AK, E, SK, Sig, as_pairs, assert_err, fresh_nonce, md5_sig, ts};
 use e2e_tests::{Edge, Reply, example_dir, today, workspace_root};
 use md5::{Digest, Md5};
 use serde_json::{Value, json};
@@ -47,33 +47,13 @@ fn sdk_ts() -> String {
 /// `method path` with `body`, signed and sent as the SDKs send it, after `tweak`. The answer is
 /// decoded from gzip when the worker compressed it.
 fn send(edge: &Edge, method: &str, path: &str, body: &str, tweak: impl FnOnce(&mut Sig)) -> Reply {
-    let mut s = Sig {
-        timestamp: Some(sdk_ts()),
-        nonce: Some(fresh_nonce()),
-        access_key: Some(AK.to_owned()),
-        secret: SK.to_owned(),
-        url: path.to_owned(),
-        body: (!body.is_empty()).then(|| body.to_owned()),
-        signature: None,
-        extra: Vec::new(),
-    };
+    let mut s = Sig::new(path, body);
+    s.timestamp = Some(sdk_ts());
     tweak(&mut s);
-    let sig = s.signature.clone().unwrap_or_else(|| Some(s.sig()));
-    let mut headers = vec![("content-type", "application/json")];
-    for (name, v) in [
-        ("x-Timestamp", &s.timestamp),
-        ("x-Nonce", &s.nonce),
-        ("x-AccessKey", &s.access_key),
-        ("x-Signature", &sig),
-    ] {
-        if let Some(v) = v {
-            headers.push((name, v.as_str()));
-        }
-    }
-    headers.extend(s.extra.iter().map(|(k, v)| (*k, v.as_str())));
+    let headers = s.headers();
     let body = (method != "GET").then_some(body.as_bytes());
     Client::new(&edge.base)
-        .send(method, path, &headers, body)
+        .send(method, path, &as_pairs(&headers), body)
         .into()
 }
 
