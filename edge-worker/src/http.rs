@@ -1,10 +1,84 @@
-//! Request and response plumbing shared by the protocol handlers.
+//! HTTP in and out: a request parsed into `update_protocol::serve::Request` (its body read
+//! within the route's cap), and a `serve::Reply` turned into a response, in one place for every
+//! protocol.
 
 use futures_util::StreamExt;
 use serde::Serialize;
-use update_protocol::links::{Links, Protocol};
-use update_protocol::routes::{Envelope, Miss};
-use worker::{Env, Request, Response, Result};
+use update_protocol::routes::{Envelope, Miss, RouteId};
+use update_protocol::serve::{self, Body, Content, Reply};
+use worker::{Env, Headers, Request, Response, Result};
+
+/// The request as the protocols' handlers see it: method, path, raw query, headers (lowercase,
+/// as the runtime gives them), the body when the route reads one (within its cap), the origin,
+/// and the time.
+pub async fn parse(mut req: Request, method: &str, route: RouteId) -> Result<serve::Request> {
+    let body = match serve::body_cap(route) {
+        Some(cap) => match body(&mut req, cap).await? {
+            Some(b) => Body::Read(b),
+            None => Body::TooLarge,
+        },
+        None => Body::Read(Vec::new()),
+    };
+    let url = req.url()?;
+    Ok(serve::Request {
+        method: method.to_owned(),
+        path: url.path().to_owned(),
+        query: url.query().unwrap_or_default().to_owned(),
+        headers: req
+            .headers()
+            .entries()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        body,
+        origin: url.origin().ascii_serialization(),
+        now: crate::store::now(),
+    })
+}
+
+/// The response of a reply; its log line, if any, is written here (an error for a 5xx).
+/// A site file (`Content::Asset`) is streamed from the assets binding; when it cannot be read,
+/// the reply's fallback is answered instead.
+pub async fn respond(env: &Env, reply: Reply) -> Result<Response> {
+    if let Some(line) = &reply.log {
+        if reply.status >= 500 {
+            worker::console_error!("{line}");
+        } else {
+            worker::console_log!("{line}");
+        }
+    }
+    let headers = Headers::new();
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    let resp = match reply.content {
+        Content::Empty => Response::empty()?,
+        Content::Bytes { content_type, body } => {
+            headers.set("content-type", content_type)?;
+            Response::from_bytes(body)?
+        }
+        Content::Asset { path, fallback } => match asset_stream(env, &path).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                worker::console_error!("asset {path}: {e}");
+                return Box::pin(respond(env, *fallback)).await;
+            }
+        },
+    };
+    Ok(resp.with_status(reply.status).with_headers(headers))
+}
+
+/// A file of the deployed site as the assets binding answers it (status 200 only).
+async fn asset_stream(env: &Env, path: &str) -> Result<Response> {
+    let url = format!("https://assets.invalid/{path}");
+    let resp = env.assets("ASSETS")?.fetch(url, None).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "status {}",
+            resp.status_code()
+        )));
+    }
+    Ok(resp)
+}
 
 /// Reads the body, or `None` when it is larger than `cap` bytes: by its declared length
 /// (refused before a byte is read), else by what arrives, counted chunk by chunk as it streams
@@ -58,57 +132,6 @@ fn fits(have: usize, more: usize, cap: usize) -> bool {
     have.checked_add(more).is_some_and(|n| n <= cap)
 }
 
-/// A header's value, if present and readable.
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
-}
-
-/// The request's query parameters, decoded; the first value of a repeated name wins.
-pub fn query(req: &Request) -> Vec<(String, String)> {
-    req.url()
-        .map(|u| {
-            u.query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The first value of query parameter `name`.
-pub fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-/// The request's origin (`https://host[:port]`), for making site-relative URLs absolute.
-pub fn origin(req: &Request) -> String {
-    req.url()
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default()
-}
-
-/// The file links of an authenticated answer of `protocol` (see `update_protocol::links`):
-/// the request's origin, and the deployment's `download_link_key` to sign private files
-/// with. Without the key (or with an unreadable `EDGE_SECRETS`) a private file's answer
-/// fails with the protocol's 500; the reason is logged here and where it fails.
-pub fn links(req: &Request, env: &Env, protocol: Protocol) -> Links {
-    let key = match crate::store::secrets(env) {
-        Ok(s) => s.download_link_key.clone(),
-        Err(e) => {
-            worker::console_error!("download links: {e}");
-            None
-        }
-    };
-    Links::new(origin(req), protocol, key.as_deref(), crate::store::now())
-}
-
-/// Logs why an answer failed with 500 when it was for want of a signed download link.
-pub fn log_no_link_key(what: &str) {
-    worker::console_error!(
-        "{what}: a private app's file needs a signed download link, but EDGE_SECRETS has no \
-         download_link_key (run `generator keys create download-link-key` and deploy the secret)"
-    );
-}
-
 /// A JSON answer with `status`.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
     Ok(Response::from_json(body)?.with_status(status))
@@ -117,8 +140,18 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Result<Response> {
 /// The answer to a request no route takes: 404 or 405 (with `Allow`) in `envelope`'s JSON
 /// body, never an empty one. Zealot's carries its `Cache-Control`, as all its answers.
 pub fn miss(req: &Request, miss: Miss, envelope: Envelope, allow: &str) -> Result<Response> {
-    let trace = header(req, "cf-ray").unwrap_or_default();
-    let resp = json(miss.status(), &envelope.body(miss, &trace))?;
+    let trace = req
+        .headers()
+        .get("cf-ray")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    miss_reply(&trace, miss, envelope, allow)
+}
+
+/// [`miss`] with the trace id already read.
+pub fn miss_reply(trace: &str, miss: Miss, envelope: Envelope, allow: &str) -> Result<Response> {
+    let resp = json(miss.status(), &envelope.body(miss, trace))?;
     if miss == Miss::MethodNotAllowed {
         resp.headers().set("allow", allow)?;
     }
@@ -138,39 +171,4 @@ pub fn with_header(resp: Response, name: &str, value: &str) -> Result<Response> 
     let headers = resp.headers().clone();
     headers.set(name, value)?;
     Ok(resp.with_headers(headers))
-}
-
-/// A redirect to `url` (absolute, or site-relative made absolute against `origin`).
-pub fn redirect(url: &str, origin: &str) -> Result<Response> {
-    let target = update_protocol::index::absolute_url(url, origin);
-    let resp = Response::empty()?.with_status(302);
-    resp.headers().set("location", &target)?;
-    Ok(resp)
-}
-
-/// Decodes `%XX` escapes (a path segment); invalid escapes and non-UTF-8 results are kept as
-/// they are, so the lookup that follows simply finds nothing.
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| char::from(c).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).and_then(|c| hex(*c)),
-            b.get(i + 2).and_then(|c| hex(*c)),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                // Two hex digits make at most 255.
-                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }

@@ -10,9 +10,11 @@ use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use update_protocol::hot_update::Prepared;
 use update_protocol::index::{EdgeApp, EdgeLookup, paths};
 use update_protocol::keys::{self, EdgeSecrets, KeyRecord, SECRETS_VAR};
 use update_protocol::names::AppId;
+use update_protocol::serve::{self, StoreError, Stored};
 use update_protocol::time::Timestamp;
 use worker::{Env, Result};
 
@@ -30,6 +32,9 @@ thread_local! {
     static APPS: RefCell<HashMap<AppId, Rc<EdgeApp>>> = RefCell::new(HashMap::new());
     static SECRETS: RefCell<Option<Rc<EdgeSecrets>>> = const { RefCell::new(None) };
     static RECORDS: RefCell<HashMap<String, CachedRecord>> = RefCell::new(HashMap::new());
+    /// Each app's release order for protocol A, prepared once per isolate (the edge data, and
+    /// so the order, never changes under it).
+    static PREPARED: RefCell<HashMap<AppId, Rc<Prepared>>> = RefCell::new(HashMap::new());
     /// Nonces this isolate has recorded: KV has no compare-and-set, so concurrent uses of one
     /// nonce are caught here before either reaches KV.
     static NONCES_SEEN: RefCell<SeenNonces> = RefCell::new(SeenNonces::default());
@@ -166,39 +171,77 @@ impl SeenNonces {
     }
 }
 
-/// Single-use tokens with a time to live. KV has no compare-and-set: concurrent uses within one
-/// isolate are caught by an in-memory set, but two uses at different locations within KV's
-/// propagation delay (about 60 s) may both pass; a Durable Object implementation of this trait
-/// gives strict single use.
-pub trait NonceStore {
-    /// Records `key` for `ttl_seconds`; `false` when it was already recorded.
-    async fn first_use(&self, key: &str, ttl_seconds: u64) -> Result<bool>;
+/// The stores of `update_protocol::serve` over this worker's bindings: edge data through the
+/// assets binding, credential records and nonces in KV, the secrets from `EDGE_SECRETS`, and
+/// telemetry in D1 (`crate::telemetry`).
+pub struct Bindings<'e> {
+    /// The worker's environment.
+    pub env: &'e Env,
 }
 
-/// [`NonceStore`] on the `NONCES` KV namespace.
-pub struct KvNonces(worker::kv::KvStore);
+/// A binding's error as a store failure (the message names the binding's complaint, never a
+/// secret).
+pub fn failed(e: worker::Error) -> StoreError {
+    StoreError(e.to_string())
+}
 
-impl KvNonces {
-    /// The store bound as `NONCES`.
-    pub fn new(env: &Env) -> Result<Self> {
-        Ok(KvNonces(env.kv("NONCES")?))
+impl serve::EdgeData for Bindings<'_> {
+    async fn lookup(&self) -> Stored<Rc<EdgeLookup>> {
+        lookup(self.env).await.map_err(failed)
+    }
+
+    async fn app(&self, id: &AppId) -> Stored<Option<Rc<EdgeApp>>> {
+        app(self.env, id).await.map_err(failed)
+    }
+
+    fn secrets(&self) -> Stored<Rc<EdgeSecrets>> {
+        secrets(self.env).map_err(failed)
+    }
+
+    fn hot_update_order(&self, app: &EdgeApp) -> Rc<Prepared> {
+        PREPARED.with_borrow_mut(|m| {
+            m.entry(app.app.id.clone())
+                .or_insert_with(|| Rc::new(Prepared::new(app)))
+                .clone()
+        })
     }
 }
 
-impl NonceStore for KvNonces {
-    async fn first_use(&self, key: &str, ttl_seconds: u64) -> Result<bool> {
+impl serve::Credentials for Bindings<'_> {
+    async fn record(&self, secret: &str) -> Stored<Option<Rc<KeyRecord>>> {
+        record(self.env, secret).await.map_err(failed)
+    }
+}
+
+/// Nonces in the `NONCES` KV namespace. KV has no compare-and-set: concurrent uses within one
+/// isolate are caught by an in-memory set, but two uses at different locations within KV's
+/// propagation delay (about 60 s) may both pass; a Durable Object implementation of
+/// `serve::Nonces` gives strict single use.
+impl serve::Nonces for Bindings<'_> {
+    async fn first_use(&self, key: &str, ttl_seconds: u64) -> Stored<bool> {
         let now = now().unix_millis();
         let until = now.saturating_add(i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 2) * 1000);
         // Claimed synchronously, before any await, so a concurrent twin sees it.
         let fresh = NONCES_SEEN.with_borrow_mut(|seen| seen.claim(key, now, until));
-        if !fresh || self.0.get(key).text().await?.is_some() {
+        if !fresh {
             return Ok(false);
         }
-        self.0
-            .put(key, "1")?
+        let kv = self.env.kv("NONCES").map_err(failed)?;
+        if kv
+            .get(key)
+            .text()
+            .await
+            .map_err(|e| StoreError(e.to_string()))?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        kv.put(key, "1")
+            .map_err(|e| StoreError(e.to_string()))?
             .expiration_ttl(ttl_seconds.max(60))
             .execute()
-            .await?;
+            .await
+            .map_err(|e| StoreError(e.to_string()))?;
         Ok(true)
     }
 }

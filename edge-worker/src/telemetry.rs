@@ -1,13 +1,17 @@
-//! Telemetry in D1 (`TELEMETRY`, schema in `migrations/`): protocol E's heartbeat and error
-//! report, the admin stats, and the daily retention job (`docs/telemetry.md`).
+//! Telemetry in D1 (`TELEMETRY`, schema in `migrations/`): the rows the protocols write
+//! (`update_protocol::serve::Telemetry`: heartbeats, error reports, toolsetlink events), the
+//! admin stats, and the daily retention job (`docs/telemetry.md`).
 
+use crate::store::{Bindings, failed};
 use crate::{http, store};
 use serde::{Deserialize, Serialize};
+use update_protocol::serve::{self, ErrorRow, EventRow, MachineDay, Stored};
 use update_protocol::telemetry::{self as t, RETENTION_DAYS};
-use update_protocol::tinyaii::{Envelope, Error};
+use update_protocol::tinyaii::Envelope;
+use update_protocol::toolsetlink::statistics::EventCount;
 use worker::d1::D1Database;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Response, Result};
 
 fn db(env: &Env) -> Result<D1Database> {
     env.d1("TELEMETRY")
@@ -18,10 +22,6 @@ fn db(env: &Env) -> Result<D1Database> {
 #[allow(clippy::cast_precision_loss)]
 fn num(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
-}
-
-fn fail(e: Error) -> Result<Response> {
-    http::json(e.status(), &e.envelope())
 }
 
 fn internal(what: &str, e: &worker::Error) -> Result<Response> {
@@ -36,158 +36,157 @@ fn internal(what: &str, e: &worker::Error) -> Result<Response> {
     )
 }
 
-/// The app of a tinyaii `app_key`, its platform, and the deployment's salt.
-async fn app_of(env: &Env, app_key: &str) -> Result<Option<(String, String, String)>> {
-    let lookup = store::lookup(env).await?;
-    let Some(id) = lookup.tinyaii.get(app_key) else {
-        return Ok(None);
-    };
-    let Some(app) = store::app(env, id).await? else {
-        return Ok(None);
-    };
-    let salt = store::secrets(env)?
-        .telemetry_salt
-        .clone()
-        .ok_or_else(|| worker::Error::RustError("no telemetry_salt in EDGE_SECRETS".into()))?;
-    Ok(Some((
-        id.to_string(),
-        app.app.platform.as_str().to_owned(),
-        salt,
-    )))
+/// D1's doubles back to integers: days and counts are far below 2^53.
+#[allow(clippy::cast_possible_truncation)]
+fn int(n: f64) -> i64 {
+    n as i64
 }
 
-#[derive(Serialize)]
-struct Recorded {
-    recorded: bool,
-}
-
-/// `POST /api/v1/user/heartbeat`: one row per app, machine and UTC day; a repeated heartbeat
-/// writes only when the version or platform changed.
-pub async fn heartbeat(mut req: Request, env: &Env) -> Result<Response> {
-    let Some(body) = http::body(&mut req, t::MAX_HEARTBEAT_BYTES).await? else {
-        return fail(Error::BadRequest);
-    };
-    let hb = match t::parse_heartbeat(&body) {
-        Ok(h) => h,
-        Err(e) => return fail(e),
-    };
-    let (app, platform, salt) = match app_of(env, &hb.app_key).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return fail(Error::UnknownApp),
-        Err(e) => return internal("heartbeat", &e),
-    };
-    let platform = if hb.platform.is_empty() {
-        platform
-    } else {
-        hb.platform
-    };
-    let sql = "INSERT INTO machine_days (app, day, machine, version, platform) \
-               VALUES (?1, ?2, ?3, ?4, ?5) \
-               ON CONFLICT (app, day, machine) DO UPDATE \
-               SET version = excluded.version, platform = excluded.platform \
-               WHERE version <> excluded.version OR platform <> excluded.platform";
-    let write = async {
-        db(env)?
-            .prepare(sql)
-            .bind(&[
-                JsValue::from_str(&app),
-                num(t::day(store::now())),
-                JsValue::from_str(&t::machine_hash(&salt, &app, &hb.machine_id)),
-                JsValue::from_str(&hb.version),
-                JsValue::from_str(&platform),
-            ])?
-            .run()
-            .await
-    };
-    match write.await {
-        Ok(_) => http::json(
-            200,
-            &Envelope::ok("心跳记录成功", Recorded { recorded: true }),
-        ),
-        Err(e) => internal("heartbeat", &e),
+/// The telemetry of `update_protocol::serve` in D1.
+impl serve::Telemetry for Bindings<'_> {
+    async fn count_event(&self, row: &EventRow) -> Stored<()> {
+        let write = async {
+            db(self.env)?
+                .prepare(
+                    "INSERT INTO update_events (app, day, event, version_code, code, count) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT (app, day, event, version_code, \
+                     code) DO UPDATE SET count = count + 1",
+                )
+                .bind(&[
+                    JsValue::from_str(&row.app),
+                    num(row.day),
+                    JsValue::from_str(&row.event),
+                    num(row.version_code),
+                    num(row.code),
+                ])?
+                .run()
+                .await
+        };
+        write.await.map(|_| ()).map_err(failed)
     }
-}
 
-#[derive(Serialize)]
-struct ReportId {
-    id: i64,
-}
-
-/// `POST /api/v1/error/report`: counted in its group (type + top of stack) and kept as a
-/// report for [`RETENTION_DAYS`] days.
-pub async fn error_report(mut req: Request, env: &Env) -> Result<Response> {
-    let Some(body) = http::body(&mut req, t::MAX_REPORT_BYTES).await? else {
-        return fail(Error::BadRequest);
-    };
-    let r = match t::parse_error_report(&body) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let (app, _, salt) = match app_of(env, &r.app_key).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return fail(Error::UnknownApp),
-        Err(e) => return internal("error report", &e),
-    };
-    let now = store::now().unix_millis();
-    let fp = t::fingerprint(&r.error_type, &r.stack);
-    let s = JsValue::from_str;
-    let write = async {
-        let db = db(env)?;
-        let group = db
-            .prepare(
-                "INSERT INTO error_groups (app, fingerprint, error_type, message, stack_top, \
-                 version, count, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7) \
-                 ON CONFLICT (app, fingerprint) DO UPDATE SET count = count + 1, \
-                 last_seen = excluded.last_seen, message = excluded.message, \
-                 version = excluded.version",
-            )
-            .bind(&[
-                s(&app),
-                s(&fp),
-                s(&r.error_type),
-                s(&r.message),
-                s(&t::stack_top(&r.stack)),
-                s(&r.version),
-                num(now),
-            ])?;
-        let report = db
-            .prepare(
-                "INSERT INTO error_reports (app, fingerprint, machine, version, message, stack, \
-                 os_info, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-            )
-            .bind(&[
-                s(&app),
-                s(&fp),
-                s(&t::machine_hash(&salt, &app, &r.machine_id)),
-                s(&r.version),
-                s(&r.message),
-                s(&r.stack),
-                s(&r.os_info),
-                num(now),
-            ])?;
-        let results = db.batch(vec![group, report]).await?;
+    async fn event_counts(
+        &self,
+        app: &str,
+        before_day: i64,
+        events: &[&str],
+    ) -> Stored<Vec<EventCount>> {
+        /// A row of the query; D1 returns numbers as doubles.
         #[derive(Deserialize)]
         struct Row {
-            id: i64,
+            day: f64,
+            event: String,
+            count: f64,
         }
-        let id = results
-            .get(1)
-            .map(|r| r.results::<Row>())
-            .transpose()?
-            .and_then(|rows| rows.first().map(|r| r.id))
-            .unwrap_or_default();
-        Ok::<_, worker::Error>(id)
-    };
-    match write.await {
-        Ok(id) => http::json(200, &Envelope::ok("错误上报成功", ReportId { id })),
-        Err(e) => internal("error report", &e),
+        // One placeholder per event, after the app and the day.
+        let marks: Vec<String> = (0..events.len()).map(|i| format!("?{}", i + 3)).collect();
+        let sql = format!(
+            "SELECT day, event, SUM(count) AS count FROM update_events \
+             WHERE app = ?1 AND day < ?2 AND event IN ({}) GROUP BY day, event",
+            marks.join(", ")
+        );
+        let mut binds = vec![JsValue::from_str(app), num(before_day)];
+        binds.extend(events.iter().map(|e| JsValue::from_str(e)));
+        let read = async {
+            db(self.env)?
+                .prepare(&sql)
+                .bind(&binds)?
+                .all()
+                .await?
+                .results::<Row>()
+        };
+        let rows = read.await.map_err(failed)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| EventCount {
+                day: int(r.day),
+                event: r.event,
+                count: int(r.count),
+            })
+            .collect())
+    }
+
+    async fn heartbeat(&self, row: &MachineDay) -> Stored<()> {
+        let sql = "INSERT INTO machine_days (app, day, machine, version, platform) \
+                   VALUES (?1, ?2, ?3, ?4, ?5) \
+                   ON CONFLICT (app, day, machine) DO UPDATE \
+                   SET version = excluded.version, platform = excluded.platform \
+                   WHERE version <> excluded.version OR platform <> excluded.platform";
+        let s = JsValue::from_str;
+        let write = async {
+            db(self.env)?
+                .prepare(sql)
+                .bind(&[
+                    s(&row.app),
+                    num(row.day),
+                    s(&row.machine),
+                    s(&row.version),
+                    s(&row.platform),
+                ])?
+                .run()
+                .await
+        };
+        write.await.map(|_| ()).map_err(failed)
+    }
+
+    async fn error_report(&self, row: &ErrorRow) -> Stored<i64> {
+        let s = JsValue::from_str;
+        let write = async {
+            let db = db(self.env)?;
+            let group = db
+                .prepare(
+                    "INSERT INTO error_groups (app, fingerprint, error_type, message, \
+                     stack_top, version, count, first_seen, last_seen) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7) \
+                     ON CONFLICT (app, fingerprint) DO UPDATE SET count = count + 1, \
+                     last_seen = excluded.last_seen, message = excluded.message, \
+                     version = excluded.version",
+                )
+                .bind(&[
+                    s(&row.app),
+                    s(&row.fingerprint),
+                    s(&row.error_type),
+                    s(&row.message),
+                    s(&row.stack_top),
+                    s(&row.version),
+                    num(row.at),
+                ])?;
+            let report = db
+                .prepare(
+                    "INSERT INTO error_reports (app, fingerprint, machine, version, message, \
+                     stack, os_info, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                )
+                .bind(&[
+                    s(&row.app),
+                    s(&row.fingerprint),
+                    s(&row.machine),
+                    s(&row.version),
+                    s(&row.message),
+                    s(&row.stack),
+                    s(&row.os_info),
+                    num(row.at),
+                ])?;
+            let results = db.batch(vec![group, report]).await?;
+            #[derive(Deserialize)]
+            struct Id {
+                id: i64,
+            }
+            let id = results
+                .get(1)
+                .map(|r| r.results::<Id>())
+                .transpose()?
+                .and_then(|rows| rows.first().map(|r| r.id))
+                .unwrap_or_default();
+            Ok::<_, worker::Error>(id)
+        };
+        write.await.map_err(failed)
     }
 }
 
 /// `GET /api/admin/stats[?app=<id>]` with `Authorization: Bearer <admin token>`.
-pub async fn stats(req: Request, env: &Env) -> Result<Response> {
-    let token = http::header(&req, "authorization");
-    let token = token.as_deref().and_then(|h| h.strip_prefix("Bearer "));
+pub async fn stats(req: &serve::Request, env: &Env) -> Result<Response> {
+    let token = req.header("authorization");
+    let token = token.and_then(|h| h.strip_prefix("Bearer "));
     let authorized = match store::secrets(env) {
         Ok(s) => token.is_some_and(|t| s.is_admin(t.trim())),
         Err(e) => return internal("stats", &e),
@@ -195,8 +194,8 @@ pub async fn stats(req: Request, env: &Env) -> Result<Response> {
     if !authorized {
         return http::json(401, &serde_json::json!({"error": "admin token required"}));
     }
-    let q = http::query(&req);
-    match collect(env, http::param(&q, "app")).await {
+    let q = req.query_pairs();
+    match collect(env, serve::param(&q, "app")).await {
         Ok(Some(s)) => http::json(200, &s),
         Ok(None) => http::json(404, &serde_json::json!({"error": "unknown app"})),
         Err(e) => internal("stats", &e),

@@ -1393,7 +1393,7 @@ impl ReportAnswer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::index::ToolsetlinkRef;
     use serde_json::json;
@@ -1434,7 +1434,7 @@ mod tests {
     }
 
     /// `_edge/apps/remote-config.json` of the example, trimmed.
-    pub(super) const REMOTE_CONFIG: &str = r#"{"schema_version":1,
+    pub(crate) const REMOTE_CONFIG: &str = r#"{"schema_version":1,
       "app":{"id":"remote-config","name":"Remote configuration","platform":"other","versioning":"version-code",
         "channels":[{"key":"stable","name":"Stable"}],
         "protocols":{"toolsetlink":{"configuration_key":"q1hfB1VUQaK9VksTZGPU1Q"}}},

@@ -1,0 +1,145 @@
+//! Protocol C (license-gated updates): `POST /api/v1/apps/:appId/update/check`,
+//! `GET /api/v1/apps/:appId/update/package/:version`, and our license-checked
+//! `GET /api/v1/apps/:appId/update/download/:version` for files the site hosts.
+
+use super::{Body, Content, Reply, Request, StoreError, Stores, percent_decode};
+use crate::index::{EdgeApp, percent_encode};
+use crate::keys::KeyRecord;
+use crate::license::{self, Download, Error, PackageRequest};
+use crate::links::Links;
+use std::rc::Rc;
+
+/// The error in C's envelope.
+fn fail(e: &Error) -> Reply {
+    Reply::json(e.status(), e)
+}
+
+/// C's 500, with the reason in the log only.
+fn internal(what: &str, e: &StoreError) -> Reply {
+    fail(&Error::Internal).logged(format!("license {what}: {e}"))
+}
+
+/// The app (by protocol app id) and the license record (by sha256 of its key). The license
+/// is looked up whether the app exists or not: an unknown app is answered as one the license
+/// does not belong to (`license::authorize`), after the same lookups.
+async fn load<S: Stores>(
+    s: &S,
+    app_id: &str,
+    license_key: &str,
+) -> Result<(Option<Rc<EdgeApp>>, Option<Rc<KeyRecord>>), StoreError> {
+    let lookup = s.lookup().await?;
+    let app = match lookup.license.get(app_id) {
+        Some(id) => s.app(id).await?,
+        None => None,
+    };
+    Ok((app, s.record(license_key).await?))
+}
+
+/// `POST /api/v1/apps/:appId/update/check`.
+pub async fn check<S: Stores>(req: &Request, s: &S, app_id: &str) -> Reply {
+    let oversized;
+    let body = match &req.body {
+        Body::Read(b) => b.as_slice(),
+        // Let the parser word the error for an oversized body.
+        Body::TooLarge => {
+            oversized = vec![b' '; license::MAX_BODY_BYTES + 1];
+            &oversized
+        }
+    };
+    let parsed = match license::parse_check(body) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let (app, record) = match load(s, app_id, &parsed.license_key).await {
+        Ok(v) => v,
+        Err(e) => return internal("check", &e),
+    };
+    match license::check(app.as_deref(), record.as_deref(), &parsed, req.now) {
+        Ok(answer) => Reply::json(200, &answer),
+        Err(e) => fail(&e),
+    }
+}
+
+/// The package request of the package and download routes: the key from `X-License-Key`,
+/// else the `licenseKey` query parameter.
+fn package_request(req: &Request, version: &str) -> Result<PackageRequest, Error> {
+    let q = req.query_pairs();
+    let header = req.header("x-license-key").filter(|h| !h.trim().is_empty());
+    let key = header.or(super::param(&q, "licenseKey"));
+    license::parse_package(&percent_decode(version), key)
+}
+
+/// `GET /api/v1/apps/:appId/update/package/:version`.
+pub async fn package<S: Stores>(req: &Request, s: &S, app_id: &str, version: &str) -> Reply {
+    let parsed = match package_request(req, version) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let app_id = percent_decode(app_id);
+    let (app, record) = match load(s, &app_id, &parsed.license_key).await {
+        Ok(v) => v,
+        Err(e) => return internal("package", &e),
+    };
+    let secrets = match s.secrets() {
+        Ok(s) => s,
+        Err(e) => return internal("package", &e),
+    };
+    let secret = app.as_ref().and_then(|a| secrets.signing.get(&a.app.id));
+    let answer = license::package(
+        app.as_deref(),
+        record.as_deref(),
+        &parsed,
+        secret,
+        &Links::public_only(req.origin.clone()),
+        req.now,
+    );
+    match answer {
+        Ok(answer) => Reply::json(200, &answer),
+        Err(Error::Internal) => fail(&Error::Internal)
+            .logged(format!("license package: no signing secret for {app_id}")),
+        Err(e) => fail(&e),
+    }
+}
+
+/// `GET /api/v1/apps/:appId/update/download/:version`: the file, after the same checks.
+pub async fn download<S: Stores>(req: &Request, s: &S, app_id: &str, version: &str) -> Reply {
+    let parsed = match package_request(req, version) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let app_id = percent_decode(app_id);
+    let (app, record) = match load(s, &app_id, &parsed.license_key).await {
+        Ok(v) => v,
+        Err(e) => return internal("download", &e),
+    };
+    match license::download_target(app.as_deref(), record.as_deref(), &parsed, req.now) {
+        Ok(Download::Redirect(url)) => Reply::redirect(url, &req.origin),
+        Ok(Download::Site { path, artifact }) => {
+            let fallback = internal("download", &StoreError(format!("asset {path} unreadable")));
+            attachment(path, artifact.name.as_str(), artifact.size, fallback)
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// A site file streamed as an attachment named `name`, never stored by a shared cache;
+/// `fallback` when it cannot be read.
+pub(super) fn attachment(path: &str, name: &str, size: u64, fallback: Reply) -> Reply {
+    Reply {
+        status: 200,
+        headers: vec![
+            ("content-type", "application/octet-stream".to_owned()),
+            ("content-length", size.to_string()),
+            (
+                "content-disposition",
+                format!("attachment; filename*=UTF-8''{}", percent_encode(name)),
+            ),
+            ("cache-control", crate::routes::PRIVATE_NO_STORE.to_owned()),
+        ],
+        content: Content::Asset {
+            path: path.to_owned(),
+            fallback: Box::new(fallback),
+        },
+        log: None,
+    }
+}

@@ -1,0 +1,360 @@
+//! The handlers against in-memory stores: the order of D's checks, single use of nonces, and
+//! every protocol's answer when a store fails (each in its own envelope, the reason logged and
+//! never sent).
+
+use super::*;
+use crate::index::ToolsetlinkRef;
+use crate::keys::AccessSecret;
+use crate::routes::Match;
+use crate::toolsetlink::{self as tl, statistics::EventCount};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Which store fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fails {
+    Nothing,
+    EdgeData,
+    Nonces,
+    Telemetry,
+}
+
+/// Every store in memory; `fails` makes one of them fail.
+struct Memory {
+    lookup: Rc<EdgeLookup>,
+    apps: HashMap<AppId, Rc<EdgeApp>>,
+    secrets: Rc<EdgeSecrets>,
+    nonces: RefCell<HashSet<String>>,
+    events: RefCell<Vec<EventRow>>,
+    fails: Cell<Fails>,
+}
+
+fn failing(what: &str) -> StoreError {
+    StoreError(format!("{what} is down"))
+}
+
+impl Memory {
+    fn check(&self, which: Fails, what: &str) -> Stored<()> {
+        if self.fails.get() == which {
+            Err(failing(what))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl EdgeData for Memory {
+    async fn lookup(&self) -> Stored<Rc<EdgeLookup>> {
+        self.check(Fails::EdgeData, "the assets binding")?;
+        Ok(self.lookup.clone())
+    }
+    async fn app(&self, id: &AppId) -> Stored<Option<Rc<EdgeApp>>> {
+        self.check(Fails::EdgeData, "the assets binding")?;
+        Ok(self.apps.get(id).cloned())
+    }
+    fn secrets(&self) -> Stored<Rc<EdgeSecrets>> {
+        Ok(self.secrets.clone())
+    }
+}
+
+impl Credentials for Memory {
+    async fn record(&self, _secret: &str) -> Stored<Option<Rc<KeyRecord>>> {
+        Ok(None)
+    }
+}
+
+impl Nonces for Memory {
+    async fn first_use(&self, key: &str, _ttl_seconds: u64) -> Stored<bool> {
+        self.check(Fails::Nonces, "KV")?;
+        Ok(self.nonces.borrow_mut().insert(key.to_owned()))
+    }
+}
+
+impl Telemetry for Memory {
+    async fn count_event(&self, row: &EventRow) -> Stored<()> {
+        self.check(Fails::Telemetry, "D1")?;
+        self.events.borrow_mut().push(row.clone());
+        Ok(())
+    }
+    async fn event_counts(&self, _: &str, _: i64, _: &[&str]) -> Stored<Vec<EventCount>> {
+        self.check(Fails::Telemetry, "D1")?;
+        Ok(Vec::new())
+    }
+    async fn heartbeat(&self, _: &MachineDay) -> Stored<()> {
+        self.check(Fails::Telemetry, "D1")
+    }
+    async fn error_report(&self, _: &ErrorRow) -> Stored<i64> {
+        self.check(Fails::Telemetry, "D1")?;
+        Ok(1)
+    }
+}
+
+/// Runs a future that never waits (the memory stores answer at once).
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a memory store waited"),
+    }
+}
+
+const CONFIG_KEY: &str = "q1hfB1VUQaK9VksTZGPU1Q";
+const ACCESS_KEY: &str = "ak-demo";
+const SECRET_KEY: &str = "sk-demo-secret";
+const NONCE: &str = "0123456789abcdef";
+const TS: &str = "2026-06-01T10:00:00.123+08:00";
+
+/// A deployment with the remote-configuration app of the example and D's access key.
+fn memory() -> Memory {
+    let app: EdgeApp =
+        serde_json::from_str(crate::toolsetlink::tests::REMOTE_CONFIG).expect("fixture");
+    let id = app.app.id.clone();
+    let mut lookup = EdgeLookup::default();
+    lookup.toolsetlink.insert(
+        CONFIG_KEY.to_owned(),
+        ToolsetlinkRef {
+            app: id.clone(),
+            field: "configurationKey".to_owned(),
+        },
+    );
+    let secrets = EdgeSecrets {
+        toolsetlink: BTreeMap::from([(
+            ACCESS_KEY.to_owned(),
+            AccessSecret {
+                secret: SECRET_KEY.to_owned(),
+                apps: Vec::new(),
+            },
+        )]),
+        ..EdgeSecrets::default()
+    };
+    Memory {
+        lookup: Rc::new(lookup),
+        apps: HashMap::from([(id, Rc::new(app))]),
+        secrets: Rc::new(secrets),
+        nonces: RefCell::default(),
+        events: RefCell::default(),
+        fails: Cell::new(Fails::Nothing),
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-06-01T02:01:00Z").expect("now")
+}
+
+/// A request as a client sends it (lowercase header names), routed by the table.
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    Request {
+        method: method.to_owned(),
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: Body::Read(body.to_vec()),
+        origin: "https://updates.example".to_owned(),
+        now: now(),
+    }
+}
+
+fn send(s: &Memory, req: &Request) -> Reply {
+    let Match::Route { route, params } = crate::routes::route(&req.method, &req.path) else {
+        panic!("{} {} is not a route", req.method, req.path);
+    };
+    block_on(handle(route, &params, req, s)).expect("a handler takes the route")
+}
+
+/// D's configuration check, signed with `secret`.
+fn signed_check(secret: &str) -> Request {
+    let body = format!(r#"{{"configurationKey":"{CONFIG_KEY}","versionCode":1}}"#);
+    let path = "/v1/configuration/upgrade";
+    let sig = tl::signature(body.as_bytes(), NONCE, secret, TS, path);
+    request(
+        "POST",
+        path,
+        &[
+            ("content-type", "application/json"),
+            ("x-timestamp", TS),
+            ("x-nonce", NONCE),
+            ("x-accesskey", ACCESS_KEY),
+            ("x-signature", &sig),
+            ("cf-ray", "ray-1"),
+        ],
+        body.as_bytes(),
+    )
+}
+
+fn json_of(reply: &Reply) -> serde_json::Value {
+    serde_json::from_slice(reply.body()).expect("a JSON body")
+}
+
+#[test]
+fn a_signed_check_is_answered_counted_and_its_nonce_used_once() {
+    let s = memory();
+    let reply = send(&s, &signed_check(SECRET_KEY));
+    assert_eq!(
+        reply.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(reply.body())
+    );
+    assert_eq!(json_of(&reply)["code"], 200);
+    assert_eq!(json_of(&reply)["data"]["versionCode"], 2);
+    assert_eq!(reply.log, None);
+    let events = s.events.borrow().clone();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, tl::EVENT_GET_STRATEGY);
+    assert_eq!(events[0].version_code, 1);
+
+    // The same request again: the nonce is spent.
+    let replay = send(&s, &signed_check(SECRET_KEY));
+    let used = tl::Error::NonceUsed;
+    assert_eq!(replay.status, used.status());
+    assert_eq!(
+        replay.body(),
+        serde_json::to_vec(&used.envelope("ray-1")).expect("json")
+    );
+    assert_eq!(s.events.borrow().len(), 1, "a refused check is not counted");
+}
+
+#[test]
+fn a_wrong_signature_is_refused_before_the_nonce_is_spent() {
+    let s = memory();
+    let forged = send(&s, &signed_check("not-the-secret"));
+    assert_eq!(json_of(&forged)["code"], tl::Error::SignatureInvalid.code());
+    assert!(
+        s.nonces.borrow().is_empty(),
+        "a forged request burnt a nonce"
+    );
+    // The client's own request with that nonce still passes.
+    assert_eq!(send(&s, &signed_check(SECRET_KEY)).status, 200);
+}
+
+#[test]
+fn a_failing_nonce_store_is_d_s_internal_error_with_the_reason_logged() {
+    let s = memory();
+    s.fails.set(Fails::Nonces);
+    let reply = send(&s, &signed_check(SECRET_KEY));
+    let internal = tl::Error::Internal;
+    assert_eq!(reply.status, internal.status());
+    assert_eq!(
+        reply.body(),
+        serde_json::to_vec(&internal.envelope("ray-1")).expect("json")
+    );
+    let log = reply.log.clone().expect("the reason is logged");
+    assert!(log.contains("KV is down"), "{log}");
+    assert!(!log.contains(SECRET_KEY) && !String::from_utf8_lossy(reply.body()).contains("KV"));
+}
+
+#[test]
+fn a_check_is_answered_when_counting_it_fails() {
+    let s = memory();
+    s.fails.set(Fails::Telemetry);
+    let reply = send(&s, &signed_check(SECRET_KEY));
+    assert_eq!(reply.status, 200);
+    assert!(reply.log.expect("logged").contains("D1 is down"));
+}
+
+#[test]
+fn every_protocol_answers_its_own_internal_error_when_the_edge_data_fails() {
+    let s = memory();
+    s.fails.set(Fails::EdgeData);
+    let json = |v: serde_json::Value| v;
+    let a = crate::hot_update::Error::Internal;
+    let c = crate::license::Error::Internal;
+    let e = crate::tinyaii::Error::Internal;
+    let b = crate::zealot::Error::Internal;
+    let d = tl::Error::Internal;
+    let cases: Vec<(Request, u16, serde_json::Value)> = vec![
+        (
+            request(
+                "POST",
+                "/api/v1/check",
+                &[("x-api-key", "k")],
+                br#"{"currentVersion":"1.0.0"}"#,
+            ),
+            a.status(),
+            json(serde_json::to_value(a.body()).expect("a")),
+        ),
+        (
+            request("GET", "/api/version-artifacts/x/download", &[], b""),
+            a.status(),
+            json(serde_json::to_value(a.body()).expect("a")),
+        ),
+        (
+            request("GET", "/api/apps/1/releases/1/install", &[], b""),
+            b.status(),
+            json(serde_json::to_value(b.body()).expect("b")),
+        ),
+        (
+            request(
+                "POST",
+                "/api/v1/apps/app_x/update/check",
+                &[],
+                br#"{"currentVersion":"1.0.0","licenseKey":"LIC-1"}"#,
+            ),
+            c.status(),
+            json(serde_json::to_value(&c).expect("c")),
+        ),
+        (
+            request(
+                "GET",
+                "/v1/url/download?urlKey=k&versionCode=1&versionId=1",
+                &[],
+                b"",
+            ),
+            d.status(),
+            json(serde_json::to_value(d.envelope("")).expect("d")),
+        ),
+        (
+            request(
+                "POST",
+                "/api/v1/version/check",
+                &[],
+                br#"{"app_key":"k","current_version":"1.0.0","platform":"windows"}"#,
+            ),
+            e.status(),
+            json(serde_json::to_value(e.envelope()).expect("e")),
+        ),
+        (
+            request(
+                "POST",
+                "/api/v1/user/heartbeat",
+                &[],
+                br#"{"app_key":"k","machine_id":"m","version":"1.0.0"}"#,
+            ),
+            e.status(),
+            json(serde_json::to_value(e.envelope()).expect("e")),
+        ),
+    ];
+    for (req, status, body) in cases {
+        let reply = send(&s, &req);
+        let what = format!("{} {}", req.method, req.path);
+        assert_eq!(
+            reply.status,
+            status,
+            "{what}: {:?}",
+            String::from_utf8_lossy(reply.body())
+        );
+        assert_eq!(json_of(&reply), body, "{what}");
+        let log = reply
+            .log
+            .unwrap_or_else(|| panic!("{what}: nothing logged"));
+        assert!(log.contains("assets binding is down"), "{what}: {log}");
+    }
+}
+
+#[test]
+fn an_oversized_body_is_each_protocol_s_own_refusal() {
+    let s = memory();
+    let mut req = signed_check(SECRET_KEY);
+    req.body = Body::TooLarge;
+    let reply = send(&s, &req);
+    assert_eq!(json_of(&reply)["code"], tl::Error::BodyTooLarge.code());
+    assert!(s.nonces.borrow().is_empty());
+    let mut a = request("POST", "/api/v1/check", &[], b"");
+    a.body = Body::TooLarge;
+    assert_eq!(send(&s, &a).status, 413);
+}
