@@ -1,7 +1,8 @@
 //! The package reader on real packages made by Android's and Apple's tools: the test data that
 //! fdroidserver ships in its source distribution on PyPI (`fdroidserver==2.4.5`, directory
 //! `tests/`), read where it lies. `scripts/setup.sh` downloads it and `scripts/test.sh` points
-//! `GENERATOR_REAL_PACKAGES` at it; without the variable this test says so and checks nothing.
+//! `GENERATOR_REAL_PACKAGES` at it; without the variable this test says so and checks nothing,
+//! unless `REQUIRE_REAL_PACKAGES` is set (`.ci/run` sets it): then it fails.
 //!
 //! The expected values are fdroidserver's, not ours: the ids, version codes and names from its
 //! repository index (`tests/repo/index-v1.json`, written by aapt/androguard), and the labels
@@ -29,6 +30,12 @@ fn read(path: &Path) -> package::Metadata {
 #[test]
 fn real_apks_and_ipa_read_as_their_tools_wrote_them() {
     let Some(dir) = data_dir() else {
+        // CI must check them: there a missing set-up step fails, not passes.
+        assert!(
+            std::env::var_os("REQUIRE_REAL_PACKAGES").is_none(),
+            "REQUIRE_REAL_PACKAGES is set but GENERATOR_REAL_PACKAGES is not: run the tests \
+             with scripts/test.sh (which points it at the data scripts/setup.sh downloads)"
+        );
         eprintln!(
             "GENERATOR_REAL_PACKAGES is not set: real packages not checked (scripts/test.sh sets it)"
         );
