@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::index::ArtifactRef;
 use crate::links::Protocol;

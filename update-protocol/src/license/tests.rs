@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::names::AppId;
 use serde_json::json;

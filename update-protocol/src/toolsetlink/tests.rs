@@ -1,6 +1,9 @@
-
 use super::*;
+use crate::digest::to_hex;
 use crate::index::ToolsetlinkRef;
+use crate::keys::EdgeSecrets;
+use md5::{Digest, Md5};
+use serde::Serialize;
 use serde_json::json;
 
 const BODY: &[u8] = br#"{"configurationKey":"k","versionCode":1}"#;

@@ -1,4 +1,3 @@
-
 use super::*;
 use Ordering::{Equal, Greater, Less};
 use VersionScheme::*;

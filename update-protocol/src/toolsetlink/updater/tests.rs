@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::index::ToolsetlinkRef;
 use serde_json::json;

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::toolsetlink::tests::{REMOTE_CONFIG, demo, desktop};
 use serde_json::json;

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn seed(n: u8) -> Ed25519Seed {
