@@ -7,7 +7,7 @@
 #   PORT=8796 bench/dev-startup.sh        # the port dev.sh serves on (default 8796)
 #
 #   cold  no state of a previous dev.sh in this checkout: site/, .wrangler/ (local KV, D1 and
-#         the exported example keys) and edge-worker/build/ are removed first. Cargo's build
+#         the exported example keys) and edge-worker/build{,-dev}/ are removed first. Cargo's build
 #         cache in target/ is kept: the generator and the worker are compiled, not rebuilt.
 #   warm  straight after the previous start of this script (stopped once it answered), with
 #         everything it left.
@@ -75,7 +75,7 @@ for mode in "${modes[@]}"; do
     n=$((n + 1))
     log="$logs/$mode-$n.log"
     if [[ "$mode" == cold ]]; then
-        rm -rf site site.* .wrangler edge-worker/build
+        rm -rf site site.* site-edge .wrangler edge-worker/build edge-worker/build-dev
     fi
     start=$EPOCHREALTIME
     (

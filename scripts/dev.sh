@@ -58,11 +58,14 @@ fi
 # the new edge data) only when it bundled the worker itself: with a custom [build] it never
 # does (wrangler 4.86). So the worker is built here, and wrangler dev runs wrangler.toml
 # without [build] (paths made absolute, since the copy is in .wrangler/dev/; local state and
-# secrets from where the commands above put them).
-scripts/build-worker.sh
+# secrets from where the commands above put them). It is built into its own directory,
+# edge-worker/build-dev/, so that the tests' and `wrangler deploy`'s builds (edge-worker/build/)
+# never replace the worker this serves, and without wasm-opt (--no-opt): the same code, about
+# 20% larger, and half a minute less to a first start (BENCHMARKS.md).
+scripts/build-worker.sh --out-dir build-dev --no-opt
 mkdir -p .wrangler/dev
 sed -e '/^\[build\]$/d' -e '/^command = /d' \
-  -e "s|^main = \"|main = \"$PWD/|" -e "s|^directory = \"./|directory = \"$PWD/|" \
+  -e "s|^main = \"edge-worker/build/|main = \"$PWD/edge-worker/build-dev/|" -e "s|^directory = \"./|directory = \"$PWD/|" \
   -e "s|^migrations_dir = \"|migrations_dir = \"$PWD/|" wrangler.toml >.wrangler/dev/wrangler.toml
 cp .dev.vars .wrangler/dev/.dev.vars
 watch_repo "$$" "$seen" &
