@@ -611,23 +611,10 @@ fn without_the_key_private_answers_fail_and_public_ones_do_not() {
 
 /// `%XX` sequences decoded (what a device does with the `url` of an `itms-services` link).
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("utf-8")
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .expect("utf-8")
+        .into_owned()
 }
 
 /// Over-the-air install of a private iOS app, as a device does it: the channel's answer

@@ -120,20 +120,10 @@ fn check_install(edge: &Edge, r: &Value, app: &str, name: &str) {
 
 /// Decodes `%XX` escapes.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).expect("utf-8");
-            out.push(u8::from_str_radix(hex, 16).expect("hex escape"));
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("utf-8")
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .expect("utf-8")
+        .into_owned()
 }
 
 /// The sha256 the site lists for `name` in the channel's history (`/apps/<app>/<channel>/

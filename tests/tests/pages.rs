@@ -650,20 +650,10 @@ fn portal_renders_in_chromium_and_its_links_and_qr_codes_point_where_they_should
 }
 
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let v = u8::from_str_radix(&s[i + 1..i + 3], 16).expect("percent escape");
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("utf-8")
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .expect("utf-8")
+        .into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,13 +14,7 @@ pub struct DigestError {
 
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    hex::encode(bytes)
 }
 
 fn from_hex<const N: usize>(value: &str) -> Result<[u8; N], DigestError> {
@@ -28,17 +22,8 @@ fn from_hex<const N: usize>(value: &str) -> Result<[u8; N], DigestError> {
         value: value.to_owned(),
         expected: N * 2,
     };
-    let bytes = value.as_bytes();
-    if bytes.len() != N * 2 {
-        return Err(err());
-    }
     let mut out = [0u8; N];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16).ok_or_else(err)?;
-        let lo = (pair[1] as char).to_digit(16).ok_or_else(err)?;
-        // Both digits are < 16, so the value fits a byte.
-        out[i] = u8::try_from(hi * 16 + lo).map_err(|_| err())?;
-    }
+    hex::decode_to_slice(value, &mut out).map_err(|_| err())?;
     Ok(out)
 }
 

@@ -364,16 +364,13 @@ pub fn absolute_url(url: &str, origin: &str) -> String {
 /// Percent-encodes everything but RFC 3986's unreserved characters: a path segment, a query
 /// value, or a `filename*=UTF-8''…` parameter.
 pub fn percent_encode(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    /// Everything but `A-Z a-z 0-9 - . _ ~`.
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, RESERVED).to_string()
 }
 
 /// `_edge/lookup.json`: from what a client sends to the app it means.

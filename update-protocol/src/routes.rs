@@ -503,24 +503,9 @@ pub fn is_edge_request(path: &str) -> bool {
 
 /// `%XX` escapes decoded, bytewise; invalid escapes kept as they are.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: Option<&u8>| c.and_then(|c| char::from(*c).to_digit(16));
-        match (b[i], hex(b.get(i + 1)), hex(b.get(i + 2))) {
-            (b'%', Some(h), Some(l)) => {
-                // Two hex digits make at most 255.
-                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Whose envelope answers a path no route takes; `None` when the path is the static site's.
