@@ -7,13 +7,10 @@
 mod http;
 mod store;
 mod telemetry;
-mod tuf;
 
-use update_protocol::routes::{self, Match, RouteId as Id};
+use update_protocol::routes::{self, Match};
 use update_protocol::serve;
-use worker::{
-    Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
-};
+use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
 
 /// Routes by `update_protocol::routes` (the one route table); everything else under the
 /// protocols' prefixes answers 404 or 405 in that protocol's envelope, the rest is the site.
@@ -33,20 +30,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         } => return http::miss(&req, miss, envelope, &allow),
         Match::Static => return env.assets("ASSETS")?.fetch_request(req).await,
     };
-    let resp = match route.id {
-        // TUF: the edge-signed timestamp (every other metadata file is a static asset).
-        Id::TufTimestamp => tuf::timestamp(&env, Method::Get).await?,
-        _ => {
-            let parsed = http::parse(req, &method, route.id).await?;
-            let stores = store::Bindings { env: &env };
-            match serve::handle(route, &params, &parsed, &stores).await {
-                Some(reply) => http::respond(&env, reply).await?,
-                // Telemetry for the publisher.
-                None if route.id == Id::AdminStats => telemetry::stats(&parsed, &env).await?,
-                // A route of the table that this build does not dispatch yet.
-                None => unrouted(&parsed, route)?,
-            }
-        }
+    let parsed = http::parse(req, &method, route.id).await?;
+    let stores = store::Bindings { env: &env };
+    let resp = match serve::handle(route, &params, &parsed, &stores).await {
+        Some(reply) => http::respond(&env, reply).await?,
+        // A toolsetlink path of the table that names no endpoint (a unit test prevents it).
+        None => unrouted(&parsed, route)?,
     };
     match route.cache_control() {
         Some(value) => http::with_header(resp, "cache-control", value),

@@ -14,6 +14,7 @@ use update_protocol::hot_update::Prepared;
 use update_protocol::index::{EdgeApp, EdgeLookup, paths};
 use update_protocol::keys::{self, EdgeSecrets, KeyRecord, SECRETS_VAR};
 use update_protocol::names::AppId;
+use update_protocol::serve::tuf::TufCache;
 use update_protocol::serve::{self, StoreError, Stored};
 use update_protocol::time::Timestamp;
 use worker::{Env, Result};
@@ -35,6 +36,8 @@ thread_local! {
     /// Each app's release order for protocol A, prepared once per isolate (the edge data, and
     /// so the order, never changes under it).
     static PREPARED: RefCell<HashMap<AppId, Rc<Prepared>>> = RefCell::new(HashMap::new());
+    /// The TUF timestamp signer's checked state and last signed window.
+    static TUF: Rc<TufCache> = Rc::new(TufCache::default());
     /// Nonces this isolate has recorded: KV has no compare-and-set, so concurrent uses of one
     /// nonce are caught here before either reaches KV.
     static NONCES_SEEN: RefCell<SeenNonces> = RefCell::new(SeenNonces::default());
@@ -196,6 +199,14 @@ impl serve::EdgeData for Bindings<'_> {
 
     fn secrets(&self) -> Stored<Rc<EdgeSecrets>> {
         secrets(self.env).map_err(failed)
+    }
+
+    async fn site_file(&self, path: &str) -> Stored<Option<Vec<u8>>> {
+        asset(self.env, path).await.map_err(failed)
+    }
+
+    fn tuf_cache(&self) -> Rc<TufCache> {
+        TUF.with(Clone::clone)
     }
 
     fn hot_update_order(&self, app: &EdgeApp) -> Rc<Prepared> {

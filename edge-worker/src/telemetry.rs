@@ -1,17 +1,16 @@
 //! Telemetry in D1 (`TELEMETRY`, schema in `migrations/`): the rows the protocols write
 //! (`update_protocol::serve::Telemetry`: heartbeats, error reports, toolsetlink events), the
-//! admin stats, and the daily retention job (`docs/telemetry.md`).
+//! admin stats' queries, and the daily retention job (`docs/telemetry.md`).
 
-use crate::store::{Bindings, failed};
-use crate::{http, store};
-use serde::{Deserialize, Serialize};
+use crate::store::{self, Bindings, failed};
+use serde::Deserialize;
+use update_protocol::serve::telemetry::{Active, AppStats};
 use update_protocol::serve::{self, ErrorRow, EventRow, MachineDay, Stored};
 use update_protocol::telemetry::{self as t, RETENTION_DAYS};
-use update_protocol::tinyaii::Envelope;
 use update_protocol::toolsetlink::statistics::EventCount;
 use worker::d1::D1Database;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Response, Result};
+use worker::{Env, Result};
 
 fn db(env: &Env) -> Result<D1Database> {
     env.d1("TELEMETRY")
@@ -22,18 +21,6 @@ fn db(env: &Env) -> Result<D1Database> {
 #[allow(clippy::cast_precision_loss)]
 fn num(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
-}
-
-fn internal(what: &str, e: &worker::Error) -> Result<Response> {
-    worker::console_error!("telemetry {what}: {e}");
-    http::json(
-        500,
-        &Envelope::<()> {
-            code: 500,
-            message: "服务器内部错误",
-            data: None,
-        },
-    )
 }
 
 /// D1's doubles back to integers: days and counts are far below 2^53.
@@ -129,6 +116,10 @@ impl serve::Telemetry for Bindings<'_> {
         write.await.map(|_| ()).map_err(failed)
     }
 
+    async fn app_stats(&self, app: &str, today: i64) -> Stored<AppStats> {
+        app_stats(self.env, app, today).await.map_err(failed)
+    }
+
     async fn error_report(&self, row: &ErrorRow) -> Stored<i64> {
         let s = JsValue::from_str;
         let write = async {
@@ -183,149 +174,51 @@ impl serve::Telemetry for Bindings<'_> {
     }
 }
 
-/// `GET /api/admin/stats[?app=<id>]` with `Authorization: Bearer <admin token>`.
-pub async fn stats(req: &serve::Request, env: &Env) -> Result<Response> {
-    let token = req.header("authorization");
-    let token = token.and_then(|h| h.strip_prefix("Bearer "));
-    let authorized = match store::secrets(env) {
-        Ok(s) => token.is_some_and(|t| s.is_admin(t.trim())),
-        Err(e) => return internal("stats", &e),
-    };
-    if !authorized {
-        return http::json(401, &serde_json::json!({"error": "admin token required"}));
-    }
-    let q = req.query_pairs();
-    match collect(env, serve::param(&q, "app")).await {
-        Ok(Some(s)) => http::json(200, &s),
-        Ok(None) => http::json(404, &serde_json::json!({"error": "unknown app"})),
-        Err(e) => internal("stats", &e),
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Active {
-    dau: i64,
-    wau: i64,
-    mau: i64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Install {
-    version: String,
-    platform: String,
-    machines: i64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct UpdateEvent {
-    event: String,
-    version_code: i64,
-    code: i64,
-    count: i64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ErrorGroup {
-    fingerprint: String,
-    error_type: String,
-    message: String,
-    stack_top: String,
-    version: String,
-    count: i64,
-    first_seen: i64,
-    last_seen: i64,
-}
-
-#[derive(Serialize)]
-struct AppStats {
-    app: String,
-    #[serde(flatten)]
-    active: Active,
-    installs: Vec<Install>,
-    update_events: Vec<UpdateEvent>,
-    errors: Vec<ErrorGroup>,
-}
-
-#[derive(Serialize)]
-struct Stats {
-    /// The UTC day the counts end on (days since 1970-01-01).
-    day: i64,
-    apps: Vec<AppStats>,
-}
-
-/// The stats of one app (`Some` only when it is known) or of every app with telemetry.
-async fn collect(env: &Env, only: Option<&str>) -> Result<Option<Stats>> {
-    let lookup = store::lookup(env).await?;
-    let mut apps: Vec<String> = lookup
-        .tinyaii
-        .values()
-        .chain(lookup.toolsetlink.values().map(|r| &r.app))
-        .map(ToString::to_string)
-        .collect();
-    apps.sort();
-    apps.dedup();
-    if let Some(only) = only {
-        if !apps.iter().any(|a| a == only) {
-            return Ok(None);
-        }
-        apps.retain(|a| a == only);
-    }
-    let today = t::day(store::now());
+/// The queries of one app's stats, in one batch.
+async fn app_stats(env: &Env, app: &str, today: i64) -> Result<AppStats> {
     let db = db(env)?;
-    let mut out = Vec::new();
-    for app in apps {
-        let a = JsValue::from_str(&app);
-        let statements = vec![
-            db.prepare(
-                "SELECT COUNT(DISTINCT CASE WHEN day >= ?2 THEN machine END) AS dau, \
-                 COUNT(DISTINCT CASE WHEN day >= ?3 THEN machine END) AS wau, \
-                 COUNT(DISTINCT machine) AS mau \
-                 FROM machine_days WHERE app = ?1 AND day >= ?4 AND day <= ?2",
-            )
-            .bind(&[a.clone(), num(today), num(today - 6), num(today - 29)])?,
-            // Each machine active in the last 30 days, at the version of its latest day.
-            db.prepare(
-                "SELECT version, platform, COUNT(*) AS machines FROM machine_days AS m \
-                 WHERE app = ?1 AND day >= ?2 AND day = (SELECT MAX(day) FROM machine_days \
-                 WHERE app = ?1 AND machine = m.machine) \
-                 GROUP BY version, platform ORDER BY machines DESC, version, platform",
-            )
-            .bind(&[a.clone(), num(today - 29)])?,
-            db.prepare(
-                "SELECT event, version_code, code, SUM(count) AS count FROM update_events \
-                 WHERE app = ?1 AND day >= ?2 GROUP BY event, version_code, code \
-                 ORDER BY count DESC, event, version_code, code",
-            )
-            .bind(&[a.clone(), num(today - 29)])?,
-            db.prepare(
-                "SELECT fingerprint, error_type, message, stack_top, version, count, \
-                 first_seen, last_seen FROM error_groups WHERE app = ?1 \
-                 ORDER BY count DESC, last_seen DESC LIMIT 20",
-            )
-            .bind(&[a])?,
-        ];
-        let r = db.batch(statements).await?;
-        let part = |i: usize| {
-            r.get(i)
-                .ok_or_else(|| worker::Error::RustError("missing batch result".into()))
-        };
-        let active = part(0)?.results::<Active>()?.pop().unwrap_or(Active {
-            dau: 0,
-            wau: 0,
-            mau: 0,
-        });
-        out.push(AppStats {
-            app,
-            active,
-            installs: part(1)?.results()?,
-            update_events: part(2)?.results()?,
-            errors: part(3)?.results()?,
-        });
-    }
-    Ok(Some(Stats {
-        day: today,
-        apps: out,
-    }))
+    let a = JsValue::from_str(app);
+    let statements = vec![
+        db.prepare(
+            "SELECT COUNT(DISTINCT CASE WHEN day >= ?2 THEN machine END) AS dau, \
+             COUNT(DISTINCT CASE WHEN day >= ?3 THEN machine END) AS wau, \
+             COUNT(DISTINCT machine) AS mau \
+             FROM machine_days WHERE app = ?1 AND day >= ?4 AND day <= ?2",
+        )
+        .bind(&[a.clone(), num(today), num(today - 6), num(today - 29)])?,
+        // Each machine active in the last 30 days, at the version of its latest day.
+        db.prepare(
+            "SELECT version, platform, COUNT(*) AS machines FROM machine_days AS m \
+             WHERE app = ?1 AND day >= ?2 AND day = (SELECT MAX(day) FROM machine_days \
+             WHERE app = ?1 AND machine = m.machine) \
+             GROUP BY version, platform ORDER BY machines DESC, version, platform",
+        )
+        .bind(&[a.clone(), num(today - 29)])?,
+        db.prepare(
+            "SELECT event, version_code, code, SUM(count) AS count FROM update_events \
+             WHERE app = ?1 AND day >= ?2 GROUP BY event, version_code, code \
+             ORDER BY count DESC, event, version_code, code",
+        )
+        .bind(&[a.clone(), num(today - 29)])?,
+        db.prepare(
+            "SELECT fingerprint, error_type, message, stack_top, version, count, \
+             first_seen, last_seen FROM error_groups WHERE app = ?1 \
+             ORDER BY count DESC, last_seen DESC LIMIT 20",
+        )
+        .bind(&[a])?,
+    ];
+    let r = db.batch(statements).await?;
+    let part = |i: usize| {
+        r.get(i)
+            .ok_or_else(|| worker::Error::RustError("missing batch result".into()))
+    };
+    Ok(AppStats {
+        app: app.to_owned(),
+        active: part(0)?.results::<Active>()?.pop().unwrap_or_default(),
+        installs: part(1)?.results()?,
+        update_events: part(2)?.results()?,
+        errors: part(3)?.results()?,
+    })
 }
 
 /// The daily job: roll finished days of raw rows up into per-day aggregates, then delete raw

@@ -15,6 +15,7 @@ pub mod license;
 pub mod telemetry;
 pub mod tinyaii;
 pub mod toolsetlink;
+pub mod tuf;
 pub mod zealot;
 
 use crate::hot_update::Prepared;
@@ -52,6 +53,15 @@ pub trait EdgeData {
     async fn app(&self, id: &AppId) -> Stored<Option<Rc<EdgeApp>>>;
     /// The recoverable secrets (empty when none are deployed).
     fn secrets(&self) -> Stored<Rc<EdgeSecrets>>;
+    /// A file of the deployed site (`path` without a leading `/`); `None` when it does not
+    /// exist.
+    async fn site_file(&self, path: &str) -> Stored<Option<Vec<u8>>>;
+    /// What the TUF timestamp signer keeps between requests: an implementation that lives as
+    /// long as a deployment keeps one; this default keeps nothing (each request checks the
+    /// metadata and signs again).
+    fn tuf_cache(&self) -> Rc<tuf::TufCache> {
+        Rc::new(tuf::TufCache::default())
+    }
     /// Protocol A's release order of `app`: an implementation that keeps apps for its life
     /// keeps this with them.
     fn hot_update_order(&self, app: &EdgeApp) -> Rc<Prepared> {
@@ -146,6 +156,8 @@ pub trait Telemetry {
     async fn heartbeat(&self, row: &MachineDay) -> Stored<()>;
     /// Records an error report; the report's id.
     async fn error_report(&self, row: &ErrorRow) -> Stored<i64>;
+    /// One app's telemetry for the stats route, with `today` as the last day counted.
+    async fn app_stats(&self, app: &str, today: i64) -> Stored<telemetry::AppStats>;
 }
 
 /// Every store a handler may read, as one bound.
@@ -380,9 +392,8 @@ pub fn body_cap(route: RouteId) -> Option<usize> {
     })
 }
 
-/// Answers `route` (with its `:param` values, raw) for `req`; `None` for a route of the table
-/// these handlers do not take (the worker answers those itself: the TUF timestamp, the admin
-/// stats).
+/// Answers `route` (with its `:param` values, raw) for `req`; `None` only for a toolsetlink path
+/// of the table that names no endpoint (a unit test of the table keeps that from happening).
 pub async fn handle<S: Stores>(
     route: &Route,
     params: &[&str],
@@ -434,7 +445,8 @@ pub async fn handle<S: Stores>(
         Id::TinyaiiHeartbeat => telemetry::heartbeat(req, s).await,
         Id::TinyaiiErrorReport => telemetry::error_report(req, s).await,
         Id::SignedDownload => download::serve(req, s, p(0), p(1), p(2)).await,
-        _ => return None,
+        Id::TufTimestamp => tuf::timestamp(req, s).await,
+        Id::AdminStats => telemetry::stats(req, s).await,
     })
 }
 

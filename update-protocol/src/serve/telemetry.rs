@@ -1,11 +1,12 @@
 //! Protocol E's telemetry: `POST /api/v1/user/heartbeat` and `POST /api/v1/error/report`
-//! (`docs/telemetry.md`), answered in E's envelope.
+//! (`docs/telemetry.md`), answered in E's envelope; and the publisher's
+//! `GET /api/admin/stats[?app=<id>]` behind an admin token.
 
 use super::tinyaii::fail;
 use super::{Body, ErrorRow, MachineDay, Reply, Request, StoreError, Stores};
 use crate::telemetry as t;
 use crate::tinyaii::{Envelope, Error};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// E's 500, with the reason in the log only.
 fn internal(what: &str, e: &StoreError) -> Reply {
@@ -111,4 +112,133 @@ pub async fn error_report<S: Stores>(req: &Request, s: &S) -> Reply {
         Ok(id) => Reply::json(200, &Envelope::ok("错误上报成功", ReportId { id })),
         Err(e) => internal("error report", &e),
     }
+}
+
+/// Machines active in the last 1, 7 and 30 days (distinct, by the hashed machine id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Active {
+    /// Today.
+    pub dau: i64,
+    /// The last 7 days.
+    pub wau: i64,
+    /// The last 30 days.
+    pub mau: i64,
+}
+
+/// Machines active in the last 30 days on one version and platform (each at its latest day's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Install {
+    /// The version.
+    pub version: String,
+    /// The platform.
+    pub platform: String,
+    /// How many machines.
+    pub machines: i64,
+}
+
+/// Counted toolsetlink events of the last 30 days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateEvent {
+    /// The event type.
+    pub event: String,
+    /// The client's version code.
+    pub version_code: i64,
+    /// The event's code.
+    pub code: i64,
+    /// How many.
+    pub count: i64,
+}
+
+/// One error group (type and top of stack).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorGroup {
+    /// The group's hash.
+    pub fingerprint: String,
+    /// The error type.
+    pub error_type: String,
+    /// The latest message.
+    pub message: String,
+    /// The top of the stack.
+    pub stack_top: String,
+    /// The latest version that reported it.
+    pub version: String,
+    /// How many reports.
+    pub count: i64,
+    /// First report (ms since 1970).
+    pub first_seen: i64,
+    /// Latest report (ms since 1970).
+    pub last_seen: i64,
+}
+
+/// One app's telemetry as the stats route answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppStats {
+    /// The app id.
+    pub app: String,
+    /// Active machines.
+    #[serde(flatten)]
+    pub active: Active,
+    /// Machines per version and platform.
+    pub installs: Vec<Install>,
+    /// Counted update events.
+    pub update_events: Vec<UpdateEvent>,
+    /// The top error groups.
+    pub errors: Vec<ErrorGroup>,
+}
+
+#[derive(Serialize)]
+struct Stats {
+    /// The UTC day the counts end on (days since 1970-01-01).
+    day: i64,
+    apps: Vec<AppStats>,
+}
+
+/// `GET /api/admin/stats[?app=<id>]` with `Authorization: Bearer <admin token>`: every app with
+/// telemetry (E's and D's), or the one asked for (404 when it is not one).
+pub async fn stats<S: Stores>(req: &Request, s: &S) -> Reply {
+    let error = |status: u16, msg: &str| Reply::json(status, &serde_json::json!({"error": msg}));
+    let internal =
+        |e: &StoreError| error(500, "internal error").logged(format!("telemetry stats: {e}"));
+    let token = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "));
+    match s.secrets() {
+        Ok(secrets) if token.is_some_and(|t| secrets.is_admin(t.trim())) => {}
+        Ok(_) => return error(401, "admin token required"),
+        Err(e) => return internal(&e),
+    }
+    let lookup = match s.lookup().await {
+        Ok(l) => l,
+        Err(e) => return internal(&e),
+    };
+    let mut apps: Vec<String> = lookup
+        .tinyaii
+        .values()
+        .chain(lookup.toolsetlink.values().map(|r| &r.app))
+        .map(ToString::to_string)
+        .collect();
+    apps.sort();
+    apps.dedup();
+    let q = req.query_pairs();
+    if let Some(only) = super::param(&q, "app") {
+        if !apps.iter().any(|a| a == only) {
+            return error(404, "unknown app");
+        }
+        apps.retain(|a| a == only);
+    }
+    let today = t::day(req.now);
+    let mut out = Vec::with_capacity(apps.len());
+    for app in &apps {
+        match s.app_stats(app, today).await {
+            Ok(a) => out.push(a),
+            Err(e) => return internal(&e),
+        }
+    }
+    Reply::json(
+        200,
+        &Stats {
+            day: today,
+            apps: out,
+        },
+    )
 }

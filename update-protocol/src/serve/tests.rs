@@ -55,6 +55,10 @@ impl EdgeData for Memory {
     fn secrets(&self) -> Stored<Rc<EdgeSecrets>> {
         Ok(self.secrets.clone())
     }
+    async fn site_file(&self, _path: &str) -> Stored<Option<Vec<u8>>> {
+        self.check(Fails::EdgeData, "the assets binding")?;
+        Ok(None)
+    }
 }
 
 impl Credentials for Memory {
@@ -86,6 +90,16 @@ impl Telemetry for Memory {
     async fn error_report(&self, _: &ErrorRow) -> Stored<i64> {
         self.check(Fails::Telemetry, "D1")?;
         Ok(1)
+    }
+    async fn app_stats(&self, app: &str, _: i64) -> Stored<telemetry::AppStats> {
+        self.check(Fails::Telemetry, "D1")?;
+        Ok(telemetry::AppStats {
+            app: app.to_owned(),
+            active: telemetry::Active::default(),
+            installs: Vec::new(),
+            update_events: Vec::new(),
+            errors: Vec::new(),
+        })
     }
 }
 
@@ -357,4 +371,68 @@ fn an_oversized_body_is_each_protocol_s_own_refusal() {
     let mut a = request("POST", "/api/v1/check", &[], b"");
     a.body = Body::TooLarge;
     assert_eq!(send(&s, &a).status, 413);
+}
+
+#[test]
+fn the_tuf_timestamp_is_refused_with_its_reason_when_the_metadata_cannot_be_read() {
+    let s = memory();
+    let req = request("GET", "/metadata/timestamp.json", &[], b"");
+    // No `_edge/tuf.json`: no TUF repository here, a real 404.
+    let none = send(&s, &req);
+    assert_eq!(none.status, 404);
+    assert_eq!(
+        json_of(&none),
+        serde_json::json!({"error": "no TUF repository is deployed"})
+    );
+    // The assets binding failing: 503 (clients keep their timestamp and retry), logged.
+    s.fails.set(Fails::EdgeData);
+    let down = send(&s, &req);
+    assert_eq!(down.status, 503);
+    assert_eq!(down.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        json_of(&down),
+        serde_json::json!({"error": "the deployed TUF metadata does not verify"})
+    );
+    assert!(down.log.expect("logged").contains("assets binding is down"));
+}
+
+#[test]
+fn the_admin_stats_need_the_token_and_answer_500_when_d1_fails() {
+    let mut s = memory();
+    let token = "admin-token-1";
+    let mut secrets = (*s.secrets).clone();
+    secrets.admin_tokens = vec![crate::keys::sha256_hex(token)];
+    s.secrets = Rc::new(secrets);
+    let bearer = format!("Bearer {token}");
+    let req = request(
+        "GET",
+        "/api/admin/stats",
+        &[("authorization", &bearer)],
+        b"",
+    );
+    let ok = send(&s, &req);
+    assert_eq!(ok.status, 200);
+    assert_eq!(json_of(&ok)["apps"][0]["app"], "remote-config");
+    let wrong = request(
+        "GET",
+        "/api/admin/stats",
+        &[("authorization", "Bearer nope")],
+        b"",
+    );
+    assert_eq!(send(&s, &wrong).status, 401);
+    let unknown = request(
+        "GET",
+        "/api/admin/stats?app=nope",
+        &[("authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(send(&s, &unknown).status, 404);
+    s.fails.set(Fails::Telemetry);
+    let down = send(&s, &req);
+    assert_eq!(down.status, 500);
+    assert_eq!(
+        json_of(&down),
+        serde_json::json!({"error": "internal error"})
+    );
+    assert!(down.log.expect("logged").contains("D1 is down"));
 }

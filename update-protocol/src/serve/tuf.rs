@@ -5,17 +5,17 @@
 //! Per isolate: the contract is read and the deployment's own metadata checked once (the root
 //! chain from `1.root.json`, then `<S>.snapshot.json` against root's snapshot keys, so that a
 //! broken or stale deployment is refused rather than vouched for), and each window is signed
-//! once. Any doubt is a 503 that names the reason and never the key.
+//! once ([`TufCache`], which the store keeps for its life). Any doubt is a 503 that names the
+//! reason and never the key; the detail goes to the log.
 
-use crate::store;
-use serde_json::json;
-use std::cell::RefCell;
-use std::rc::Rc;
-use update_protocol::tuf::{
+use super::{EdgeData, Reply, Request, Stores};
+use crate::tuf::{
     self, EDGE_TUF_PATH, Ed25519Seed, EdgeTuf, MAX_ROOT_VERSIONS, Root, RootChain, Snapshot,
     TufError, parse_expires,
 };
-use worker::{Env, Method, Response, Result};
+use serde_json::json;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// Site path of the metadata directory (`metadata_base_url` of the clients).
 const METADATA_DIR: &str = "metadata";
@@ -34,10 +34,25 @@ struct Signed {
     bytes: Rc<[u8]>,
 }
 
-thread_local! {
-    static SIGNER: RefCell<Option<Rc<Signer>>> = const { RefCell::new(None) };
-    static SIGNED: RefCell<Option<Signed>> = const { RefCell::new(None) };
+/// What one deployment's signer keeps between requests: the checked signer, and the bytes of
+/// the last window signed. [`EdgeData::tuf_cache`] hands out the store's own.
+#[derive(Default)]
+pub struct TufCache {
+    signer: RefCell<Option<Rc<Signer>>>,
+    signed: RefCell<Option<Signed>>,
 }
+
+impl std::fmt::Debug for TufCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("TufCache")
+            .field("signer", &self.signer.borrow().is_some())
+            .finish()
+    }
+}
+
+/// A refusal and, for the log, why.
+type Refused = (Refusal, Option<String>);
 
 /// Why the worker does not sign. Each is a 503 (404 when TUF is not deployed at all): the
 /// client keeps its trusted timestamp and retries, which is safer than any answer we could
@@ -80,61 +95,52 @@ impl Refusal {
 }
 
 /// Answers `/metadata/timestamp.json`.
-pub async fn timestamp(env: &Env, method: Method) -> Result<Response> {
-    if !matches!(method, Method::Get | Method::Head) {
-        let resp = Response::from_json(&json!({"error": "method not allowed"}))?.with_status(405);
-        resp.headers().set("allow", "GET, HEAD")?;
-        return Ok(resp);
-    }
-    let now = store::now().unix_millis().div_euclid(1000);
-    match sign(env, now).await {
-        Ok((bytes, max_age)) => {
-            let resp = Response::from_bytes(bytes.to_vec())?;
-            let h = resp.headers();
-            h.set("content-type", "application/json")?;
-            h.set(
-                "cache-control",
-                &format!("public, max-age={max_age}, no-transform"),
-            )?;
-            Ok(resp)
-        }
-        Err(r) => {
-            let resp = Response::from_json(&json!({"error": r.message()}))?.with_status(r.status());
-            resp.headers().set("cache-control", "no-store")?;
-            Ok(resp)
+pub async fn timestamp<S: Stores>(req: &Request, s: &S) -> Reply {
+    let now = req.now.unix_millis().div_euclid(1000);
+    let cache = s.tuf_cache();
+    match sign(s, &cache, now).await {
+        Ok((bytes, max_age)) => Reply::bytes(200, super::JSON, bytes.to_vec()).with(
+            "cache-control",
+            format!("public, max-age={max_age}, no-transform"),
+        ),
+        Err((r, why)) => {
+            let reply = Reply::json(r.status(), &json!({"error": r.message()}))
+                .with("cache-control", "no-store");
+            match why {
+                Some(why) => reply.logged(format!("timestamp.json: not signing: {why}")),
+                None => reply,
+            }
         }
     }
 }
 
 /// The signed bytes for `now` and their `max-age`.
-async fn sign(env: &Env, now: i64) -> std::result::Result<(Rc<[u8]>, i64), Refusal> {
-    let signer = signer(env, now).await?;
+async fn sign<S: EdgeData>(s: &S, cache: &TufCache, now: i64) -> Result<(Rc<[u8]>, i64), Refused> {
+    let signer = signer(s, cache, now).await?;
     let edge = &signer.edge;
     // Checked on every request, cached bytes or not: the snapshot may expire mid-window.
     if now < edge.signed_at {
-        return Err(Refusal::ClockBeforeBuild);
+        return Err((Refusal::ClockBeforeBuild, None));
     }
     if now >= signer.snapshot_expires {
-        return Err(Refusal::SnapshotExpired);
+        return Err((Refusal::SnapshotExpired, None));
     }
     let window = now.div_euclid(edge.period);
     let max_age = edge.max_age(now);
-    let cached = SIGNED.with_borrow(|s| {
-        s.as_ref()
-            .filter(|s| s.window == window && s.snapshot == edge.snapshot.version)
-            .map(|s| s.bytes.clone())
-    });
+    let cached = cache
+        .signed
+        .borrow()
+        .as_ref()
+        .filter(|s| s.window == window && s.snapshot == edge.snapshot.version)
+        .map(|s| s.bytes.clone());
     if let Some(bytes) = cached {
         return Ok((bytes, max_age));
     }
     let bytes: Rc<[u8]> = edge
         .sign_timestamp(now, &signer.seed)
-        .map_err(|e| {
-            worker::console_error!("timestamp.json: not signing: {e}");
-            refusal(&e)
-        })?
+        .map_err(|e| (refusal(&e), Some(e.to_string())))?
         .into();
-    SIGNED.set(Some(Signed {
+    cache.signed.replace(Some(Signed {
         window,
         snapshot: edge.snapshot.version,
         bytes: bytes.clone(),
@@ -153,29 +159,31 @@ fn refusal(e: &TufError) -> Refusal {
 
 /// The isolate's signer: the contract, checked against the deployment's metadata, and the key.
 /// Only a success is cached: a refusal is worked out again on the next request.
-async fn signer(env: &Env, now: i64) -> std::result::Result<Rc<Signer>, Refusal> {
-    if let Some(s) = SIGNER.with_borrow(Clone::clone) {
-        return Ok(s);
+async fn signer<S: EdgeData>(s: &S, cache: &TufCache, now: i64) -> Result<Rc<Signer>, Refused> {
+    if let Some(signer) = cache.signer.borrow().clone() {
+        return Ok(signer);
     }
-    let Some(bytes) = asset(env, EDGE_TUF_PATH).await? else {
-        return Err(Refusal::NotDeployed);
+    let Some(bytes) = asset(s, EDGE_TUF_PATH).await? else {
+        return Err((Refusal::NotDeployed, None));
     };
     let edge = EdgeTuf::parse(&bytes).map_err(|e| unverified(&e.to_string()))?;
-    let seed = store::secrets(env)
-        .map_err(|_| Refusal::NoKey)?
+    let no_key = |why: String| (Refusal::NoKey, Some(why));
+    let seed = s
+        .secrets()
+        .map_err(|e| no_key(e.to_string()))?
         .tuf_timestamp_seed()
-        .ok_or(Refusal::NoKey)?
-        .map_err(|_| Refusal::NoKey)?;
-    let root = root_chain(env).await?;
+        .ok_or_else(|| no_key("EDGE_SECRETS has no tuf_timestamp_key".into()))?
+        .map_err(|e| no_key(e.to_string()))?;
+    let root = root_chain(s).await?;
     let keyid = seed.keyid();
     let in_root = root
         .role("timestamp")
         .is_ok_and(|r| r.keyids.contains(&keyid));
     if !in_root || !edge.timestamp_keyids.contains(&keyid) {
-        worker::console_error!("timestamp.json: key {keyid} is not root's timestamp key");
-        return Err(Refusal::WrongKey);
+        let why = format!("key {keyid} is not root's timestamp key");
+        return Err((Refusal::WrongKey, Some(why)));
     }
-    let snapshot_expires = check_snapshot(env, &root, &edge).await?;
+    let snapshot_expires = check_snapshot(s, &root, &edge).await?;
     // The contract's expiry is what the build promised; the signed one is what clients check.
     let snapshot_expires = snapshot_expires
         .min(parse_expires(&edge.snapshot_expires).map_err(|e| unverified(&e.to_string()))?);
@@ -185,19 +193,18 @@ async fn signer(env: &Env, now: i64) -> std::result::Result<Rc<Signer>, Refusal>
         snapshot_expires,
     });
     if now >= signer.edge.signed_at {
-        SIGNER.set(Some(signer.clone()));
+        cache.signer.replace(Some(signer.clone()));
     }
     Ok(signer)
 }
 
-fn unverified(why: &str) -> Refusal {
-    worker::console_error!("timestamp.json: not signing: {why}");
-    Refusal::Unverified
+fn unverified(why: &str) -> Refused {
+    (Refusal::Unverified, Some(why.to_owned()))
 }
 
 /// A site file's bytes; a failed read is a refusal (logged), not an error answer.
-async fn asset(env: &Env, path: &str) -> std::result::Result<Option<Vec<u8>>, Refusal> {
-    store::asset(env, path)
+async fn asset<S: EdgeData>(s: &S, path: &str) -> Result<Option<Vec<u8>>, Refused> {
+    s.site_file(path)
         .await
         .map_err(|e| unverified(&format!("{path}: {e}")))
 }
@@ -205,15 +212,15 @@ async fn asset(env: &Env, path: &str) -> std::result::Result<Option<Vec<u8>>, Re
 /// The newest root, each version from `1.root.json` (the deployment's trust anchor, as the
 /// clients ship it) verified by the previous one's and its own root keys
 /// (`update_protocol::tuf::RootChain`, spec 5.3.4-5.3.5). The first missing version ends it.
-async fn root_chain(env: &Env) -> std::result::Result<Root, Refusal> {
+async fn root_chain<S: EdgeData>(s: &S) -> Result<Root, Refused> {
     let path = |n: u64| format!("{METADATA_DIR}/{n}.root.json");
-    let Some(first) = asset(env, &path(1)).await? else {
+    let Some(first) = asset(s, &path(1)).await? else {
         return Err(unverified("metadata/1.root.json is missing"));
     };
     let mut chain =
         RootChain::trust(&first, Some(1)).map_err(|e| unverified(&format!("1.root.json: {e}")))?;
     for n in 2..=MAX_ROOT_VERSIONS {
-        let Some(bytes) = asset(env, &path(n)).await? else {
+        let Some(bytes) = asset(s, &path(n)).await? else {
             break;
         };
         chain
@@ -225,17 +232,13 @@ async fn root_chain(env: &Env) -> std::result::Result<Root, Refusal> {
 
 /// Checks `<S>.snapshot.json` against the contract (exact length and sha256) and root's
 /// snapshot keys; returns its expiry.
-async fn check_snapshot(
-    env: &Env,
-    root: &Root,
-    edge: &EdgeTuf,
-) -> std::result::Result<i64, Refusal> {
-    let s = edge.snapshot.version;
-    let name = format!("{s}.snapshot.json");
-    let Some(bytes) = asset(env, &format!("{METADATA_DIR}/{name}")).await? else {
+async fn check_snapshot<S: EdgeData>(s: &S, root: &Root, edge: &EdgeTuf) -> Result<i64, Refused> {
+    let version = edge.snapshot.version;
+    let name = format!("{version}.snapshot.json");
+    let Some(bytes) = asset(s, &format!("{METADATA_DIR}/{name}")).await? else {
         return Err(unverified(&format!("{name} is missing")));
     };
-    if tuf::MetaFile::of_bytes(s, &bytes) != edge.snapshot {
+    if tuf::MetaFile::of_bytes(version, &bytes) != edge.snapshot {
         return Err(unverified(&format!(
             "{name} does not match the length and sha256 of {EDGE_TUF_PATH}"
         )));
@@ -244,7 +247,7 @@ async fn check_snapshot(
     let md = tuf::parse(&bytes).map_err(fail)?;
     tuf::verify_role(&md, &root.keys, root.role("snapshot").map_err(fail)?).map_err(fail)?;
     let snapshot: Snapshot = tuf::typed(&md).map_err(fail)?;
-    if snapshot.version != s {
+    if snapshot.version != version {
         return Err(unverified(&format!(
             "{name} has version {}",
             snapshot.version
