@@ -1,28 +1,29 @@
-//! Artifact hashing: sha256 and md5 in one streamed pass per file, files in parallel, with a
-//! cache keyed by path, size and mtime so that an unchanged file is never read twice. A file
-//! that the build cannot hard-link (another filesystem) is copied into the build directory by
-//! the same pass, so each byte is read once.
+//! Artifact hashing: sha256 and md5 (and sha512 for the files an updater checks with it) in
+//! one streamed pass per file, files in parallel, with a cache keyed by path, size and mtime so
+//! that an unchanged file is never read twice. A file that the build cannot hard-link (another
+//! filesystem) is copied into the build directory by the same pass, so each byte is read once.
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use md5::Md5;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, UNIX_EPOCH};
-use update_protocol::digest::{Md5Digest, Sha256Digest};
+use update_protocol::digest::{Md5Digest, Sha256Digest, Sha512Digest};
 
 /// Read size: large enough to amortise syscalls, small enough to stay in L2 while both hashes
 /// consume it.
 const CHUNK: usize = 256 * 1024;
 /// Below this many bytes to hash, no progress bar: the run is short anyway.
 const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
-/// Cache file format version.
-const CACHE_VERSION: u32 = 1;
+/// Cache file format version. 2 added `sha512`: a version 1 cache is dropped and its files
+/// read again, not taken as files without a sha512.
+const CACHE_VERSION: u32 = 2;
 
 /// The digests of one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +34,24 @@ pub struct Digests {
     pub sha256: Sha256Digest,
     /// MD5.
     pub md5: Md5Digest,
+    /// SHA-512, when the job asked for it ([`Wants::sha512`]).
+    pub sha512: Option<Sha512Digest>,
+}
+
+/// What a job needs beyond sha256 and md5 (which every file gets).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wants {
+    /// SHA-512 (electron-updater checks files with it; a manifest may state it).
+    pub sha512: bool,
+}
+
+impl Wants {
+    /// Both: what either job needs (two releases may share one file).
+    fn union(self, other: Wants) -> Wants {
+        Wants {
+            sha512: self.sha512 || other.sha512,
+        }
+    }
 }
 
 /// A file to hash.
@@ -44,6 +63,8 @@ pub struct Job {
     pub path: PathBuf,
     /// Copy the bytes into the build directory while hashing (the build cannot link it).
     pub copy: bool,
+    /// What to compute beyond sha256 and md5.
+    pub wants: Wants,
 }
 
 /// The outcome for one file.
@@ -72,6 +93,18 @@ struct CacheEntry {
     mtime_ns: u64,
     sha256: Sha256Digest,
     md5: Md5Digest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha512: Option<Sha512Digest>,
+}
+
+impl CacheEntry {
+    /// Whether the entry answers for a file of this size and mtime that needs `wants`.
+    fn answers(&self, size: u64, mtime_ns: u64, wants: Wants) -> bool {
+        self.size == size
+            && self.mtime_ns == mtime_ns
+            && mtime_ns != 0
+            && (!wants.sha512 || self.sha512.is_some())
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -121,6 +154,7 @@ impl Cache {
                             mtime_ns: *mtime_ns,
                             sha256: d.sha256,
                             md5: d.md5,
+                            sha512: d.sha512,
                         },
                     )
                 })
@@ -155,11 +189,14 @@ pub struct Outcome {
 /// # Errors
 /// Fails on the first file that cannot be read or copied, naming it.
 pub fn hash_all(jobs: &[Job], cache: &Cache, copy_dir: Option<&Path>) -> Result<Outcome> {
-    let mut unique: BTreeMap<&str, &Job> = BTreeMap::new();
+    let mut unique: BTreeMap<&str, Job> = BTreeMap::new();
     for j in jobs {
-        unique.insert(&j.key, j);
+        unique
+            .entry(&j.key)
+            .and_modify(|u| u.wants = u.wants.union(j.wants))
+            .or_insert_with(|| j.clone());
     }
-    let stats: Vec<(&str, &Job, u64, u64)> = unique
+    let stats: Vec<(&str, Job, u64, u64)> = unique
         .into_iter()
         .map(|(key, job)| {
             let path = &job.path;
@@ -179,11 +216,12 @@ pub fn hash_all(jobs: &[Job], cache: &Cache, copy_dir: Option<&Path>) -> Result<
     let mut todo = Vec::new();
     for (key, job, size, mtime_ns) in stats {
         match cache.entries.get(key) {
-            Some(e) if e.size == size && e.mtime_ns == mtime_ns && mtime_ns != 0 => {
+            Some(e) if e.answers(size, mtime_ns, job.wants) => {
                 let digests = Digests {
                     size,
                     sha256: e.sha256,
                     md5: e.md5,
+                    sha512: e.sha512,
                 };
                 out.files.insert(
                     key.to_owned(),
@@ -209,7 +247,7 @@ pub fn hash_all(jobs: &[Job], cache: &Cache, copy_dir: Option<&Path>) -> Result<
             let copy = copy_dir
                 .filter(|_| job.copy)
                 .map(|d| d.join(format!("{n}.part")));
-            let digests = hash_file(&job.path, copy.as_deref(), &bar)?;
+            let digests = hash_file_for(&job.path, copy.as_deref(), job.wants, &bar)?;
             Ok(((*key).to_owned(), *mtime_ns, Hashed { digests, copy }))
         })
         .collect::<Result<_>>()?;
@@ -246,11 +284,21 @@ fn progress(total: u64) -> ProgressBar {
     bar
 }
 
-/// Hashes one file in a single streamed pass, copying it to `copy` when given.
+/// Hashes one file (sha256 and md5) in a single streamed pass, copying it to `copy` when given.
 ///
 /// # Errors
 /// Fails when the file cannot be read or the copy written.
 pub fn hash_file(path: &Path, copy: Option<&Path>, bar: &ProgressBar) -> Result<Digests> {
+    hash_file_for(path, copy, Wants::default(), bar)
+}
+
+/// [`hash_file`], computing what `wants` asks for in the same pass.
+fn hash_file_for(
+    path: &Path,
+    copy: Option<&Path>,
+    wants: Wants,
+    bar: &ProgressBar,
+) -> Result<Digests> {
     let mut file =
         File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
     let mut out = match copy {
@@ -261,6 +309,7 @@ pub fn hash_file(path: &Path, copy: Option<&Path>, bar: &ProgressBar) -> Result<
     };
     let mut sha = Sha256::new();
     let mut md5 = Md5::new();
+    let mut sha512 = wants.sha512.then(Sha512::new);
     let mut buf = vec![0u8; CHUNK];
     let mut size = 0u64;
     loop {
@@ -273,6 +322,9 @@ pub fn hash_file(path: &Path, copy: Option<&Path>, bar: &ProgressBar) -> Result<
         let chunk = &buf[..n];
         sha.update(chunk);
         md5.update(chunk);
+        if let Some(h) = sha512.as_mut() {
+            h.update(chunk);
+        }
         if let Some(o) = out.as_mut() {
             o.write_all(chunk)
                 .with_context(|| format!("failed to copy {}", path.display()))?;
@@ -284,6 +336,7 @@ pub fn hash_file(path: &Path, copy: Option<&Path>, bar: &ProgressBar) -> Result<
         size,
         sha256: Sha256Digest::from_bytes(sha.finalize().into()),
         md5: Md5Digest::from_bytes(md5.finalize().into()),
+        sha512: sha512.map(|h| Sha512Digest::from_bytes(h.finalize().into())),
     })
 }
 
@@ -303,6 +356,73 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(d.md5.to_hex(), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(d.sha512, None, "asked for none");
+        let wants = Wants { sha512: true };
+        let d = hash_file_for(&p, None, wants, &ProgressBar::hidden()).expect("hash");
+        // SHA-512("abc") from FIPS 180-2, appendix C.1.
+        assert_eq!(
+            d.sha512.map(|d| d.to_hex()).as_deref(),
+            Some(
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+                 2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+            )
+        );
+    }
+
+    fn job(dir: &Path, wants: Wants) -> Vec<Job> {
+        vec![Job {
+            key: "f".into(),
+            path: dir.join("f"),
+            copy: false,
+            wants,
+        }]
+    }
+
+    /// Hashes the jobs with the cache at `cache` and saves it; returns (hashed, cached).
+    fn run(jobs: &[Job], cache: &Path) -> (Outcome, (usize, usize)) {
+        let cache = Cache::load(Some(cache.to_owned()));
+        let out = hash_all(jobs, &cache, None).expect("hash");
+        cache.save(&out.keep).expect("save");
+        let counts = (out.stats.files_hashed, out.stats.files_cached);
+        (out, counts)
+    }
+
+    #[test]
+    fn a_cached_file_without_sha512_is_read_again_when_one_is_wanted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("f"), b"abc").expect("write");
+        let cache = dir.path().join("cache.json");
+        let (_, counts) = run(&job(dir.path(), Wants::default()), &cache);
+        assert_eq!(counts, (1, 0));
+        let wants = Wants { sha512: true };
+        let (out, counts) = run(&job(dir.path(), wants), &cache);
+        assert_eq!(counts, (1, 0), "the cached entry has no sha512");
+        assert!(out.files["f"].digests.sha512.is_some());
+        let (out, counts) = run(&job(dir.path(), wants), &cache);
+        assert_eq!(counts, (0, 1), "now it has");
+        assert!(out.files["f"].digests.sha512.is_some());
+        // A job that does not want it keeps it cached (another release may want it).
+        let (out, counts) = run(&job(dir.path(), Wants::default()), &cache);
+        assert_eq!(counts, (0, 1));
+        assert!(out.files["f"].digests.sha512.is_some());
+    }
+
+    #[test]
+    fn a_cache_of_the_previous_format_is_read_again_not_misread() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"abc").expect("write");
+        let cache = dir.path().join("cache.json");
+        let (out, _) = run(&job(dir.path(), Wants::default()), &cache);
+        // The same entry as version 1 wrote it: no sha512 field, version 1.
+        let mut v1: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&cache).expect("read")).expect("json");
+        v1["version"] = 1.into();
+        assert!(v1["entries"]["f"].get("sha512").is_none());
+        std::fs::write(&cache, v1.to_string()).expect("write");
+        let (again, counts) = run(&job(dir.path(), Wants::default()), &cache);
+        assert_eq!(counts, (1, 0), "a version 1 cache is not used");
+        assert_eq!(again.files["f"].digests, out.files["f"].digests);
     }
 
     #[test]
@@ -310,11 +430,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("f");
         std::fs::write(&p, b"one").expect("write");
-        let jobs = vec![Job {
-            key: "f".into(),
-            path: p.clone(),
-            copy: false,
-        }];
+        let jobs = job(dir.path(), Wants::default());
         let cache_path = dir.path().join("cache.json");
         let first = hash_all(&jobs, &Cache::load(Some(cache_path.clone())), None).expect("hash");
         assert_eq!(first.stats.files_hashed, 1);

@@ -127,7 +127,7 @@ pub fn plan(
         .zip(edges.par_iter_mut())
         .map(|(app, edge)| {
             let mut p = Problems::default();
-            crate::feeds::updater_facts(app, &mut edge.releases, &keys, &mut p);
+            crate::feeds::updater_facts(app, &mut edge.releases, &keys, hashed, &mut p);
             p
         })
         .collect();
@@ -151,6 +151,7 @@ pub fn plan(
     let derived = Derived {
         site: &catalog.site,
         apps: public_apps,
+        files: hashed,
         options,
     };
     files.extend(derived_files(&derived, &keys, problems));

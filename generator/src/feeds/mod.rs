@@ -7,6 +7,7 @@ pub mod keys;
 mod sparkle;
 mod tauri;
 
+use crate::hash::{Hashed, Wants};
 use crate::problem::{Problem, Problems};
 use crate::site_model::{Derived, Output, PublicApp};
 use crate::validate::{AppModel, ArtifactModel, ReleaseModel, Source};
@@ -111,16 +112,51 @@ fn serves_electron(app: &AppModel) -> bool {
     t.is_some_and(|t| t.electron_key.is_some())
 }
 
+/// Whether electron-updater installs this file of the app: the app serves it (`feeds.electron`
+/// or an `electron_key`) and the file fits its platform.
+fn electron_installs(app: &AppModel, platform: Platform, name: &str) -> bool {
+    (app.manifest.feeds.electron || serves_electron(app))
+        && updater_files::electron_fits(platform, name)
+}
+
+/// The platform of an architecture of the app.
+fn platform_of(app: &AppModel, arch: &ArchKey) -> Option<Platform> {
+    let a = app.archs.iter().find(|a| &a.key == arch)?;
+    Some(updater_files::arch_platform(&app.manifest, a))
+}
+
+/// What the hash pass computes of a local file of `release` for the updaters, so that the
+/// feeds never read it: the SHA-512 of a file electron-updater installs
+/// ([`updater_facts`]) or of one whose manifest states it (checked by the electron feed).
+pub fn wants(app: &AppModel, release: &ReleaseModel, artifact: &ArtifactModel) -> Wants {
+    let spec = release.manifest.artifacts.get(artifact.index);
+    let electron = platform_of(app, &artifact.arch)
+        .is_some_and(|p| electron_installs(app, p, artifact.name.as_str()));
+    Wants {
+        sha512: electron || spec.is_some_and(|s| s.sha512.is_some()),
+    }
+}
+
+/// The base64 SHA-512 of a local file, as the hash pass computed it; `None` when the pass was
+/// not asked for it ([`wants`] and its callers disagree: a bug, reported as a problem).
+fn hashed_sha512(h: Option<&Hashed>) -> Option<String> {
+    use base64::Engine as _;
+    let d = h?.digests.sha512?;
+    Some(base64::engine::general_purpose::STANDARD.encode(d.as_bytes()))
+}
+
 /// Adds to `releases` (the app's edge releases, in `app.releases` order) what the updaters
 /// check a file with, computed once for the feeds and the edge: the base64 SHA-512 of every
 /// file electron-updater installs (apps with `feeds.electron` or an `electron_key`), and the
 /// Tauri bundle type and signature of every Tauri bundle (`feeds.tauri` or a `tauri_key`): the
 /// stated one, else one made with the build's key. The electron feed and the Tauri feed read
-/// them from there.
+/// them from there. Local files' digests come from the hash pass (`files`, by cache key): no
+/// file is read here.
 pub fn updater_facts(
     app: &AppModel,
     releases: &mut [EdgeRelease],
     keys: &FeedKeys,
+    files: &BTreeMap<String, Hashed>,
     problems: &mut Problems,
 ) {
     let m = &app.manifest;
@@ -150,19 +186,15 @@ pub fn updater_facts(
             let Some(spec) = model.manifest.artifacts.get(am.index) else {
                 continue;
             };
-            if electron && updater_files::electron_fits(platform, artifact.name.as_str()) {
+            if electron && electron_installs(app, platform, artifact.name.as_str()) {
                 artifact.sha512 = match &am.source {
-                    Source::Local { path, .. } => match electron::sha512_base64(path) {
-                        Ok(s) => Some(s),
-                        Err(e) => {
-                            problems.push(Problem::new(
-                                &model.file,
-                                format!("{}.file", am.field),
-                                format!("cannot read the file: {e}"),
-                            ));
-                            None
+                    Source::Local { key, .. } => {
+                        let s = hashed_sha512(files.get(key));
+                        if s.is_none() {
+                            problems.push(not_hashed(model, am, "SHA-512"));
                         }
-                    },
+                        s
+                    }
                     // Checked (base64 of 64 bytes) by the electron feed where it lists the file.
                     Source::Remote { .. } => spec
                         .sha512
@@ -223,7 +255,7 @@ pub fn feed_files(
         tauri_key: keys.tauri.as_ref(),
     };
     for app in &derived.apps {
-        let Some(view) = AppView::new(app, problems) else {
+        let Some(view) = AppView::new(app, derived.files, problems) else {
             continue;
         };
         // A stated sha512 is checked against its local file whether a feed lists it or not.
@@ -244,6 +276,17 @@ pub fn feed_files(
         }
     }
     out
+}
+
+/// The problem of a local file whose digest the hash pass did not compute: [`wants`] missed
+/// it. Not the user's to fix, but a build without it would ship a feed without the file.
+fn not_hashed(model: &ReleaseModel, am: &ArtifactModel, what: &str) -> Problem {
+    Problem::new(
+        &model.file,
+        format!("{}.file", am.field),
+        format!("the {what} of the file was not computed (a bug in the generator)"),
+    )
+    .hint("report it; building with --no-cache does not help")
 }
 
 fn load_key<K>(
@@ -307,10 +350,16 @@ struct FeedFile<'a> {
     spec: &'a ArtifactSpec,
     model: &'a ArtifactModel,
     arch: ArchView,
+    /// What the hash pass computed of it, when it is local.
+    hashed: Option<&'a Hashed>,
 }
 
 impl<'a> AppView<'a> {
-    fn new(app: &'a PublicApp<'a>, problems: &mut Problems) -> Option<AppView<'a>> {
+    fn new(
+        app: &'a PublicApp<'a>,
+        hashed: &'a BTreeMap<String, Hashed>,
+        problems: &mut Problems,
+    ) -> Option<AppView<'a>> {
         let m = &app.model.manifest;
         let before = problems.0.len();
         for (i, a) in m.architectures.iter().enumerate() {
@@ -357,11 +406,16 @@ impl<'a> AppView<'a> {
                         let arch = *archs.get(&artifact.arch)?;
                         let am = model.artifacts.iter().find(|a| a.name == artifact.name)?;
                         let spec = model.manifest.artifacts.get(am.index)?;
+                        let hashed = match &am.source {
+                            Source::Local { key, .. } => hashed.get(key),
+                            Source::Remote { .. } => None,
+                        };
                         Some(FeedFile {
                             artifact,
                             spec,
                             model: am,
                             arch,
+                            hashed,
                         })
                     })
                     .collect();
