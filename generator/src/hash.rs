@@ -2,7 +2,10 @@
 //! one streamed pass per file, files in parallel, with a cache keyed by path, size and mtime so
 //! that an unchanged file is never read twice. A file that the build cannot hard-link (another
 //! filesystem) is copied into the build directory by the same pass, so each byte is read once.
+//! The same pass makes the Sparkle and Tauri signatures the feeds need, cached per key and file
+//! digest: planning reads no artifact.
 
+use crate::feeds::keys::{FileSignature, SparkleKey, TauriKey, TauriPrehash};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use md5::Md5;
@@ -43,6 +46,10 @@ pub struct Digests {
 pub struct Wants {
     /// SHA-512 (electron-updater checks files with it; a manifest may state it).
     pub sha512: bool,
+    /// A Sparkle signature, made with [`Signers::sparkle`] when the build has the key.
+    pub sparkle: bool,
+    /// A Tauri file signature, made with [`Signers::tauri`] when the build has the key.
+    pub tauri: bool,
 }
 
 impl Wants {
@@ -50,6 +57,58 @@ impl Wants {
     fn union(self, other: Wants) -> Wants {
         Wants {
             sha512: self.sha512 || other.sha512,
+            sparkle: self.sparkle || other.sparkle,
+            tauri: self.tauri || other.tauri,
+        }
+    }
+}
+
+/// The feed keys the hash pass signs with, while it reads each file once.
+#[derive(Clone, Copy, Default)]
+pub struct Signers<'a> {
+    /// Sparkle's key.
+    pub sparkle: Option<&'a SparkleKey>,
+    /// Tauri's key.
+    pub tauri: Option<&'a TauriKey>,
+}
+
+impl Signers<'_> {
+    /// The cache keys of the signatures `wants` asks for that these keys can make, with the
+    /// kind: a signature is cached per (kind, key, file sha256), so that a new key signs anew.
+    fn wanted(&self, wants: Wants, sha256: &Sha256Digest) -> Vec<(SignatureKind, String)> {
+        let mut out = Vec::new();
+        if let Some(k) = self.sparkle.filter(|_| wants.sparkle) {
+            let id = format!("sparkle {} {sha256}", k.fingerprint());
+            out.push((SignatureKind::Sparkle, id));
+        }
+        if let Some(k) = self.tauri.filter(|_| wants.tauri) {
+            let id = format!("tauri {} {sha256}", k.fingerprint());
+            out.push((SignatureKind::Tauri, id));
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy)]
+enum SignatureKind {
+    Sparkle,
+    Tauri,
+}
+
+/// The signatures the hash pass made of one file (or took from the cache).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signatures {
+    /// Sparkle's `sparkle:edSignature`.
+    pub sparkle: Option<FileSignature>,
+    /// Tauri's file signature (the trusted comment is signed when the feed is made).
+    pub tauri: Option<FileSignature>,
+}
+
+impl Signatures {
+    fn get_mut(&mut self, kind: SignatureKind) -> &mut Option<FileSignature> {
+        match kind {
+            SignatureKind::Sparkle => &mut self.sparkle,
+            SignatureKind::Tauri => &mut self.tauri,
         }
     }
 }
@@ -72,6 +131,8 @@ pub struct Job {
 pub struct Hashed {
     /// Its digests.
     pub digests: Digests,
+    /// Its signatures, as the job wanted and the keys allowed.
+    pub signatures: Signatures,
     /// Where the build copy was written, when the file was read this run and a copy asked for.
     pub copy: Option<PathBuf>,
 }
@@ -111,40 +172,56 @@ impl CacheEntry {
 struct CacheFile {
     version: u32,
     entries: BTreeMap<String, CacheEntry>,
+    /// `<kind> <key fingerprint> <sha256>` → signature.
+    #[serde(default)]
+    signatures: BTreeMap<String, FileSignature>,
 }
+
+/// Signatures as the cache keys them, to keep.
+type CachedSignatures = Vec<(String, FileSignature)>;
 
 /// The hash cache, loaded from and saved to one JSON file.
 #[derive(Debug)]
 pub struct Cache {
     path: Option<PathBuf>,
-    entries: BTreeMap<String, CacheEntry>,
+    file: CacheFile,
+}
+
+/// What the cache holds after a run: this run's files and signatures only (so deleted files and
+/// old keys drop out).
+#[derive(Debug, Default)]
+pub struct Keep {
+    /// Key → (size, mtime, digests).
+    pub files: BTreeMap<String, (u64, u64, Digests)>,
+    /// Signatures, as [`CacheFile`] keys them.
+    signatures: BTreeMap<String, FileSignature>,
 }
 
 impl Cache {
     /// Loads the cache at `path`; an unreadable or outdated cache is treated as empty (it is
     /// only a cache). `None` disables caching.
     pub fn load(path: Option<PathBuf>) -> Self {
-        let entries = path
+        let file = path
             .as_deref()
             .and_then(|p| std::fs::read(p).ok())
             .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
             .filter(|c| c.version == CACHE_VERSION)
-            .map(|c| c.entries)
             .unwrap_or_default();
-        Self { path, entries }
+        Self { path, file }
     }
 
-    /// Saves the entries of this run's files (so deleted files drop out).
+    /// Saves what this run kept.
     ///
     /// # Errors
     /// Fails when the cache file cannot be written.
-    pub fn save(&self, keep: &BTreeMap<String, (u64, u64, Digests)>) -> Result<()> {
+    pub fn save(&self, keep: &Keep) -> Result<()> {
         let Some(path) = &self.path else {
             return Ok(());
         };
         let file = CacheFile {
             version: CACHE_VERSION,
             entries: keep
+                .files
                 .iter()
                 .map(|(k, (size, mtime_ns, d))| {
                     (
@@ -159,6 +236,7 @@ impl Cache {
                     )
                 })
                 .collect(),
+            signatures: keep.signatures.clone(),
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)
@@ -170,6 +248,36 @@ impl Cache {
             .with_context(|| format!("failed to write cache {}", path.display()))?;
         Ok(())
     }
+
+    /// The cached digests and signatures of a file of this size and mtime, when the cache has
+    /// everything the job wants.
+    fn lookup(
+        &self,
+        key: &str,
+        size: u64,
+        mtime_ns: u64,
+        wants: Wants,
+        signers: &Signers<'_>,
+    ) -> Option<(Digests, Signatures, CachedSignatures)> {
+        let e = self.file.entries.get(key)?;
+        if !e.answers(size, mtime_ns, wants) {
+            return None;
+        }
+        let mut signatures = Signatures::default();
+        let mut kept = Vec::new();
+        for (kind, id) in signers.wanted(wants, &e.sha256) {
+            let sig = *self.file.signatures.get(&id)?;
+            *signatures.get_mut(kind) = Some(sig);
+            kept.push((id, sig));
+        }
+        let digests = Digests {
+            size,
+            sha256: e.sha256,
+            md5: e.md5,
+            sha512: e.sha512,
+        };
+        Some((digests, signatures, kept))
+    }
 }
 
 /// The result of [`hash_all`].
@@ -179,16 +287,22 @@ pub struct Outcome {
     pub files: BTreeMap<String, Hashed>,
     /// Counts.
     pub stats: Stats,
-    /// What the cache should hold after this run: key → (size, mtime, digests).
-    pub keep: BTreeMap<String, (u64, u64, Digests)>,
+    /// What the cache should hold after this run.
+    pub keep: Keep,
 }
 
-/// Hashes every job (deduplicated by key), from the cache where size and mtime match. With
-/// `copy_dir`, jobs marked `copy` that are read are also copied there (as `<n>.part`).
+/// Hashes every job (deduplicated by key), from the cache where size and mtime match and it
+/// holds everything the job wants, signing with `signers` what the jobs ask. With `copy_dir`,
+/// jobs marked `copy` that are read are also copied there (as `<n>.part`).
 ///
 /// # Errors
 /// Fails on the first file that cannot be read or copied, naming it.
-pub fn hash_all(jobs: &[Job], cache: &Cache, copy_dir: Option<&Path>) -> Result<Outcome> {
+pub fn hash_all(
+    jobs: &[Job],
+    cache: &Cache,
+    signers: &Signers<'_>,
+    copy_dir: Option<&Path>,
+) -> Result<Outcome> {
     let mut unique: BTreeMap<&str, Job> = BTreeMap::new();
     for j in jobs {
         unique
@@ -215,25 +329,23 @@ pub fn hash_all(jobs: &[Job], cache: &Cache, copy_dir: Option<&Path>) -> Result<
     let mut out = Outcome::default();
     let mut todo = Vec::new();
     for (key, job, size, mtime_ns) in stats {
-        match cache.entries.get(key) {
-            Some(e) if e.answers(size, mtime_ns, job.wants) => {
-                let digests = Digests {
-                    size,
-                    sha256: e.sha256,
-                    md5: e.md5,
-                    sha512: e.sha512,
-                };
+        match cache.lookup(key, size, mtime_ns, job.wants, signers) {
+            Some((digests, signatures, kept)) => {
                 out.files.insert(
                     key.to_owned(),
                     Hashed {
                         digests,
+                        signatures,
                         copy: None,
                     },
                 );
-                out.keep.insert(key.to_owned(), (size, mtime_ns, digests));
+                out.keep
+                    .files
+                    .insert(key.to_owned(), (size, mtime_ns, digests));
+                out.keep.signatures.extend(kept);
                 out.stats.files_cached += 1;
             }
-            _ => todo.push((key, job, size, mtime_ns)),
+            None => todo.push((key, job, size, mtime_ns)),
         }
     }
 
@@ -247,15 +359,27 @@ pub fn hash_all(jobs: &[Job], cache: &Cache, copy_dir: Option<&Path>) -> Result<
             let copy = copy_dir
                 .filter(|_| job.copy)
                 .map(|d| d.join(format!("{n}.part")));
-            let digests = hash_file_for(&job.path, copy.as_deref(), job.wants, &bar)?;
-            Ok(((*key).to_owned(), *mtime_ns, Hashed { digests, copy }))
+            let (digests, signatures) =
+                hash_file_for(&job.path, copy.as_deref(), job.wants, signers, &bar)?;
+            let h = Hashed {
+                digests,
+                signatures,
+                copy,
+            };
+            Ok(((*key).to_owned(), *mtime_ns, h))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    for (key, mtime_ns, h) in hashed {
+    for ((key, mtime_ns, mut h), (_, job, _, _)) in hashed.into_iter().zip(&todo) {
         out.stats.files_hashed += 1;
         out.stats.bytes_hashed += h.digests.size;
+        for (kind, id) in signers.wanted(job.wants, &h.digests.sha256) {
+            if let Some(sig) = *h.signatures.get_mut(kind) {
+                out.keep.signatures.insert(id, sig);
+            }
+        }
         out.keep
+            .files
             .insert(key.clone(), (h.digests.size, mtime_ns, h.digests));
         out.files.insert(key, h);
     }
@@ -289,16 +413,18 @@ fn progress(total: u64) -> ProgressBar {
 /// # Errors
 /// Fails when the file cannot be read or the copy written.
 pub fn hash_file(path: &Path, copy: Option<&Path>, bar: &ProgressBar) -> Result<Digests> {
-    hash_file_for(path, copy, Wants::default(), bar)
+    let (digests, _) = hash_file_for(path, copy, Wants::default(), &Signers::default(), bar)?;
+    Ok(digests)
 }
 
-/// [`hash_file`], computing what `wants` asks for in the same pass.
+/// [`hash_file`], computing what `wants` asks for (and `signers` can sign) in the same pass.
 fn hash_file_for(
     path: &Path,
     copy: Option<&Path>,
     wants: Wants,
+    signers: &Signers<'_>,
     bar: &ProgressBar,
-) -> Result<Digests> {
+) -> Result<(Digests, Signatures)> {
     let mut file =
         File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
     let mut out = match copy {
@@ -307,9 +433,18 @@ fn hash_file_for(
         }
         None => None,
     };
+    let sparkle = signers.sparkle.filter(|_| wants.sparkle);
+    let tauri = signers.tauri.filter(|_| wants.tauri);
     let mut sha = Sha256::new();
     let mut md5 = Md5::new();
     let mut sha512 = wants.sha512.then(Sha512::new);
+    let mut prehash = tauri.map(|_| TauriPrehash::new());
+    // Sparkle signs the archive's bytes themselves (Ed25519 reads its message twice), so the
+    // one read keeps them for it: the macOS archives of apps with a Sparkle feed only.
+    let mut whole = sparkle.map(|_| {
+        let len = file.metadata().map_or(0, |m| m.len());
+        Vec::with_capacity(usize::try_from(len).unwrap_or(0))
+    });
     let mut buf = vec![0u8; CHUNK];
     let mut size = 0u64;
     loop {
@@ -325,6 +460,12 @@ fn hash_file_for(
         if let Some(h) = sha512.as_mut() {
             h.update(chunk);
         }
+        if let Some(h) = prehash.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(w) = whole.as_mut() {
+            w.extend_from_slice(chunk);
+        }
         if let Some(o) = out.as_mut() {
             o.write_all(chunk)
                 .with_context(|| format!("failed to copy {}", path.display()))?;
@@ -332,12 +473,17 @@ fn hash_file_for(
         size += n as u64;
         bar.inc(n as u64);
     }
-    Ok(Digests {
+    let digests = Digests {
         size,
         sha256: Sha256Digest::from_bytes(sha.finalize().into()),
         md5: Md5Digest::from_bytes(md5.finalize().into()),
         sha512: sha512.map(|h| Sha512Digest::from_bytes(h.finalize().into())),
-    })
+    };
+    let signatures = Signatures {
+        sparkle: sparkle.zip(whole).map(|(k, bytes)| k.sign_file(&bytes)),
+        tauri: tauri.zip(prehash).map(|(k, h)| k.sign_prehash(h)),
+    };
+    Ok((digests, signatures))
 }
 
 #[cfg(test)]
@@ -357,8 +503,12 @@ mod tests {
         );
         assert_eq!(d.md5.to_hex(), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(d.sha512, None, "asked for none");
-        let wants = Wants { sha512: true };
-        let d = hash_file_for(&p, None, wants, &ProgressBar::hidden()).expect("hash");
+        let wants = Wants {
+            sha512: true,
+            ..Wants::default()
+        };
+        let (d, _) = hash_file_for(&p, None, wants, &Signers::default(), &ProgressBar::hidden())
+            .expect("hash");
         // SHA-512("abc") from FIPS 180-2, appendix C.1.
         assert_eq!(
             d.sha512.map(|d| d.to_hex()).as_deref(),
@@ -381,7 +531,7 @@ mod tests {
     /// Hashes the jobs with the cache at `cache` and saves it; returns (hashed, cached).
     fn run(jobs: &[Job], cache: &Path) -> (Outcome, (usize, usize)) {
         let cache = Cache::load(Some(cache.to_owned()));
-        let out = hash_all(jobs, &cache, None).expect("hash");
+        let out = hash_all(jobs, &cache, &Signers::default(), None).expect("hash");
         cache.save(&out.keep).expect("save");
         let counts = (out.stats.files_hashed, out.stats.files_cached);
         (out, counts)
@@ -394,7 +544,10 @@ mod tests {
         let cache = dir.path().join("cache.json");
         let (_, counts) = run(&job(dir.path(), Wants::default()), &cache);
         assert_eq!(counts, (1, 0));
-        let wants = Wants { sha512: true };
+        let wants = Wants {
+            sha512: true,
+            ..Wants::default()
+        };
         let (out, counts) = run(&job(dir.path(), wants), &cache);
         assert_eq!(counts, (1, 0), "the cached entry has no sha512");
         assert!(out.files["f"].digests.sha512.is_some());
@@ -432,18 +585,76 @@ mod tests {
         std::fs::write(&p, b"one").expect("write");
         let jobs = job(dir.path(), Wants::default());
         let cache_path = dir.path().join("cache.json");
-        let first = hash_all(&jobs, &Cache::load(Some(cache_path.clone())), None).expect("hash");
+        let first = hash_all(
+            &jobs,
+            &Cache::load(Some(cache_path.clone())),
+            &Signers::default(),
+            None,
+        )
+        .expect("hash");
         assert_eq!(first.stats.files_hashed, 1);
         Cache::load(Some(cache_path.clone()))
             .save(&first.keep)
             .expect("save");
-        let second = hash_all(&jobs, &Cache::load(Some(cache_path.clone())), None).expect("hash");
+        let second = hash_all(
+            &jobs,
+            &Cache::load(Some(cache_path.clone())),
+            &Signers::default(),
+            None,
+        )
+        .expect("hash");
         assert_eq!(
             (second.stats.files_hashed, second.stats.files_cached),
             (0, 1)
         );
         std::fs::write(&p, b"two!").expect("rewrite");
-        let third = hash_all(&jobs, &Cache::load(Some(cache_path)), None).expect("hash");
+        let third = hash_all(
+            &jobs,
+            &Cache::load(Some(cache_path)),
+            &Signers::default(),
+            None,
+        )
+        .expect("hash");
         assert_eq!(third.stats.files_hashed, 1);
+    }
+
+    #[test]
+    fn signatures_are_cached_per_key_and_made_again_for_a_new_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("f"), b"archive").expect("write");
+        let cache_path = dir.path().join("cache.json");
+        let wants = Wants {
+            sparkle: true,
+            ..Wants::default()
+        };
+        let one = SparkleKey::parse("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=").expect("key");
+        let two = SparkleKey::parse("CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg=").expect("key");
+        let hash = |key: &SparkleKey| {
+            let cache = Cache::load(Some(cache_path.clone()));
+            let signers = Signers {
+                sparkle: Some(key),
+                tauri: None,
+            };
+            let out = hash_all(&job(dir.path(), wants), &cache, &signers, None).expect("hash");
+            cache.save(&out.keep).expect("save");
+            (out.stats.files_hashed, out.files["f"].signatures.sparkle)
+        };
+        let (read, sig) = hash(&one);
+        assert_eq!((read, sig), (1, Some(one.sign_file(b"archive"))));
+        assert_eq!(hash(&one), (0, sig), "cached: not read, not signed");
+        let (read, sig2) = hash(&two);
+        assert_eq!(
+            (read, sig2),
+            (1, Some(two.sign_file(b"archive"))),
+            "a new key"
+        );
+        // Without a key nothing is signed and the cached digests suffice.
+        let cache = Cache::load(Some(cache_path.clone()));
+        let out =
+            hash_all(&job(dir.path(), wants), &cache, &Signers::default(), None).expect("hash");
+        assert_eq!(
+            (out.stats.files_hashed, out.files["f"].signatures.sparkle),
+            (0, None)
+        );
     }
 }

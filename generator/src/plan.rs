@@ -71,11 +71,13 @@ const HEADERS: &str = "\
   Cache-Control: no-cache
 ";
 
-/// Builds the plan. Digest mismatches between a local file and what its manifest states are
-/// reported as problems.
+/// Builds the plan from the catalog and what the hash pass computed of its local files
+/// (digests and the signatures `keys` made). Digest mismatches between a local file and what
+/// its manifest states are reported as problems.
 pub fn plan(
     catalog: &Catalog,
     hashed: &BTreeMap<String, Hashed>,
+    keys: &crate::feeds::FeedKeys,
     options: &PlanOptions,
     problems: &mut Problems,
 ) -> Option<Plan> {
@@ -117,17 +119,13 @@ pub fn plan(
     }
     // What the updaters check files with (sha512, Tauri signatures), once for the feeds and
     // the edge; the public index files above are written without it.
-    let keys = crate::feeds::FeedKeys::load(&catalog.apps, &options.feeds, problems);
-    if !problems.is_empty() {
-        return None;
-    }
     let fact_problems: Vec<Problems> = catalog
         .apps
         .par_iter()
         .zip(edges.par_iter_mut())
         .map(|(app, edge)| {
             let mut p = Problems::default();
-            crate::feeds::updater_facts(app, &mut edge.releases, &keys, hashed, &mut p);
+            crate::feeds::updater_facts(app, &mut edge.releases, keys, hashed, &mut p);
             p
         })
         .collect();
@@ -154,7 +152,7 @@ pub fn plan(
         files: hashed,
         options,
     };
-    files.extend(derived_files(&derived, &keys, problems));
+    files.extend(derived_files(&derived, keys, problems));
     if !problems.is_empty() {
         return None;
     }

@@ -47,15 +47,15 @@ pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
     for w in &warnings {
         log::warn!("{w}");
     }
+    let options = args.plan_options();
+    // The feed keys sign in the hash pass, which reads each file once; an unusable key is a
+    // problem reported with the plan's.
+    let keys = crate::feeds::FeedKeys::load(&catalog.apps, &options.feeds, &mut problems);
     let cache = Cache::load(args.cache_path());
-    let outcome = hash::hash_all(&jobs(&catalog, copy_dir), &cache, copy_dir)?;
+    let jobs = jobs(&catalog, copy_dir);
+    let outcome = hash::hash_all(&jobs, &cache, &keys.signers(), copy_dir)?;
     lap("hash");
-    let Some(plan) = plan::plan(
-        &catalog,
-        &outcome.files,
-        &args.plan_options(),
-        &mut problems,
-    ) else {
+    let Some(plan) = plan::plan(&catalog, &outcome.files, &keys, &options, &mut problems) else {
         return Err(InvalidInput(problems.into_sorted()).into());
     };
     lap("plan");

@@ -7,7 +7,7 @@ pub mod keys;
 mod sparkle;
 mod tauri;
 
-use crate::hash::{Hashed, Wants};
+use crate::hash::{Hashed, Signers, Wants};
 use crate::problem::{Problem, Problems};
 use crate::site_model::{Derived, Output, PublicApp};
 use crate::validate::{AppModel, ArtifactModel, ReleaseModel, Source};
@@ -98,6 +98,14 @@ impl FeedKeys {
         };
         FeedKeys { sparkle, tauri }
     }
+
+    /// The keys the hash pass signs with.
+    pub fn signers(&self) -> Signers<'_> {
+        Signers {
+            sparkle: self.sparkle.as_ref(),
+            tauri: self.tauri.as_ref(),
+        }
+    }
 }
 
 /// Whether the edge serves the app to installed Tauri apps (a toolsetlink `tauri_key`).
@@ -125,15 +133,43 @@ fn platform_of(app: &AppModel, arch: &ArchKey) -> Option<Platform> {
     Some(updater_files::arch_platform(&app.manifest, a))
 }
 
+/// Whether the Tauri updater installs this file of the app, as a bundle of this type: the
+/// app serves it (`feeds.tauri` or a `tauri_key`) on a desktop platform.
+fn tauri_bundle(
+    app: &AppModel,
+    platform: Platform,
+    spec: &ArtifactSpec,
+    name: &str,
+) -> Option<Bundle> {
+    let m = &app.manifest;
+    if !(m.feeds.tauri || serves_tauri(app)) || updater_files::tauri_os(platform).is_none() {
+        return None;
+    }
+    spec.bundle.or_else(|| Bundle::from_file_name(name))
+}
+
 /// What the hash pass computes of a local file of `release` for the updaters, so that the
-/// feeds never read it: the SHA-512 of a file electron-updater installs
-/// ([`updater_facts`]) or of one whose manifest states it (checked by the electron feed).
+/// feeds never read it: the SHA-512 of a file electron-updater installs ([`updater_facts`])
+/// or of one whose manifest states it (checked by the electron feed), and the signatures the
+/// build's keys make of a file whose manifest states none: Sparkle's of a macOS primary
+/// archive of an app with the feed (it may be more than the appcasts list: every release's,
+/// whatever its rollout), Tauri's of every Tauri bundle ([`updater_facts`]).
 pub fn wants(app: &AppModel, release: &ReleaseModel, artifact: &ArtifactModel) -> Wants {
-    let spec = release.manifest.artifacts.get(artifact.index);
-    let electron = platform_of(app, &artifact.arch)
-        .is_some_and(|p| electron_installs(app, p, artifact.name.as_str()));
+    let (Some(spec), Some(platform)) = (
+        release.manifest.artifacts.get(artifact.index),
+        platform_of(app, &artifact.arch),
+    ) else {
+        return Wants::default();
+    };
+    let name = artifact.name.as_str();
     Wants {
-        sha512: electron || spec.is_some_and(|s| s.sha512.is_some()),
+        sha512: electron_installs(app, platform, name) || spec.sha512.is_some(),
+        sparkle: app.manifest.feeds.sparkle
+            && platform == Platform::Macos
+            && artifact.role == ArtifactRole::Primary
+            && sparkle::fits(name)
+            && spec.ed_signature.is_none(),
+        tauri: artifact.signature.is_none() && tauri_bundle(app, platform, spec, name).is_some(),
     }
 }
 
@@ -160,9 +196,7 @@ pub fn updater_facts(
     problems: &mut Problems,
 ) {
     let m = &app.manifest;
-    let electron = m.feeds.electron || serves_electron(app);
-    let tauri = m.feeds.tauri || serves_tauri(app);
-    if !electron && !tauri {
+    if !(m.feeds.electron || serves_electron(app) || m.feeds.tauri || serves_tauri(app)) {
         return;
     }
     let platforms: BTreeMap<&ArchKey, Platform> = app
@@ -186,7 +220,7 @@ pub fn updater_facts(
             let Some(spec) = model.manifest.artifacts.get(am.index) else {
                 continue;
             };
-            if electron && electron_installs(app, platform, artifact.name.as_str()) {
+            if electron_installs(app, platform, artifact.name.as_str()) {
                 artifact.sha512 = match &am.source {
                     Source::Local { key, .. } => {
                         let s = hashed_sha512(files.get(key));
@@ -204,33 +238,23 @@ pub fn updater_facts(
                         .map(str::to_owned),
                 };
             }
-            if !tauri || updater_files::tauri_os(platform).is_none() {
-                continue;
-            }
-            let Some(bundle) = spec
-                .bundle
-                .or_else(|| Bundle::from_file_name(artifact.name.as_str()))
-            else {
+            let Some(bundle) = tauri_bundle(app, platform, spec, artifact.name.as_str()) else {
                 continue;
             };
             artifact.bundle = Some(bundle);
             artifact.signature = match (&am.signature, keys.tauri.as_ref(), &am.source) {
                 // A stated signature that is not one is reported by the Tauri feed.
                 (Some(sig), _, _) => keys::is_tauri_signature(sig).then(|| sig.clone()),
-                (None, Some(key), Source::Local { path, .. }) => {
+                (None, Some(key), Source::Local { key: file, .. }) => {
                     let trusted = format!(
                         "timestamp:{}\tfile:{}",
                         published.unix_seconds(),
                         artifact.name
                     );
-                    match std::fs::File::open(path).and_then(|file| key.sign(file, &trusted)) {
-                        Ok(sig) => Some(sig),
-                        Err(e) => {
-                            problems.push(Problem::new(
-                                &model.file,
-                                format!("{}.file", am.field),
-                                format!("cannot read the file to sign it: {e}"),
-                            ));
+                    match files.get(file).and_then(|h| h.signatures.tauri) {
+                        Some(sig) => Some(key.signature(&sig, &trusted)),
+                        None => {
+                            problems.push(not_hashed(model, am, "Tauri signature"));
                             None
                         }
                     }

@@ -151,14 +151,11 @@ fn item(
     let signature = match (stated, ctx.sparkle_key, file.local_path()) {
         (Some(sig), _, _) => Some(sig.to_owned()),
         (None, None, _) => None,
-        (None, Some(key), Some(path)) => match std::fs::read(path) {
-            Ok(bytes) => Some(key.sign(&bytes)),
-            Err(e) => {
-                problems.push(Problem::new(
-                    &r.model.file,
-                    format!("{}.file", file.model.field),
-                    format!("cannot read the file to sign it: {e}"),
-                ));
+        // Made by the hash pass (`super::wants`) as it read the file.
+        (None, Some(_), Some(_)) => match file.hashed.and_then(|h| h.signatures.sparkle) {
+            Some(sig) => Some(sig.to_base64()),
+            None => {
+                problems.push(super::not_hashed(r.model, file.model, "Sparkle signature"));
                 return None;
             }
         },
