@@ -192,14 +192,18 @@ pub fn plan(
     Some(Plan { files, counts })
 }
 
-/// The pages and feeds, derived from the public model. Each kind adds its files here.
+/// The pages and feeds, derived from the public model, rendered with one template set (loaded
+/// once, so that a problem in it is reported once). Each kind adds its files here.
 fn derived_files(
     derived: &Derived<'_>,
     keys: &crate::feeds::FeedKeys,
     problems: &mut Problems,
 ) -> Vec<(String, Output)> {
-    let mut files = crate::pages::files(derived, problems);
-    files.extend(crate::feeds::feed_files(derived, keys, problems));
+    let templates = crate::templates::Templates::load(&derived.options.templates, problems);
+    let mut files = crate::pages::files(derived, templates.as_ref(), problems);
+    if let Some(t) = &templates {
+        files.extend(crate::feeds::feed_files(derived, keys, t, problems));
+    }
     files
 }
 

@@ -10,6 +10,7 @@ mod tauri;
 use crate::hash::{Hashed, Signers, Wants};
 use crate::problem::{Problem, Problems};
 use crate::site_model::{Derived, Output, PublicApp};
+use crate::templates::Templates;
 use crate::validate::{AppModel, ArtifactModel, ReleaseModel, Source};
 use keys::{FeedOptions, KeySource, SparkleKey, TauriKey};
 use std::collections::BTreeMap;
@@ -270,6 +271,7 @@ pub fn updater_facts(
 pub fn feed_files(
     derived: &Derived<'_>,
     keys: &FeedKeys,
+    templates: &Templates,
     problems: &mut Problems,
 ) -> Vec<(String, Output)> {
     let mut out = Vec::new();
@@ -277,6 +279,7 @@ pub fn feed_files(
         base_url: derived.site.base_url.as_deref(),
         sparkle_key: keys.sparkle.as_ref(),
         tauri_key: keys.tauri.as_ref(),
+        templates,
     };
     for app in &derived.apps {
         let Some(view) = AppView::new(app, derived.files, problems) else {
@@ -335,6 +338,8 @@ struct Ctx<'a> {
     base_url: Option<&'a str>,
     sparkle_key: Option<&'a SparkleKey>,
     tauri_key: Option<&'a TauriKey>,
+    /// The template set (the appcast is rendered from one).
+    templates: &'a Templates,
 }
 
 impl Ctx<'_> {
@@ -511,10 +516,13 @@ mod tests {
 
     #[test]
     fn absolute_urls_need_a_base_only_when_site_relative() {
+        let templates = Templates::load(&Default::default(), &mut Problems::default())
+            .expect("built-in templates");
         let ctx = Ctx {
             base_url: None,
             sparkle_key: None,
             tauri_key: None,
+            templates: &templates,
         };
         assert_eq!(ctx.absolute("/artifacts/a"), None);
         assert_eq!(
