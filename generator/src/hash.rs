@@ -238,15 +238,9 @@ impl Cache {
                 .collect(),
             signatures: keep.signatures.clone(),
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("failed to create cache directory {}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("failed to create a temporary file in {}", dir.display()))?;
-        serde_json::to_writer(&mut tmp, &file)?;
-        tmp.persist(path)
-            .with_context(|| format!("failed to write cache {}", path.display()))?;
-        Ok(())
+        let bytes = serde_json::to_vec(&file)?;
+        crate::atomic_file::write(path, &bytes, crate::atomic_file::Mode::Public)
+            .context("failed to write the hash cache")
     }
 
     /// The cached digests and signatures of a file of this size and mtime, when the cache has

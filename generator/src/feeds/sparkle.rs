@@ -8,7 +8,6 @@ use crate::site_model::Output;
 use crate::templates::APPCAST_XML;
 use base64::Engine as _;
 use serde::Serialize;
-use std::cmp::Ordering;
 use std::fmt::Write as _;
 use update_protocol::manifest::{Platform, UpgradeType};
 use update_protocol::markup::escape as xml_escape;
@@ -267,10 +266,8 @@ fn critical_for<'a>(
     let Some(min) = min_version else {
         return Critical::No;
     };
-    let at_or_above = scheme
-        .and_then(|s| s.compare(version, min).ok())
-        .is_some_and(|o| o != Ordering::Less);
-    if at_or_above {
+    let below = scheme.and_then(|s| update_protocol::rules::below_minimum(Some(min), s, version));
+    if below == Some(false) {
         Critical::Below(min)
     } else {
         Critical::No
