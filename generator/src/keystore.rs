@@ -9,10 +9,10 @@
 //!   `wrangler kv bulk put` into the `KEYS` namespace, `dev.vars` for `wrangler dev`, and
 //!   `secrets-bulk.json` for `wrangler secret bulk`.
 
+use crate::atomic_file::{Mode::Private, Mode::Public, write};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use update_protocol::keys::{self, EdgeSecrets, KeyRecord, SECRETS_VAR};
 
@@ -116,8 +116,12 @@ impl Keystore {
             schema_version: 1,
             records: self.records.clone(),
         };
-        write_atomic(&self.dir.join(RECORDS_FILE), &pretty(&records)?, false)?;
-        write_atomic(&self.dir.join(SECRETS_FILE), &pretty(&self.secrets)?, true)?;
+        write(&self.dir.join(RECORDS_FILE), &pretty(&records)?, Public)?;
+        write(
+            &self.dir.join(SECRETS_FILE),
+            &pretty(&self.secrets)?,
+            Private,
+        )?;
         let export = self.dir.join(EXPORT_DIR);
         std::fs::create_dir_all(&export)
             .with_context(|| format!("failed to create {}", export.display()))?;
@@ -175,16 +179,16 @@ impl Keystore {
     /// # Errors
     /// Fails on I/O errors.
     pub fn export(&self, kv: &Path, dev_vars: &Path, secret_bulk: &Path) -> Result<()> {
-        write_atomic(kv, &pretty(&self.kv_entries()?)?, false)?;
+        write(kv, &pretty(&self.kv_entries()?)?, Public)?;
         let json = self.secrets_json()?;
         // dotenv single quotes take the value literally; `secret_value` keeps quotes out.
         let vars = format!(
             "# Written by `generator keys`: local secrets for `wrangler dev`. Never commit.\n\
              {SECRETS_VAR}='{json}'\n"
         );
-        write_atomic(dev_vars, vars.as_bytes(), true)?;
+        write(dev_vars, vars.as_bytes(), Private)?;
         let bulk = BTreeMap::from([(SECRETS_VAR, json)]);
-        write_atomic(secret_bulk, &pretty(&bulk)?, true)
+        write(secret_bulk, &pretty(&bulk)?, Private)
     }
 }
 
@@ -230,23 +234,4 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("failed to read {}", path.display())),
     }
-}
-
-/// Writes through a temporary file in the same directory and renames it into place, so a
-/// crash never leaves a half-written store. `private` files get mode 0600.
-fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let dir = dir.unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("failed to write in {}", dir.display()))?;
-    let mode = if private { 0o600 } else { 0o644 };
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("failed to write {}", path.display()))?;
-    Ok(())
 }

@@ -4,6 +4,7 @@
 //! Pipeline: [`load`] → [`validate`] → [`hash`] → [`plan`] (pure) → [`emit`] (the only writer).
 
 pub mod args;
+pub mod atomic_file;
 pub mod cli;
 pub mod cmd;
 pub mod emit;

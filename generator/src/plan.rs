@@ -71,11 +71,13 @@ const HEADERS: &str = "\
   Cache-Control: no-cache
 ";
 
-/// Builds the plan. Digest mismatches between a local file and what its manifest states are
-/// reported as problems.
+/// Builds the plan from the catalog and what the hash pass computed of its local files
+/// (digests and the signatures `keys` made). Digest mismatches between a local file and what
+/// its manifest states are reported as problems.
 pub fn plan(
     catalog: &Catalog,
     hashed: &BTreeMap<String, Hashed>,
+    keys: &crate::feeds::FeedKeys,
     options: &PlanOptions,
     problems: &mut Problems,
 ) -> Option<Plan> {
@@ -117,17 +119,13 @@ pub fn plan(
     }
     // What the updaters check files with (sha512, Tauri signatures), once for the feeds and
     // the edge; the public index files above are written without it.
-    let keys = crate::feeds::FeedKeys::load(&catalog.apps, &options.feeds, problems);
-    if !problems.is_empty() {
-        return None;
-    }
     let fact_problems: Vec<Problems> = catalog
         .apps
         .par_iter()
         .zip(edges.par_iter_mut())
         .map(|(app, edge)| {
             let mut p = Problems::default();
-            crate::feeds::updater_facts(app, &mut edge.releases, &keys, &mut p);
+            crate::feeds::updater_facts(app, &mut edge.releases, keys, hashed, &mut p);
             p
         })
         .collect();
@@ -151,9 +149,10 @@ pub fn plan(
     let derived = Derived {
         site: &catalog.site,
         apps: public_apps,
+        files: hashed,
         options,
     };
-    files.extend(derived_files(&derived, &keys, problems));
+    files.extend(derived_files(&derived, keys, problems));
     if !problems.is_empty() {
         return None;
     }
@@ -193,14 +192,18 @@ pub fn plan(
     Some(Plan { files, counts })
 }
 
-/// The pages and feeds, derived from the public model. Each kind adds its files here.
+/// The pages and feeds, derived from the public model, rendered with one template set (loaded
+/// once, so that a problem in it is reported once). Each kind adds its files here.
 fn derived_files(
     derived: &Derived<'_>,
     keys: &crate::feeds::FeedKeys,
     problems: &mut Problems,
 ) -> Vec<(String, Output)> {
-    let mut files = crate::pages::files(derived, problems);
-    files.extend(crate::feeds::feed_files(derived, keys, problems));
+    let templates = crate::templates::Templates::load(&derived.options.templates, problems);
+    let mut files = crate::pages::files(derived, templates.as_ref(), problems);
+    if let Some(t) = &templates {
+        files.extend(crate::feeds::feed_files(derived, keys, t, problems));
+    }
     files
 }
 

@@ -3,9 +3,10 @@
 //! views both compute with. `plan`, `pages` and `feeds` import this module; it imports none of
 //! them (of the feeds, only their key options in `feeds/keys.rs`).
 
-use crate::hash::Digests;
+use crate::hash::{Digests, Hashed};
 use crate::validate::AppModel;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use update_protocol::index::{AppEntry, Latest, Release};
 use update_protocol::manifest::ReleaseState;
@@ -65,13 +66,17 @@ pub struct PublicApp<'a> {
     pub releases: Vec<Release>,
 }
 
-/// The input of the derived outputs: the site settings, the public apps and the options.
+/// The input of the derived outputs: the site settings, the public apps, what the hash pass
+/// computed of the local files and the options.
 #[derive(Debug)]
 pub struct Derived<'a> {
     /// `site.toml`.
     pub site: &'a update_protocol::manifest::SiteConfig,
     /// Public apps in catalog order.
     pub apps: Vec<PublicApp<'a>>,
+    /// The digests of every local file, by cache key: what the feeds check files with, so that
+    /// they read none.
+    pub files: &'a BTreeMap<String, Hashed>,
     /// Command-line options.
     pub options: &'a PlanOptions,
 }

@@ -17,6 +17,8 @@ pub const APP_HTML: &str = "app.html";
 pub const CHANNEL_HTML: &str = "channel.html";
 /// The iOS over-the-air install manifest of one `.ipa`.
 pub const MANIFEST_PLIST: &str = "manifest.plist";
+/// A Sparkle appcast: one channel and macOS architecture (`feeds/sparkle.rs`).
+pub const APPCAST_XML: &str = "appcast.xml";
 /// The style sheet of the pages (copied as it is, not a template).
 pub const STYLE_CSS: &str = "style.css";
 
@@ -31,6 +33,7 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/manifest.plist"),
     ),
     (STYLE_CSS, include_str!("../../templates/style.css")),
+    (APPCAST_XML, include_str!("../../templates/appcast.xml")),
 ];
 
 /// Files copied as they are rather than rendered (CSS may contain `{#`, which is Tera syntax).
@@ -261,8 +264,8 @@ impl Templates {
 /// and `extends` only reach the templates added here, never the filesystem.
 const ALLOWED_FUNCTIONS: &[&str] = &["range", "throw"];
 
-/// A Tera instance of `sources`, escaping HTML and the plist, with no access to the
-/// environment or the filesystem.
+/// A Tera instance of `sources`, escaping HTML, the plist and the appcast, with no access to
+/// the environment or the filesystem.
 fn compile<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> tera::Result<Tera> {
     let mut tera = Tera::default();
     let disabled: Vec<String> = tera
@@ -284,7 +287,7 @@ fn compile<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> tera::R
             },
         );
     }
-    tera.autoescape_on(vec![".html", ".plist"]);
+    tera.autoescape_on(vec![".html", ".plist", ".xml"]);
     tera.set_escape_fn(update_protocol::markup::escape);
     tera.add_raw_templates(sources)?;
     Ok(tera)

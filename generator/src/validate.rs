@@ -12,11 +12,9 @@ use update_protocol::manifest::{
     UpgradeType, Versioning,
 };
 use update_protocol::names::{AppId, ArchKey, ChannelKey, FileName, check_path_version};
+use update_protocol::rules;
 use update_protocol::time::Timestamp;
 use update_protocol::version::{VersionKey, VersionScheme};
-
-/// Key of the architecture an app gets when it declares none (as protocol A auto-creates).
-pub const DEFAULT_ARCH: &str = "default";
 
 /// Everything the build needs, with every reference resolved.
 #[derive(Debug)]
@@ -416,16 +414,13 @@ fn check_app(app: Sourced<AppManifest>, problems: &mut Problems) -> Option<AppMo
             .hint("mark at most one channel with default = true"),
         );
     }
-    let default_channel = defaults
-        .first()
-        .map(|c| c.key.clone())
-        .or_else(|| m.channels.first().map(|c| c.key.clone()));
+    let default_channel = rules::default_channel(&m);
 
     // Architectures.
     let mut archs = m.architectures.clone();
     if archs.is_empty() {
         archs.push(Architecture {
-            key: ArchKey::new(DEFAULT_ARCH).ok()?,
+            key: rules::default_arch_key(),
             name: "Default".to_owned(),
             default: true,
             order: 0,
@@ -458,15 +453,7 @@ fn check_app(app: Sourced<AppManifest>, problems: &mut Problems) -> Option<AppMo
         );
     }
     archs.sort_by_key(|a| a.order); // stable: ties keep file order
-    // Protocol A's fallback: first default and enabled, else first enabled, else first default,
-    // else first (seed-protocols.md A.2).
-    let default_arch = archs
-        .iter()
-        .find(|a| a.default && a.enabled)
-        .or_else(|| archs.iter().find(|a| a.enabled))
-        .or_else(|| archs.iter().find(|a| a.default))
-        .or_else(|| archs.first())
-        .map(|a| a.key.clone())?;
+    let default_arch = rules::default_arch(&m);
 
     // Policy.
     if let Some(min) = &m.policy.min_version {

@@ -524,3 +524,126 @@ fn updater_facts_are_edge_data_the_feeds_share() {
     );
     assert_eq!(edge_artifacts(&site), artifacts);
 }
+
+/// Builds with the demo feed keys and the hash cache (in the repository), into a fresh
+/// directory; returns it and the JSON summary.
+fn signed_build(r: &Repo, cache: bool) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("site");
+    let keys = example_dir().join("keys/feeds");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_generator"));
+    cmd.args(["build", "--format", "json", "--root"])
+        .arg(&r.root)
+        .arg("--out")
+        .arg(&out)
+        .arg("--sparkle-key")
+        .arg(keys.join("demo-sparkle-ed25519.key"))
+        .arg("--tauri-key")
+        .arg(keys.join("demo-tauri.key"))
+        .env("TAURI_SIGNING_PRIVATE_KEY_PASSWORD", "demo")
+        .env("GENERATOR_LOG", "warn")
+        .env_remove("SPARKLE_ED_PRIVATE_KEY")
+        .env_remove("TAURI_SIGNING_PRIVATE_KEY");
+    if !cache {
+        cmd.arg("--no-cache");
+    }
+    let o = cmd.output().expect("run generator");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = stdout_json(&o);
+    (tmp, out, summary)
+}
+
+/// Every feed file of the desktop app (appcasts, electron-updater files, `latest.json`), by
+/// path, with the edge data's artifacts (their sha512 and Tauri signatures).
+fn feeds_and_edge(site: &Path) -> (Vec<(String, Vec<u8>)>, Vec<serde_json::Value>) {
+    let dir = site.join("apps/desktop-editor");
+    let mut feeds = Vec::new();
+    let mut todo = vec![dir.clone()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            let rel = p.strip_prefix(&dir).expect("under").display().to_string();
+            if p.is_dir() {
+                todo.push(p);
+            } else if rel.ends_with("appcast.xml")
+                || rel.contains("/electron/")
+                || rel.contains("/tauri/")
+            {
+                feeds.push((rel, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    feeds.sort();
+    (feeds, edge_artifacts(site))
+}
+
+/// Issue 19: the feeds take the SHA-512 and the signatures from the hash pass and its cache,
+/// so a rebuild with no change reads no artifact. The artifacts' bytes are replaced behind the
+/// cache's back (same size, same modification time): a build that read a file again would
+/// sign or hash the new bytes and change the feeds.
+#[test]
+fn a_no_change_rebuild_reads_no_artifact_and_makes_the_same_feeds() {
+    let r = Repo::new();
+    let (_t1, first, summary) = signed_build(&r, true);
+    assert!(
+        summary["hashed"]["files_hashed"].as_u64() > Some(0),
+        "{summary}"
+    );
+    let before = feeds_and_edge(&first);
+    let appcast = String::from_utf8_lossy(
+        &before
+            .0
+            .iter()
+            .find(|(p, _)| p.ends_with("mac-arm64/appcast.xml"))
+            .expect("appcast")
+            .1,
+    )
+    .into_owned();
+    assert!(appcast.contains("sparkle:edSignature="), "{appcast}");
+
+    let files = r.root.join("releases/desktop-editor/files");
+    for e in std::fs::read_dir(&files).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.extension().is_some_and(|x| x == "sig") {
+            continue;
+        }
+        let mtime = std::fs::metadata(&p)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        let flipped: Vec<u8> = std::fs::read(&p)
+            .expect("read")
+            .iter()
+            .map(|b| !b)
+            .collect();
+        std::fs::write(&p, flipped).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .and_then(|f| f.set_modified(mtime))
+            .expect("set mtime");
+    }
+
+    let (_t2, second, summary) = signed_build(&r, true);
+    assert_eq!(summary["hashed"]["files_hashed"], 0, "{summary}");
+    let after = feeds_and_edge(&second);
+    assert!(after.1 == before.1, "the edge data changed");
+    assert_eq!(after.0.len(), before.0.len());
+    for ((path, a), (_, b)) in after.0.iter().zip(&before.0) {
+        assert!(a == b, "{path} changed");
+    }
+    // Without the cache the new bytes are read, and the feeds change: the test can fail.
+    let (_t3, third, _) = signed_build(&r, false);
+    let fresh = feeds_and_edge(&third);
+    assert!(fresh.1 != before.1, "the edge data did not change");
+    for name in [
+        "stable/mac-arm64/appcast.xml",
+        "stable/electron/latest-mac.yml",
+        "stable/tauri/latest.json",
+    ] {
+        let of = |f: &(Vec<(String, Vec<u8>)>, _)| {
+            f.0.iter().find(|(p, _)| p == name).map(|(_, b)| b.clone())
+        };
+        assert!(of(&fresh).is_some(), "{name}");
+        assert_ne!(of(&fresh), of(&before), "{name}");
+    }
+}

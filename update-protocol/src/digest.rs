@@ -1,4 +1,4 @@
-//! Digest newtypes (sha256, md5) that serialize as lowercase hex.
+//! Digest newtypes (sha256, sha512, md5) that serialize as lowercase hex.
 
 use std::fmt;
 
@@ -108,6 +108,10 @@ macro_rules! digest {
 digest!(
     /// A SHA-256 digest.
     Sha256Digest, 32
+);
+digest!(
+    /// A SHA-512 digest (electron-updater checks files with it, as base64).
+    Sha512Digest, 64
 );
 digest!(
     /// An MD5 digest (protocols A and D answer with it; never used for integrity on its own).

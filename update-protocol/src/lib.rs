@@ -22,6 +22,7 @@ pub mod markup;
 pub mod names;
 pub mod rollout;
 pub mod routes;
+pub mod rules;
 pub mod serve;
 pub mod telemetry;
 pub mod time;

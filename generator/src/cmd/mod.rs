@@ -47,15 +47,15 @@ pub fn check(args: &InputArgs, copy_dir: Option<&Path>) -> Result<Checked> {
     for w in &warnings {
         log::warn!("{w}");
     }
+    let options = args.plan_options();
+    // The feed keys sign in the hash pass, which reads each file once; an unusable key is a
+    // problem reported with the plan's.
+    let keys = crate::feeds::FeedKeys::load(&catalog.apps, &options.feeds, &mut problems);
     let cache = Cache::load(args.cache_path());
-    let outcome = hash::hash_all(&jobs(&catalog, copy_dir), &cache, copy_dir)?;
+    let jobs = jobs(&catalog, copy_dir);
+    let outcome = hash::hash_all(&jobs, &cache, &keys.signers(), copy_dir)?;
     lap("hash");
-    let Some(plan) = plan::plan(
-        &catalog,
-        &outcome.files,
-        &args.plan_options(),
-        &mut problems,
-    ) else {
+    let Some(plan) = plan::plan(&catalog, &outcome.files, &keys, &options, &mut problems) else {
         return Err(InvalidInput(problems.into_sorted()).into());
     };
     lap("plan");
@@ -74,21 +74,25 @@ fn jobs(catalog: &Catalog, copy_dir: Option<&Path>) -> Vec<Job> {
     let build_dev = copy_dir
         .and_then(|d| std::fs::metadata(d).ok())
         .map(|m| m.dev());
-    catalog
-        .apps
-        .iter()
-        .flat_map(|a| &a.releases)
-        .flat_map(|r| &r.artifacts)
-        .filter_map(|a| match &a.source {
-            Source::Local { key, path } => Some(Job {
-                key: key.clone(),
-                path: path.clone(),
-                copy: build_dev
-                    .is_some_and(|dev| std::fs::metadata(path).map_or(true, |m| m.dev() != dev)),
-            }),
-            Source::Remote { .. } => None,
-        })
-        .collect()
+    let mut jobs = Vec::new();
+    for app in &catalog.apps {
+        for r in &app.releases {
+            for a in &r.artifacts {
+                let Source::Local { key, path } = &a.source else {
+                    continue;
+                };
+                jobs.push(Job {
+                    key: key.clone(),
+                    path: path.clone(),
+                    copy: build_dev.is_some_and(|dev| {
+                        std::fs::metadata(path).map_or(true, |m| m.dev() != dev)
+                    }),
+                    wants: crate::feeds::wants(app, r, a),
+                });
+            }
+        }
+    }
+    jobs
 }
 
 /// The JSON printed on stdout for `--format json`.

@@ -5,10 +5,10 @@
 //! repository and, when anything fails, removes what it wrote.
 
 use crate::args::{InputArgs, OutputFormat};
+use crate::atomic_file::Mode;
 use crate::load::{Sourced, parse_toml, rel_path};
 use crate::package::{self, Metadata, PackageKind};
 use crate::problem::{InvalidInput, Problem};
-use crate::validate::DEFAULT_ARCH;
 use anyhow::{Context, Result, anyhow};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use serde::Serialize;
@@ -19,6 +19,7 @@ use update_protocol::manifest::{
     ReleaseManifest, ReleaseState, Rollout, UpgradeType, Versioning,
 };
 use update_protocol::names::{AppId, ArchKey, ChannelKey, FileName, check_path_version};
+use update_protocol::rules;
 use update_protocol::time::Timestamp;
 
 /// Where problems with flags alone are reported.
@@ -364,7 +365,7 @@ impl PublishArgs {
                     keys(am.channels.iter().map(|c| &c.key))
                 )),
             )),
-            None => default_channel(am).ok_or_else(|| {
+            None => rules::default_channel(am).ok_or_else(|| {
                 invalid(
                     Problem::new(format!("apps/{}.toml", am.id), "channels", "no channel")
                         .hint("declare a [[channels]] table"),
@@ -535,10 +536,10 @@ impl PublishArgs {
     /// The architecture the build is for (checked against the app's).
     fn check_arch(&self, am: &AppManifest, problems: &mut Vec<Problem>) -> Option<ArchKey> {
         let Some(arch) = &self.arch else {
-            return Some(default_arch(am));
+            return Some(rules::default_arch(am));
         };
         let known: Vec<ArchKey> = if am.architectures.is_empty() {
-            vec![default_arch(am)]
+            vec![rules::default_arch(am)]
         } else {
             am.architectures.iter().map(|a| a.key.clone()).collect()
         };
@@ -605,8 +606,8 @@ impl PublishArgs {
         dest_rel: &str,
     ) -> Result<Change> {
         let root = &self.input.root;
-        let default_ch = default_channel(am);
-        let default_a = default_arch(am);
+        let default_ch = rules::default_channel(am);
+        let default_a = rules::default_arch(am);
         let existing = releases.iter().find(|r| {
             r.value.app == am.id
                 && r.value.channel.as_ref().or(default_ch.as_ref()) == Some(channel)
@@ -917,31 +918,6 @@ fn find_app<'a>(repo: &'a crate::load::Input, id: &AppId) -> Result<&'a Sourced<
     ))
 }
 
-/// The channel releases without one go to: the one marked default, else the first.
-fn default_channel(am: &AppManifest) -> Option<ChannelKey> {
-    am.channels
-        .iter()
-        .find(|c| c.default)
-        .or_else(|| am.channels.first())
-        .map(|c| c.key.clone())
-}
-
-/// The architecture artifacts without one are for, as validation decides it: in `order`, the
-/// first default and enabled one, else the first enabled, else the first default, else the
-/// first; `default` for an app that declares none.
-fn default_arch(am: &AppManifest) -> ArchKey {
-    let mut archs: Vec<_> = am.architectures.iter().collect();
-    archs.sort_by_key(|a| a.order);
-    archs
-        .iter()
-        .find(|a| a.default && a.enabled)
-        .or_else(|| archs.iter().find(|a| a.enabled))
-        .or_else(|| archs.iter().find(|a| a.default))
-        .or_else(|| archs.first())
-        .map(|a| a.key.clone())
-        .unwrap_or_else(|| ArchKey::new(DEFAULT_ARCH).expect("`default` is a valid key"))
-}
-
 /// The path of `to` relative to the directory `from_dir` (both root-relative, `/`-separated).
 fn relative(from_dir: &str, to: &str) -> String {
     let from: Vec<&str> = from_dir.split('/').filter(|s| !s.is_empty()).collect();
@@ -1079,7 +1055,7 @@ impl Undo {
     fn replace(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
         let old =
             std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
-        write_atomic(path, bytes)?;
+        crate::atomic_file::write(path, bytes, Mode::Public)?;
         self.replaced.push((path.to_owned(), old));
         Ok(())
     }
@@ -1088,7 +1064,7 @@ impl Undo {
     fn undo(self) -> Result<()> {
         let mut first_error = None;
         for (path, old) in self.replaced.iter().rev() {
-            if let Err(e) = write_atomic(path, old) {
+            if let Err(e) = crate::atomic_file::write(path, old, Mode::Public) {
                 first_error.get_or_insert(e);
             }
         }
@@ -1106,21 +1082,6 @@ impl Undo {
         }
         first_error.map_or(Ok(()), Err)
     }
-}
-
-/// Writes `bytes` to a hidden sibling of `path`, then renames it over `path`.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.publish-tmp"));
-    std::fs::write(&tmp, bytes).with_context(|| format!("failed to write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("failed to replace {}", path.display())
-    })
 }
 
 #[cfg(test)]

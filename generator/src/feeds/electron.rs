@@ -7,7 +7,6 @@ use crate::problem::{Problem, Problems};
 use crate::site_model::Output;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use sha2::{Digest, Sha512};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use update_protocol::manifest::{Cpu, Platform};
@@ -207,17 +206,17 @@ pub(super) fn file_sha512(
             );
         return None;
     }
-    let Some(path) = f.local_path() else {
+    if f.local_path().is_none() {
         return stated.map(str::to_owned);
-    };
-    // Computed once for the feeds and the edge (`updater_facts`) for the files electron-updater
-    // installs; read here only for another file whose manifest states a sha512.
-    let actual = match &f.artifact.sha512 {
-        Some(s) => Ok(s.clone()),
-        None => sha512_base64(path),
+    }
+    // Computed by the hash pass, for the files electron-updater installs and those whose
+    // manifest states a sha512 (`super::wants`).
+    let Some(actual) = super::hashed_sha512(f.hashed) else {
+        problems.push(super::not_hashed(r.model, f.model, "SHA-512"));
+        return None;
     };
     match actual {
-        Ok(actual) if stated.is_some_and(|s| s != actual) => {
+        actual if stated.is_some_and(|s| s != actual) => {
             problems.push(
                 Problem::new(
                     &r.model.file,
@@ -231,29 +230,13 @@ pub(super) fn file_sha512(
             );
             None
         }
-        Ok(actual) => Some(actual),
-        Err(e) => {
-            problems.push(Problem::new(
-                &r.model.file,
-                field("file"),
-                format!("cannot read the file: {e}"),
-            ));
-            None
-        }
+        actual => Some(actual),
     }
 }
 
 /// Whether `s` is the base64 of a SHA-512 (64 bytes).
 pub(super) fn is_sha512_base64(s: &str) -> bool {
     B64.decode(s).map(|d| d.len()) == Ok(64)
-}
-
-/// The base64 SHA-512 of a file, read in one streamed pass.
-pub(super) fn sha512_base64(path: &std::path::Path) -> std::io::Result<String> {
-    let mut hasher = Sha512::new();
-    let mut file = std::fs::File::open(path)?;
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(B64.encode(hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -301,19 +284,5 @@ mod tests {
             Some("stable-linux-arm64.yml")
         );
         assert_eq!(own_name("latest-mac.yml", "latest"), None);
-    }
-
-    #[test]
-    fn sha512_is_base64_of_the_file_digest() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("f");
-        std::fs::write(&p, b"abc").expect("write");
-        // SHA-512("abc") from FIPS 180-2, appendix C.1.
-        let want = hex::decode(
-            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
-             2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-        )
-        .expect("hex");
-        assert_eq!(sha512_base64(&p).expect("read"), B64.encode(want));
     }
 }

@@ -1,6 +1,8 @@
 //! The publisher's signing keys for the feeds: a Sparkle EdDSA key and a Tauri (minisign)
 //! key, from a file or an environment variable. Key material never leaves this module except
-//! as signatures; errors name where the key came from, never its content.
+//! as signatures; errors name where the key came from, never its content. The part of a
+//! signature that an artifact's bytes decide is a [`FileSignature`], made by the hash pass
+//! while it reads the file and cached with its digests.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -9,6 +11,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use update_protocol::digest::to_hex;
 
 /// Environment variable holding a Sparkle private key (base64, as `generate_keys -x` exports).
 pub const SPARKLE_KEY_ENV: &str = "SPARKLE_ED_PRIVATE_KEY";
@@ -94,6 +97,55 @@ impl fmt::Debug for KeySource {
     }
 }
 
+/// An Ed25519 signature over an artifact: for Sparkle over its bytes (the whole
+/// `sparkle:edSignature`), for Tauri over their BLAKE2b-512 (the file signature inside the
+/// minisign signature file, whose trusted comment is signed by [`TauriKey::signature`]).
+/// Ed25519 is deterministic, so a cached one is the one signing again would make. Serialized
+/// as base64.
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FileSignature([u8; 64]);
+
+impl FileSignature {
+    /// Base64, as `sparkle:edSignature` holds it.
+    pub fn to_base64(&self) -> String {
+        B64.encode(self.0)
+    }
+}
+
+impl TryFrom<String> for FileSignature {
+    type Error = String;
+    fn try_from(b64: String) -> Result<Self, String> {
+        let bytes = B64.decode(b64.trim()).map_err(|e| e.to_string())?;
+        bytes
+            .try_into()
+            .map(FileSignature)
+            .map_err(|_| "not 64 bytes".to_owned())
+    }
+}
+
+impl From<FileSignature> for String {
+    fn from(s: FileSignature) -> String {
+        s.to_base64()
+    }
+}
+
+impl fmt::Debug for FileSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FileSignature({})", self.to_base64())
+    }
+}
+
+/// The hash that Tauri signs instead of the file's bytes (minisign's prehashed mode), fed by
+/// the hash pass.
+pub type TauriPrehash = Blake2b512;
+
+/// A short id of a public key, naming the key a cached signature was made with (changing the
+/// key makes the build sign again).
+fn fingerprint(public: &[u8]) -> String {
+    to_hex(&sha2::Sha256::digest(public)[..8])
+}
+
 /// A Sparkle EdDSA (Ed25519) private key.
 pub struct SparkleKey(SigningKey);
 
@@ -131,7 +183,17 @@ impl SparkleKey {
 
     /// `sparkle:edSignature`: the base64 Ed25519 signature of the archive's bytes.
     pub fn sign(&self, data: &[u8]) -> String {
-        B64.encode(self.0.sign(data).to_bytes())
+        self.sign_file(data).to_base64()
+    }
+
+    /// The Ed25519 signature of the archive's bytes.
+    pub fn sign_file(&self, data: &[u8]) -> FileSignature {
+        FileSignature(self.0.sign(data).to_bytes())
+    }
+
+    /// The id of the key, for the signature cache.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.0.verifying_key().as_bytes())
     }
 }
 
@@ -212,7 +274,7 @@ impl TauriKey {
     /// # Errors
     /// When `data` cannot be read.
     pub fn sign(&self, mut data: impl Read, trusted: &str) -> std::io::Result<String> {
-        let mut hasher = Blake2b512::new();
+        let mut hasher = TauriPrehash::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = data.read(&mut buf)?;
@@ -221,7 +283,26 @@ impl TauriKey {
             }
             hasher.update(&buf[..n]);
         }
-        let sig = self.key.sign(&hasher.finalize()).to_bytes();
+        Ok(self.signature(&self.sign_prehash(hasher), trusted))
+    }
+
+    /// The file signature of the file whose bytes fed `prehash`.
+    pub fn sign_prehash(&self, prehash: TauriPrehash) -> FileSignature {
+        FileSignature(self.key.sign(&prehash.finalize()).to_bytes())
+    }
+
+    /// The id of the key, for the signature cache.
+    pub fn fingerprint(&self) -> String {
+        let mut public = self.keynum.to_vec();
+        public.extend_from_slice(self.key.verifying_key().as_bytes());
+        fingerprint(&public)
+    }
+
+    /// The Tauri `signature` from the file signature [`TauriKey::sign_prehash`] made: the
+    /// minisign signature file, with `trusted` as its trusted comment (signed here; it holds
+    /// the release's time and file name, not the file's bytes).
+    pub fn signature(&self, file: &FileSignature, trusted: &str) -> String {
+        let sig = file.0;
         let mut body = b"ED".to_vec();
         body.extend_from_slice(&self.keynum);
         body.extend_from_slice(&sig);
@@ -233,7 +314,7 @@ impl TauriKey {
             B64.encode(body),
             B64.encode(global)
         );
-        Ok(B64.encode(file))
+        B64.encode(file)
     }
 }
 

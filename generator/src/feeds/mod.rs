@@ -7,8 +7,10 @@ pub mod keys;
 mod sparkle;
 mod tauri;
 
+use crate::hash::{Hashed, Signers, Wants};
 use crate::problem::{Problem, Problems};
 use crate::site_model::{Derived, Output, PublicApp};
+use crate::templates::Templates;
 use crate::validate::{AppModel, ArtifactModel, ReleaseModel, Source};
 use keys::{FeedOptions, KeySource, SparkleKey, TauriKey};
 use std::collections::BTreeMap;
@@ -97,6 +99,14 @@ impl FeedKeys {
         };
         FeedKeys { sparkle, tauri }
     }
+
+    /// The keys the hash pass signs with.
+    pub fn signers(&self) -> Signers<'_> {
+        Signers {
+            sparkle: self.sparkle.as_ref(),
+            tauri: self.tauri.as_ref(),
+        }
+    }
 }
 
 /// Whether the edge serves the app to installed Tauri apps (a toolsetlink `tauri_key`).
@@ -111,22 +121,83 @@ fn serves_electron(app: &AppModel) -> bool {
     t.is_some_and(|t| t.electron_key.is_some())
 }
 
+/// Whether electron-updater installs this file of the app: the app serves it (`feeds.electron`
+/// or an `electron_key`) and the file fits its platform.
+fn electron_installs(app: &AppModel, platform: Platform, name: &str) -> bool {
+    (app.manifest.feeds.electron || serves_electron(app))
+        && updater_files::electron_fits(platform, name)
+}
+
+/// The platform of an architecture of the app.
+fn platform_of(app: &AppModel, arch: &ArchKey) -> Option<Platform> {
+    let a = app.archs.iter().find(|a| &a.key == arch)?;
+    Some(updater_files::arch_platform(&app.manifest, a))
+}
+
+/// Whether the Tauri updater installs this file of the app, as a bundle of this type: the
+/// app serves it (`feeds.tauri` or a `tauri_key`) on a desktop platform.
+fn tauri_bundle(
+    app: &AppModel,
+    platform: Platform,
+    spec: &ArtifactSpec,
+    name: &str,
+) -> Option<Bundle> {
+    let m = &app.manifest;
+    if !(m.feeds.tauri || serves_tauri(app)) || updater_files::tauri_os(platform).is_none() {
+        return None;
+    }
+    spec.bundle.or_else(|| Bundle::from_file_name(name))
+}
+
+/// What the hash pass computes of a local file of `release` for the updaters, so that the
+/// feeds never read it: the SHA-512 of a file electron-updater installs ([`updater_facts`])
+/// or of one whose manifest states it (checked by the electron feed), and the signatures the
+/// build's keys make of a file whose manifest states none: Sparkle's of a macOS primary
+/// archive of an app with the feed (it may be more than the appcasts list: every release's,
+/// whatever its rollout), Tauri's of every Tauri bundle ([`updater_facts`]).
+pub fn wants(app: &AppModel, release: &ReleaseModel, artifact: &ArtifactModel) -> Wants {
+    let (Some(spec), Some(platform)) = (
+        release.manifest.artifacts.get(artifact.index),
+        platform_of(app, &artifact.arch),
+    ) else {
+        return Wants::default();
+    };
+    let name = artifact.name.as_str();
+    Wants {
+        sha512: electron_installs(app, platform, name) || spec.sha512.is_some(),
+        sparkle: app.manifest.feeds.sparkle
+            && platform == Platform::Macos
+            && artifact.role == ArtifactRole::Primary
+            && sparkle::fits(name)
+            && spec.ed_signature.is_none(),
+        tauri: artifact.signature.is_none() && tauri_bundle(app, platform, spec, name).is_some(),
+    }
+}
+
+/// The base64 SHA-512 of a local file, as the hash pass computed it; `None` when the pass was
+/// not asked for it ([`wants`] and its callers disagree: a bug, reported as a problem).
+fn hashed_sha512(h: Option<&Hashed>) -> Option<String> {
+    use base64::Engine as _;
+    let d = h?.digests.sha512?;
+    Some(base64::engine::general_purpose::STANDARD.encode(d.as_bytes()))
+}
+
 /// Adds to `releases` (the app's edge releases, in `app.releases` order) what the updaters
 /// check a file with, computed once for the feeds and the edge: the base64 SHA-512 of every
 /// file electron-updater installs (apps with `feeds.electron` or an `electron_key`), and the
 /// Tauri bundle type and signature of every Tauri bundle (`feeds.tauri` or a `tauri_key`): the
 /// stated one, else one made with the build's key. The electron feed and the Tauri feed read
-/// them from there.
+/// them from there. Local files' digests come from the hash pass (`files`, by cache key): no
+/// file is read here.
 pub fn updater_facts(
     app: &AppModel,
     releases: &mut [EdgeRelease],
     keys: &FeedKeys,
+    files: &BTreeMap<String, Hashed>,
     problems: &mut Problems,
 ) {
     let m = &app.manifest;
-    let electron = m.feeds.electron || serves_electron(app);
-    let tauri = m.feeds.tauri || serves_tauri(app);
-    if !electron && !tauri {
+    if !(m.feeds.electron || serves_electron(app) || m.feeds.tauri || serves_tauri(app)) {
         return;
     }
     let platforms: BTreeMap<&ArchKey, Platform> = app
@@ -150,19 +221,15 @@ pub fn updater_facts(
             let Some(spec) = model.manifest.artifacts.get(am.index) else {
                 continue;
             };
-            if electron && updater_files::electron_fits(platform, artifact.name.as_str()) {
+            if electron_installs(app, platform, artifact.name.as_str()) {
                 artifact.sha512 = match &am.source {
-                    Source::Local { path, .. } => match electron::sha512_base64(path) {
-                        Ok(s) => Some(s),
-                        Err(e) => {
-                            problems.push(Problem::new(
-                                &model.file,
-                                format!("{}.file", am.field),
-                                format!("cannot read the file: {e}"),
-                            ));
-                            None
+                    Source::Local { key, .. } => {
+                        let s = hashed_sha512(files.get(key));
+                        if s.is_none() {
+                            problems.push(not_hashed(model, am, "SHA-512"));
                         }
-                    },
+                        s
+                    }
                     // Checked (base64 of 64 bytes) by the electron feed where it lists the file.
                     Source::Remote { .. } => spec
                         .sha512
@@ -172,33 +239,23 @@ pub fn updater_facts(
                         .map(str::to_owned),
                 };
             }
-            if !tauri || updater_files::tauri_os(platform).is_none() {
-                continue;
-            }
-            let Some(bundle) = spec
-                .bundle
-                .or_else(|| Bundle::from_file_name(artifact.name.as_str()))
-            else {
+            let Some(bundle) = tauri_bundle(app, platform, spec, artifact.name.as_str()) else {
                 continue;
             };
             artifact.bundle = Some(bundle);
             artifact.signature = match (&am.signature, keys.tauri.as_ref(), &am.source) {
                 // A stated signature that is not one is reported by the Tauri feed.
                 (Some(sig), _, _) => keys::is_tauri_signature(sig).then(|| sig.clone()),
-                (None, Some(key), Source::Local { path, .. }) => {
+                (None, Some(key), Source::Local { key: file, .. }) => {
                     let trusted = format!(
                         "timestamp:{}\tfile:{}",
                         published.unix_seconds(),
                         artifact.name
                     );
-                    match std::fs::File::open(path).and_then(|file| key.sign(file, &trusted)) {
-                        Ok(sig) => Some(sig),
-                        Err(e) => {
-                            problems.push(Problem::new(
-                                &model.file,
-                                format!("{}.file", am.field),
-                                format!("cannot read the file to sign it: {e}"),
-                            ));
+                    match files.get(file).and_then(|h| h.signatures.tauri) {
+                        Some(sig) => Some(key.signature(&sig, &trusted)),
+                        None => {
+                            problems.push(not_hashed(model, am, "Tauri signature"));
                             None
                         }
                     }
@@ -214,6 +271,7 @@ pub fn updater_facts(
 pub fn feed_files(
     derived: &Derived<'_>,
     keys: &FeedKeys,
+    templates: &Templates,
     problems: &mut Problems,
 ) -> Vec<(String, Output)> {
     let mut out = Vec::new();
@@ -221,9 +279,10 @@ pub fn feed_files(
         base_url: derived.site.base_url.as_deref(),
         sparkle_key: keys.sparkle.as_ref(),
         tauri_key: keys.tauri.as_ref(),
+        templates,
     };
     for app in &derived.apps {
-        let Some(view) = AppView::new(app, problems) else {
+        let Some(view) = AppView::new(app, derived.files, problems) else {
             continue;
         };
         // A stated sha512 is checked against its local file whether a feed lists it or not.
@@ -244,6 +303,17 @@ pub fn feed_files(
         }
     }
     out
+}
+
+/// The problem of a local file whose digest the hash pass did not compute: [`wants`] missed
+/// it. Not the user's to fix, but a build without it would ship a feed without the file.
+fn not_hashed(model: &ReleaseModel, am: &ArtifactModel, what: &str) -> Problem {
+    Problem::new(
+        &model.file,
+        format!("{}.file", am.field),
+        format!("the {what} of the file was not computed (a bug in the generator)"),
+    )
+    .hint("report it; building with --no-cache does not help")
 }
 
 fn load_key<K>(
@@ -268,6 +338,8 @@ struct Ctx<'a> {
     base_url: Option<&'a str>,
     sparkle_key: Option<&'a SparkleKey>,
     tauri_key: Option<&'a TauriKey>,
+    /// The template set (the appcast is rendered from one).
+    templates: &'a Templates,
 }
 
 impl Ctx<'_> {
@@ -307,10 +379,16 @@ struct FeedFile<'a> {
     spec: &'a ArtifactSpec,
     model: &'a ArtifactModel,
     arch: ArchView,
+    /// What the hash pass computed of it, when it is local.
+    hashed: Option<&'a Hashed>,
 }
 
 impl<'a> AppView<'a> {
-    fn new(app: &'a PublicApp<'a>, problems: &mut Problems) -> Option<AppView<'a>> {
+    fn new(
+        app: &'a PublicApp<'a>,
+        hashed: &'a BTreeMap<String, Hashed>,
+        problems: &mut Problems,
+    ) -> Option<AppView<'a>> {
         let m = &app.model.manifest;
         let before = problems.0.len();
         for (i, a) in m.architectures.iter().enumerate() {
@@ -357,11 +435,16 @@ impl<'a> AppView<'a> {
                         let arch = *archs.get(&artifact.arch)?;
                         let am = model.artifacts.iter().find(|a| a.name == artifact.name)?;
                         let spec = model.manifest.artifacts.get(am.index)?;
+                        let hashed = match &am.source {
+                            Source::Local { key, .. } => hashed.get(key),
+                            Source::Remote { .. } => None,
+                        };
                         Some(FeedFile {
                             artifact,
                             spec,
                             model: am,
                             arch,
+                            hashed,
                         })
                     })
                     .collect();
@@ -433,10 +516,13 @@ mod tests {
 
     #[test]
     fn absolute_urls_need_a_base_only_when_site_relative() {
+        let templates = Templates::load(&Default::default(), &mut Problems::default())
+            .expect("built-in templates");
         let ctx = Ctx {
             base_url: None,
             sparkle_key: None,
             tauri_key: None,
+            templates: &templates,
         };
         assert_eq!(ctx.absolute("/artifacts/a"), None);
         assert_eq!(

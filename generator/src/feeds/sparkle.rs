@@ -1,19 +1,18 @@
 //! Sparkle appcasts (RSS 2.0 with the `sparkle:` namespace): one per channel and macOS
-//! architecture, at `apps/<app>/<channel>/<arch>/appcast.xml`.
+//! architecture, at `apps/<app>/<channel>/<arch>/appcast.xml`. Which releases and what of
+//! them are decided here; the XML is the `appcast.xml` template's (`templates/`).
 
 use super::{AppView, Ctx, FeedFile, FeedRelease};
 use crate::problem::{Problem, Problems};
 use crate::site_model::Output;
+use crate::templates::APPCAST_XML;
 use base64::Engine as _;
-use std::cmp::Ordering;
+use serde::Serialize;
 use std::fmt::Write as _;
 use update_protocol::manifest::{Platform, UpgradeType};
 use update_protocol::markup::escape as xml_escape;
 use update_protocol::names::{ArchKey, ChannelKey};
 use update_protocol::version::VersionScheme;
-
-/// Sparkle's XML namespace.
-const NAMESPACE: &str = "http://www.andymatuschak.org/xml-namespaces/sparkle";
 
 /// Archive types Sparkle installs from (`SUUnarchiver`): zip, disk images, installer packages,
 /// tarballs and Apple Archives.
@@ -77,45 +76,77 @@ pub(super) fn files(
                     items.push(item);
                 }
             }
-            let xml = appcast(view, ctx, &ch.name, &items);
-            out.push((
-                path(view.id(), &ch.key, arch),
-                Output::Bytes(xml.into_bytes()),
-            ));
+            let name = &view.app.entry.name;
+            let appcast = Appcast {
+                title: name,
+                link: ctx.base_url.map(|b| format!("{b}/")),
+                description: format!("Updates of {name} ({})", ch.name),
+                items,
+            };
+            match ctx.templates.render(APPCAST_XML, &appcast) {
+                Ok(xml) => out.push((
+                    path(view.id(), &ch.key, arch),
+                    Output::Bytes(xml.into_bytes()),
+                )),
+                // Once: every appcast renders with the same template.
+                Err(p) => {
+                    problems.push(p);
+                    return Vec::new();
+                }
+            }
         }
     }
     out
 }
 
-fn appcast(view: &AppView<'_>, ctx: &Ctx<'_>, channel_name: &str, items: &[String]) -> String {
-    let name = &view.app.entry.name;
-    let mut x = String::new();
-    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-    let _ = writeln!(x, "<rss version=\"2.0\" xmlns:sparkle=\"{NAMESPACE}\">");
-    x.push_str("  <channel>\n");
-    let _ = writeln!(x, "    <title>{}</title>", xml_escape(name));
-    if let Some(base) = ctx.base_url {
-        let _ = writeln!(x, "    <link>{}/</link>", xml_escape(base));
-    }
-    let _ = writeln!(
-        x,
-        "    <description>{}</description>",
-        xml_escape(&format!("Updates of {name} ({channel_name})"))
-    );
-    for item in items {
-        x.push_str(item);
-    }
-    x.push_str("  </channel>\n</rss>\n");
-    x
+/// What `appcast.xml` renders (docs/feeds.md lists it for publishers' templates). Optional
+/// fields are left out when absent, so the template tests them with `is defined`.
+#[derive(Serialize)]
+struct Appcast<'a> {
+    /// The app's name.
+    title: &'a str,
+    /// The site's URL with a final `/`, with `base_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<String>,
+    description: String,
+    /// Newest first.
+    items: Vec<Item<'a>>,
 }
 
-fn item(
-    view: &AppView<'_>,
+/// One release in an appcast.
+#[derive(Serialize)]
+struct Item<'a> {
+    /// `sparkle:version`: the build (`build`, else the version).
+    version: &'a str,
+    /// `sparkle:shortVersionString`: the version.
+    short_version: &'a str,
+    /// RFC 2822, as RSS dates are.
+    pub_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    minimum_system_version: Option<&'a str>,
+    /// A forced release: critical for everyone.
+    critical: bool,
+    /// Critical for versions below this one (the app's minimum version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    critical_below: Option<&'a str>,
+    /// The changelog as HTML (escaped once more by the template: Sparkle shows it as HTML).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    /// The enclosure's absolute URL.
+    url: String,
+    /// Its size in bytes.
+    length: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ed_signature: Option<String>,
+}
+
+fn item<'a>(
+    view: &AppView<'a>,
     ctx: &Ctx<'_>,
-    r: &FeedRelease<'_>,
-    file: &FeedFile<'_>,
+    r: &FeedRelease<'a>,
+    file: &FeedFile<'a>,
     problems: &mut Problems,
-) -> Option<String> {
+) -> Option<Item<'a>> {
     let release = r.release;
     let Some(url) = ctx.absolute(&file.artifact.url) else {
         problems.push(
@@ -148,17 +179,14 @@ fn item(
         );
         return None;
     }
-    let signature = match (stated, ctx.sparkle_key, file.local_path()) {
+    let ed_signature = match (stated, ctx.sparkle_key, file.local_path()) {
         (Some(sig), _, _) => Some(sig.to_owned()),
         (None, None, _) => None,
-        (None, Some(key), Some(path)) => match std::fs::read(path) {
-            Ok(bytes) => Some(key.sign(&bytes)),
-            Err(e) => {
-                problems.push(Problem::new(
-                    &r.model.file,
-                    format!("{}.file", file.model.field),
-                    format!("cannot read the file to sign it: {e}"),
-                ));
+        // Made by the hash pass (`super::wants`) as it read the file.
+        (None, Some(_), Some(_)) => match file.hashed.and_then(|h| h.signatures.sparkle) {
+            Some(sig) => Some(sig.to_base64()),
+            None => {
+                problems.push(super::not_hashed(r.model, file.model, "Sparkle signature"));
                 return None;
             }
         },
@@ -172,71 +200,35 @@ fn item(
             return None;
         }
     };
-    let version = release.build.as_deref().unwrap_or(&release.version);
-    let mut x = String::new();
-    x.push_str("    <item>\n");
-    let _ = writeln!(
-        x,
-        "      <title>{}</title>",
-        xml_escape(&format!("Version {}", release.version))
-    );
-    let _ = writeln!(
-        x,
-        "      <pubDate>{}</pubDate>",
-        release.published_at.to_http_date()
-    );
-    let _ = writeln!(
-        x,
-        "      <sparkle:version>{}</sparkle:version>",
-        xml_escape(version)
-    );
-    let _ = writeln!(
-        x,
-        "      <sparkle:shortVersionString>{}</sparkle:shortVersionString>",
-        xml_escape(&release.version)
-    );
-    let min_os = file.spec.minimum_system_version.as_deref().or(r
-        .model
-        .manifest
-        .minimum_system_version
-        .as_deref());
-    if let Some(v) = min_os {
-        let _ = writeln!(
-            x,
-            "      <sparkle:minimumSystemVersion>{}</sparkle:minimumSystemVersion>",
-            xml_escape(v)
-        );
-    }
-    match critical(view, r, file) {
-        Critical::No => {}
-        Critical::Always => x.push_str("      <sparkle:criticalUpdate/>\n"),
-        Critical::Below(v) => {
-            let _ = writeln!(
-                x,
-                "      <sparkle:criticalUpdate sparkle:version=\"{}\"/>",
-                xml_escape(v)
-            );
-        }
-    }
-    if !release.changelog.is_empty() {
+    let (critical, critical_below) = match critical(view, r, file) {
+        Critical::No => (false, None),
+        Critical::Always => (true, None),
+        Critical::Below(v) => (true, Some(v)),
+    };
+    let description = (!release.changelog.is_empty()).then(|| {
         let mut html = String::from("<ul>");
         for e in &release.changelog {
             let _ = write!(html, "<li>{}</li>", xml_escape(&e.message));
         }
         html.push_str("</ul>");
-        let _ = writeln!(x, "      <description>{}</description>", xml_escape(&html));
-    }
-    let _ = write!(
-        x,
-        "      <enclosure url=\"{}\" length=\"{}\" type=\"application/octet-stream\"",
-        xml_escape(&url),
-        file.artifact.size
-    );
-    if let Some(sig) = signature {
-        let _ = write!(x, " sparkle:edSignature=\"{sig}\"");
-    }
-    x.push_str("/>\n    </item>\n");
-    Some(x)
+        html
+    });
+    Some(Item {
+        version: release.build.as_deref().unwrap_or(&release.version),
+        short_version: &release.version,
+        pub_date: release.published_at.to_http_date(),
+        minimum_system_version: file.spec.minimum_system_version.as_deref().or(r
+            .model
+            .manifest
+            .minimum_system_version
+            .as_deref()),
+        critical,
+        critical_below,
+        description,
+        url,
+        length: file.artifact.size,
+        ed_signature,
+    })
 }
 
 /// How critical an item is.
@@ -274,10 +266,8 @@ fn critical_for<'a>(
     let Some(min) = min_version else {
         return Critical::No;
     };
-    let at_or_above = scheme
-        .and_then(|s| s.compare(version, min).ok())
-        .is_some_and(|o| o != Ordering::Less);
-    if at_or_above {
+    let below = scheme.and_then(|s| update_protocol::rules::below_minimum(Some(min), s, version));
+    if below == Some(false) {
         Critical::Below(min)
     } else {
         Critical::No
@@ -341,6 +331,98 @@ mod tests {
         assert_eq!(
             critical_for(UpgradeType::Prompt, "v2", Some("v1"), None),
             Critical::No
+        );
+    }
+
+    fn render(appcast: &Appcast<'_>) -> String {
+        let templates =
+            crate::templates::Templates::load(&Default::default(), &mut Problems::default())
+                .expect("built-in templates");
+        templates.render(APPCAST_XML, appcast).expect("renders")
+    }
+
+    fn item<'a>() -> Item<'a> {
+        Item {
+            version: "110",
+            short_version: "1.1.0",
+            pub_date: "Sun, 01 Mar 2026 10:00:00 GMT".to_owned(),
+            minimum_system_version: None,
+            critical: false,
+            critical_below: None,
+            description: None,
+            url: "https://u.example.com/a.zip?x=1&y=2".to_owned(),
+            length: 51,
+            ed_signature: None,
+        }
+    }
+
+    /// The template writes what the appcast was written as before it was one, byte for byte:
+    /// every optional element, the escaping (twice for the HTML description), the final newline.
+    #[test]
+    fn appcast_template_writes_every_element_as_sparkle_reads_it() {
+        let full = Item {
+            minimum_system_version: Some("12.0"),
+            critical: true,
+            critical_below: Some("1.0.5"),
+            description: Some("<ul><li>a &amp; b</li></ul>".to_owned()),
+            ed_signature: Some("c2ln+/=".to_owned()),
+            ..item()
+        };
+        let forced = Item {
+            critical: true,
+            ..item()
+        };
+        let xml = render(&Appcast {
+            title: "Tom & Jerry's",
+            link: Some("https://u.example.com/".to_owned()),
+            description: "Updates of Tom & Jerry's (Beta <1>)".to_owned(),
+            items: vec![full, forced, item()],
+        });
+        let item_head = "    <item>
+      <title>Version 1.1.0</title>
+      <pubDate>Sun, 01 Mar 2026 10:00:00 GMT</pubDate>
+      <sparkle:version>110</sparkle:version>
+      <sparkle:shortVersionString>1.1.0</sparkle:shortVersionString>
+";
+        let enclosure = "<enclosure url=\"https://u.example.com/a.zip?x=1&amp;y=2\" length=\"51\" type=\"application/octet-stream\"";
+        let want = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>
+<rss version=\"2.0\" xmlns:sparkle=\"http://www.andymatuschak.org/xml-namespaces/sparkle\">
+  <channel>
+    <title>Tom &amp; Jerry&#39;s</title>
+    <link>https://u.example.com/</link>
+    <description>Updates of Tom &amp; Jerry&#39;s (Beta &lt;1&gt;)</description>
+{item_head}      <sparkle:minimumSystemVersion>12.0</sparkle:minimumSystemVersion>
+      <sparkle:criticalUpdate sparkle:version=\"1.0.5\"/>
+      <description>&lt;ul&gt;&lt;li&gt;a &amp;amp; b&lt;/li&gt;&lt;/ul&gt;</description>
+      {enclosure} sparkle:edSignature=\"c2ln+/=\"/>
+    </item>
+{item_head}      <sparkle:criticalUpdate/>
+      {enclosure}/>
+    </item>
+{item_head}      {enclosure}/>
+    </item>
+  </channel>
+</rss>
+"
+        );
+        assert_eq!(xml, want);
+        let empty = render(&Appcast {
+            title: "A",
+            link: None,
+            description: "Updates of A (Stable)".to_owned(),
+            items: Vec::new(),
+        });
+        assert_eq!(
+            empty,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>
+<rss version=\"2.0\" xmlns:sparkle=\"http://www.andymatuschak.org/xml-namespaces/sparkle\">
+  <channel>
+    <title>A</title>
+    <description>Updates of A (Stable)</description>
+  </channel>
+</rss>
+"
         );
     }
 }

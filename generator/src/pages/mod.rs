@@ -43,13 +43,16 @@ pub fn install_manifest(
 }
 
 /// Every page, QR code and install manifest, or nothing when a template fails (each failing
-/// template is reported once, naming its file).
-pub fn files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Output)> {
+/// template is reported once, naming its file) or the set did not load (`None`, reported).
+pub fn files(
+    derived: &Derived<'_>,
+    templates: Option<&Templates>,
+    problems: &mut Problems,
+) -> Vec<(String, Output)> {
     let before = problems.0.len();
     for app in &derived.apps {
         check_install_manifest_fields(app, problems);
     }
-    let templates = Templates::load(&derived.options.templates, problems);
     let Some(templates) = templates.filter(|_| problems.0.len() == before) else {
         return Vec::new();
     };
@@ -81,10 +84,7 @@ pub fn files(derived: &Derived<'_>, problems: &mut Problems) -> Vec<(String, Out
             );
         }
     }
-    let renderer = Renderer {
-        templates: &templates,
-        site,
-    };
+    let renderer = Renderer { templates, site };
     let (files, failed) = renderer.render_all(&derived.apps);
     if !failed.is_empty() {
         // The first failure of each template: the others are the same mistake.

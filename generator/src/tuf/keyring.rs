@@ -247,8 +247,7 @@ pub fn write_key_file(
     seeds: &[&Ed25519Seed],
     replace: bool,
 ) -> Result<PathBuf> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
     let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     let path = dir.join(role.file());
@@ -265,17 +264,7 @@ pub fn write_key_file(
     for s in seeds {
         text.push_str(&format!("# keyid {}\n{}\n", s.keyid(), s.to_hex()));
     }
-    let tmp = dir.join(format!(".{}.tmp", role.file()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("failed to write {}", tmp.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("failed to write {}", path.display()))?;
+    crate::atomic_file::write(&path, text.as_bytes(), crate::atomic_file::Mode::Private)?;
     Ok(path)
 }
 

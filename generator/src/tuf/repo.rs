@@ -317,23 +317,12 @@ pub fn root_file(dir: &Path, n: u64) -> PathBuf {
     dir.join(ROOT_DIR).join(format!("{n}.root.json"))
 }
 
-/// Writes a file atomically (temporary file + rename).
+/// Writes public metadata atomically (readable like any file in the repository).
 ///
 /// # Errors
 /// Fails on I/O errors.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("failed to write in {}", dir.display()))?;
-    std::fs::write(tmp.path(), bytes)
-        .with_context(|| format!("failed to write {}", path.display()))?;
-    // Public metadata (not a secret): readable like any file in the repository.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-    tmp.persist(path)
-        .with_context(|| format!("failed to write {}", path.display()))?;
-    Ok(())
+    crate::atomic_file::write(path, bytes, crate::atomic_file::Mode::Public)
 }
 
 /// Reads `dir/config.toml` (defaults when absent).
