@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The architecture upstream creates for a project that has none; the generator gives the
-/// artifacts of such an app this key too.
-pub const DEFAULT_ARCH_KEY: &str = "default";
+/// artifacts of such an app this key too (the one rule: [`crate::rules::DEFAULT_ARCH_KEY`]).
+pub use crate::rules::DEFAULT_ARCH_KEY;
 
 /// The display name of [`DEFAULT_ARCH_KEY`] (upstream's `默认架构`).
 pub const DEFAULT_ARCH_NAME: &str = "默认架构";
@@ -411,14 +411,10 @@ fn architectures(app: &EdgeApp) -> Vec<Arch<'_>> {
     archs
 }
 
-/// Upstream's `pickFallbackArchitecture`.
+/// Upstream's `pickFallbackArchitecture`, which is the generator's default-architecture rule
+/// too ([`crate::rules::default_arch_of`]).
 fn fallback<'a>(archs: &'a [Arch<'a>]) -> Option<&'a Arch<'a>> {
-    archs
-        .iter()
-        .find(|a| a.default && a.enabled)
-        .or_else(|| archs.iter().find(|a| a.enabled))
-        .or_else(|| archs.iter().find(|a| a.default))
-        .or_else(|| archs.first())
+    crate::rules::default_arch_of(archs, |a| a.default, |a| a.enabled)
 }
 
 fn publish_state(r: &Release, archs: &[Arch<'_>]) -> PublishState {

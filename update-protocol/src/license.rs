@@ -421,13 +421,10 @@ pub fn check(
                 .key(&r.release.version)
                 .is_ok_and(|k| k > current_key)
         });
-    let below_minimum = app
-        .app
-        .policy
-        .min_version
-        .as_deref()
-        .and_then(|m| scheme.key(m).ok())
-        .is_some_and(|min| current_key < min);
+    // The one minimum-version rule (`crate::rules`); an unparsable minimum forces nothing.
+    let below_minimum =
+        crate::rules::below_minimum(app.app.policy.min_version.as_deref(), scheme, current)
+            == Some(true);
     Ok(CheckResponse {
         has_update: target.is_some(),
         current_version: current.to_owned(),

@@ -208,13 +208,10 @@ pub fn version_check(
         })
         .max_by(|a, b| a.0.cmp(&b.0));
 
-    let below_minimum = app
-        .app
-        .policy
-        .min_version
-        .as_deref()
-        .and_then(|m| scheme.key(m).ok())
-        .is_some_and(|min| current_key < min);
+    // The one minimum-version rule (`crate::rules`); an unparsable minimum forces nothing.
+    let below_minimum =
+        crate::rules::below_minimum(app.app.policy.min_version.as_deref(), scheme, current)
+            == Some(true);
     Ok(match best {
         Some((key, r, artifact)) if key > current_key => VersionCheck {
             has_update: true,
