@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod emit;
 pub mod feeds;
+pub mod fuzz;
 pub mod hash;
 pub mod keystore;
 pub mod load;

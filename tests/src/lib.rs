@@ -2,6 +2,7 @@
 //! into temporary directories, run commands, and read whole directory trees back.
 
 pub mod client;
+pub mod fuzz;
 pub mod packages;
 pub mod signed;
 pub mod tuf_repo;

@@ -193,6 +193,18 @@ pub fn read(path: &Path) -> Result<Option<Metadata>> {
     }
 }
 
+/// Reads the metadata of a package of `kind` held in memory (what [`read`] does for a file).
+///
+/// # Errors
+/// A [`PackageError`] when the bytes are not a readable package of that kind.
+pub fn read_bytes(kind: PackageKind, bytes: &[u8]) -> Result<Metadata> {
+    let reader = std::io::Cursor::new(bytes);
+    match kind {
+        PackageKind::Apk => apk::read(reader),
+        PackageKind::Ipa => ipa::read(reader),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::axml::Value;
