@@ -10,6 +10,7 @@ pub mod emit;
 pub mod feeds;
 pub mod hash;
 pub mod keystore;
+pub mod layout;
 pub mod load;
 pub mod package;
 pub mod pages;
