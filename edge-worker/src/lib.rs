@@ -1,6 +1,7 @@
 //! The edge worker: routes each request to the protocol it belongs to and serves the static
 //! site for everything else. The edge-only data under `/_edge/` is read through the assets
-//! binding and never served.
+//! binding (the worker tree the build writes beside the public site is what is uploaded) and
+//! never served.
 
 mod download;
 mod hot_update;
