@@ -728,7 +728,8 @@ fn built_example() -> Built {
 }
 
 /// `rsync -a --delete --checksum`: without `--checksum`, rsync skips a file of the same size
-/// and modification second, and two builds in one second give just that (`_edge/tuf.json`).
+/// and modification second, and two builds in one second give just that (an index file, or
+/// `_edge/tuf.json` when the worker tree is copied).
 fn rsync_to(from: &Path, to: &Path) {
     let o = Command::new("rsync")
         .args(["-a", "--delete", "--checksum"])
