@@ -3,9 +3,11 @@
 # they start, and the example site and credentials they serve. Source it after setting
 # BENCH_NAME (for messages and the temporary directory's name).
 #
-# Everything a benchmark builds goes into that temporary directory ($tmp/site, and the workers
-# into $tmp/build/): never into site/ or edge-worker/build/, which a running scripts/dev.sh
-# serves (replacing them under it makes every route answer 500 until it is restarted).
+# Everything a benchmark builds goes into that temporary directory ($tmp/site, the worker tree
+# $tmp/site-edge beside it, which the workers serve as their assets: $assets; and the workers
+# into $tmp/build/): never into site/, site-edge/ or edge-worker/build/, which a running
+# scripts/dev.sh serves (replacing them under it makes every route answer 500 until it is
+# restarted).
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -48,5 +50,8 @@ trap cleanup EXIT
 # --- site and credentials --------------------------------------------------------------------
 echo "== building the example site and exporting the example keys into $tmp"
 cargo run -q --release -p generator -- -q build --root example --out "$tmp/site" --no-cache
+# The worker tree (the public files plus the edge data `_edge/`): what the worker's ASSETS
+# binding serves (docs/site-layout.md).
+assets="$tmp/site-edge"
 cargo run -q --release -p generator -- -q keys --root example --dir example/keys export \
     --kv "$tmp/kv-bulk.json" --dev-vars "$tmp/dev.vars" --secret-bulk "$tmp/secrets-bulk.json"

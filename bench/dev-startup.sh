@@ -6,9 +6,10 @@
 #   bench/dev-startup.sh warm warm warm   # any sequence of cold and warm starts
 #   PORT=8796 bench/dev-startup.sh        # the port dev.sh serves on (default 8796)
 #
-#   cold  no state of a previous dev.sh in this checkout: site/, .wrangler/ (local KV, D1 and
-#         the exported example keys) and edge-worker/build{,-dev}/ are removed first. Cargo's build
-#         cache in target/ is kept: the generator and the worker are compiled, not rebuilt.
+#   cold  no state of a previous dev.sh in this checkout: site/, site-edge/, .wrangler/ (local
+#         KV, D1 and the exported example keys) and edge-worker/build{,-dev}/ are removed
+#         first. Cargo's build cache in target/ is kept: the generator and the worker are
+#         compiled, not rebuilt.
 #   warm  straight after the previous start of this script (stopped once it answered), with
 #         everything it left.
 #
@@ -19,7 +20,7 @@
 # goes to target/bench/dev-startup/MODE-N.log, so that it shows where the time went.
 #
 # Do not run it while a scripts/dev.sh of this checkout is serving: a cold start removes that
-# server's site/ and .wrangler/.
+# server's site/, site-edge/ and .wrangler/.
 set -euo pipefail
 set -m # dev.sh gets its own process group, stopped as a whole
 cd "$(dirname "$0")/.."

@@ -16,7 +16,7 @@
 #
 # Modes:
 #   workerd    `workerd serve CONFIG.capnp` with a config written here: the worker on the
-#              socket, ASSETS a disk service on the site, KEYS and NONCES kvNamespace bindings
+#              socket, ASSETS a disk service on the worker tree, KEYS and NONCES kvNamespace bindings
 #              served by bench/kv-memory.js (in memory; KEYS seeded from the bulk file),
 #              EDGE_SECRETS a text binding. Nothing else in the request path.
 #   miniflare  bench/serve.mjs: Miniflare 4 from Node (the same workerd binary listens on the
@@ -49,7 +49,7 @@ seconds() { # "10s" / "1m" / "10" → seconds
 
 # The timestamp route (T) signs for the example's own TUF repository (example/tuf/, demo keys;
 # the timestamp key is in the example's secrets).
-[[ -f "$tmp/site/_edge/tuf.json" ]] || die "the example site has no _edge/tuf.json (example/tuf/ missing?)"
+[[ -f "$assets/_edge/tuf.json" ]] || die "the example's worker tree has no _edge/tuf.json (example/tuf/ missing?)"
 
 compat_date="$(sed -nE 's/^compatibility_date *= *"([^"]+)".*/\1/p' wrangler.toml)"
 [[ -n "$compat_date" ]] || die "no compatibility_date in wrangler.toml"
@@ -95,7 +95,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .main),
-    (name = "site", disk = (path = "$tmp/site")),
+    (name = "site", disk = (path = "$assets")),
     (name = "kv-keys", worker = .kvKeys),
     (name = "kv-nonces", worker = .kvNonces),
   ],
@@ -143,7 +143,7 @@ start_server() {
         server_pid=$!
         workerd_pid=$server_pid
     else
-        node bench/serve.mjs --script "$build/index.js" --port "$port" --site "$tmp/site" \
+        node bench/serve.mjs --script "$build/index.js" --port "$port" --site "$assets" \
             --kv-bulk "$tmp/kv-bulk.json" --secret-bulk "$tmp/secrets-bulk.json" \
             >"$dir/server.log" 2>&1 &
         server_pid=$!

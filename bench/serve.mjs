@@ -2,10 +2,11 @@
 // bench/edge-throughput.sh. workerd listens on the port itself: Node only configures it, fills
 // KV, forwards workerd's log lines and then sits idle until SIGTERM/SIGINT.
 //
-//   node bench/serve.mjs --script DIR/build/index.js --port N --site SITE \
+//   node bench/serve.mjs --script DIR/build/index.js --port N --site WORKER_TREE \
 //        [--kv-bulk kv-bulk.json] [--secret-bulk secrets-bulk.json]
 //
-// Bindings and asset routing mirror wrangler.toml: ASSETS on the site directory with
+// Bindings and asset routing mirror wrangler.toml: ASSETS on the worker tree (`--site`: the
+// build's site-edge/, the public files plus `_edge/`; docs/site-layout.md) with
 // run_worker_first = ["/_edge/*", "/_edge", "/api/*", "/v1/*"] and not_found_handling "none",
 // KV namespaces KEYS (filled from the bulk file, as `wrangler kv bulk put` does) and NONCES
 // (empty), and EDGE_SECRETS from the secret bulk file. The trivial worker gets the same

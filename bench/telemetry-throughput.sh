@@ -65,7 +65,7 @@ cport="$(free_port)"
 base="http://127.0.0.1:$port"
 ctl="http://127.0.0.1:$cport"
 node bench/serve-telemetry.mjs --script "$tmp/worker/index.js" --port "$port" \
-    --control-port "$cport" --site "$tmp/site" --kv-bulk "$tmp/kv-bulk.json" \
+    --control-port "$cport" --site "$assets" --kv-bulk "$tmp/kv-bulk.json" \
     --secret-bulk "$tmp/secrets-bulk.json" --d1-persist "$tmp/d1" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 240); do

@@ -40,7 +40,7 @@ build() { # VARIANT OUT [extra args]: the seconds of one build into OUT
   secs "$gen" -q build --root "$tmp/$v" --out "$out" "${keys[@]}" "$@"
 }
 cold() { # VARIANT: a cold build into a new directory
-  rm -rf "$tmp/site-$1"
+  rm -rf "$tmp/site-$1" "$tmp/site-$1-edge"
   build "$1" "$tmp/site-$1" --no-cache
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The main job on the bundled example: build the site from example/, load the example's keys
+# The main job on the bundled example: build the site from example/ (site/, the public files,
+# and site-edge/, the worker tree: the public files plus the edge data), load the example's keys
 # and licenses into local KV and its secrets into .dev.vars, create the local telemetry
 # database (D1 migrations), build the edge worker, and serve
-# both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/).
-# While it serves, it watches example/ (once a second) and rebuilds site/ when a file there
-# changes; wrangler serves the new site. A rebuild that fails prints the generator's error and
-# the old site stays served (docs/site-layout.md: a rebuild updates site/ in place).
+# both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/), the
+# worker tree as its assets. While it serves, it watches example/ (once a second) and rebuilds
+# when a file there changes; wrangler serves the new files. A rebuild that fails prints the
+# generator's error and the old trees stay served (docs/site-layout.md: a rebuild updates both
+# in place).
 # Runs `scripts/setup.sh --dev` first: it installs the pinned tools this needs (the Rust
 # toolchain with wasm32, worker-build, wasm-bindgen-cli, npm ci) when they are missing.
 set -euo pipefail
@@ -22,7 +24,7 @@ listing() {
   { find "$repo" -path "$repo/.generator-cache" -prune -o -printf '%P %s %T@\n' 2>/dev/null || :; } |
     sort | cksum
 }
-# Rebuilds site/ whenever the listing differs from $2, until process $1 (this script, once
+# Rebuilds site/ and site-edge/ whenever the listing differs from $2, until process $1 (this script, once
 # exec'd into wrangler) exits. The listing is taken before each build, so an edit made while
 # a build runs is built next; a build that re-signs TUF metadata into the repository gives one
 # more build, which changes nothing.
@@ -33,11 +35,11 @@ watch_repo() {
     now="$(listing)"
     [ "$now" != "$seen" ] || continue
     seen="$now"
-    echo "dev.sh: $repo/ changed; rebuilding site/" >&2
+    echo "dev.sh: $repo/ changed; rebuilding site/ and site-edge/" >&2
     if gen build --root "$repo" --out site; then
-      echo "dev.sh: site/ rebuilt; wrangler serves it once it has reloaded" >&2
+      echo "dev.sh: site/ and site-edge/ rebuilt; wrangler serves them once it has reloaded" >&2
     else
-      echo "dev.sh: the build failed (above); still serving the previous site/" >&2
+      echo "dev.sh: the build failed (above); still serving the previous site-edge/" >&2
     fi
   done
 }
@@ -57,11 +59,12 @@ fi
 # wrangler dev reloads the worker when its assets change (and then serves the new files and
 # the new edge data) only when it bundled the worker itself: with a custom [build] it never
 # does (wrangler 4.86). So the worker is built here, and wrangler dev runs wrangler.toml
-# without [build] (paths made absolute, since the copy is in .wrangler/dev/; local state and
-# secrets from where the commands above put them). It is built into its own directory,
-# edge-worker/build-dev/, so that the tests' and `wrangler deploy`'s builds (edge-worker/build/)
-# never replace the worker this serves, and without wasm-opt (--no-opt): the same code, about
-# 20% larger, and half a minute less to a first start (BENCHMARKS.md).
+# without [build] (paths made absolute, the assets directory site-edge/ included, since the
+# copy is in .wrangler/dev/; local state and secrets from where the commands above put them).
+# It is built into its own directory, edge-worker/build-dev/, so that the tests' and `wrangler
+# deploy`'s builds (edge-worker/build/) never replace the worker this serves, and without
+# wasm-opt (--no-opt): the same code, about 20% larger, and half a minute less to a first start
+# (BENCHMARKS.md).
 scripts/build-worker.sh --out-dir build-dev --no-opt
 mkdir -p .wrangler/dev
 sed -e '/^\[build\]$/d' -e '/^command = /d' \

@@ -2,7 +2,8 @@
 //! protocol's handler there answer it over this worker's bindings (`store::Bindings`), and
 //! turns the reply into a response in one place (`http::respond`). Everything that is not a
 //! route is the static site. The edge-only data under `/_edge/` is read through the assets
-//! binding and never served.
+//! binding (the worker tree the build writes beside the public site is what is uploaded) and
+//! never served.
 
 mod http;
 mod store;

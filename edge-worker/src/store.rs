@@ -1,5 +1,6 @@
 //! Everything the handlers read: the generator's edge data (`_edge/…`, through the assets
-//! binding), credential records (KV `KEYS`), the recoverable secrets (worker secret
+//! binding: the worker tree `site-edge/` is uploaded as the assets, the public `site/` has no
+//! `_edge/`; docs/site-layout.md), credential records (KV `KEYS`), the recoverable secrets (worker secret
 //! `EDGE_SECRETS`) and the nonce store (KV `NONCES`).
 //!
 //! Edge data and secrets belong to one deployment and never change under an isolate, so they
@@ -50,8 +51,8 @@ pub fn now() -> Timestamp {
     Timestamp::from_unix_millis(worker::Date::now().as_millis() as i64)
 }
 
-/// The bytes of one file of the deployed site (read through the assets binding); `None` when
-/// it does not exist.
+/// The bytes of one file of the deployed worker tree (the public files and `_edge/`, read
+/// through the assets binding); `None` when it does not exist.
 pub async fn asset(env: &Env, path: &str) -> Result<Option<Vec<u8>>> {
     // The host is ignored by the assets binding; the path is what selects the file.
     let url = format!("https://assets.invalid/{path}");

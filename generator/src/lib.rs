@@ -12,6 +12,7 @@ pub mod feeds;
 pub mod fuzz;
 pub mod hash;
 pub mod keystore;
+pub mod layout;
 pub mod load;
 pub mod package;
 pub mod pages;

@@ -426,9 +426,11 @@ fn stated_sha512_and_ed_signature_are_checked() {
     );
 }
 
+/// The edge data's artifacts, from the worker tree beside the site (`site` → `site-edge`).
 fn edge_artifacts(site: &Path) -> Vec<serde_json::Value> {
+    let worker = generator::layout::worker_tree_for(site);
     let edge: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(site.join("_edge/apps/desktop-editor.json")).expect("edge data"),
+        &std::fs::read_to_string(worker.join("_edge/apps/desktop-editor.json")).expect("edge data"),
     )
     .expect("JSON");
     edge["releases"]

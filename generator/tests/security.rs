@@ -1,6 +1,7 @@
 //! Regression tests of the generator's side of issue 18 (security hardening): templates cannot
 //! read the environment, `build --out` cannot replace the release repository, symlinks never
-//! reach the site, and `stats` text escapes what clients sent.
+//! reach the site, the edge-private data is never in the site (nor in a mirror's copy of it),
+//! and `stats` text escapes what clients sent.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -171,6 +172,205 @@ fn issue_18_build_refuses_an_out_over_the_repository() {
     }
     assert!(root.join("site/index.json").is_file());
     assert!(root.join("keys/secrets.json").is_file());
+}
+
+/// Every file under `dir` (relative, `/`-separated) and its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    listing(dir)
+        .into_iter()
+        .filter(|(p, _)| dir.join(p).is_file())
+        .map(|(p, b)| (p.to_string_lossy().into_owned(), b))
+        .collect()
+}
+
+/// Asserts that the tree at `dir` (a site, or a mirror's copy of one) carries nothing of the
+/// worker tree's edge data: no `_edge` path (in any directory, any case), no `.assetsignore`,
+/// and no file with the bytes of an edge file.
+fn assert_nothing_private(dir: &Path, private: &BTreeMap<String, Vec<u8>>) {
+    let tree = listing(dir);
+    assert!(tree.len() > 20, "{} is nearly empty", dir.display());
+    for (rel, bytes) in &tree {
+        let text = rel.to_string_lossy().to_lowercase();
+        assert!(
+            !text
+                .split('/')
+                .any(|c| c == "_edge" || c == ".assetsignore"),
+            "{} holds {text}",
+            dir.display()
+        );
+        if let Some((edge, _)) = private.iter().find(|(_, b)| *b == bytes) {
+            panic!("{}: {text} has the bytes of {edge}", dir.display());
+        }
+    }
+}
+
+/// Issue 18, finding 6: the edge-private data (`_edge/`: the lookup table, the per-app edge
+/// data, the TUF edge contract and private apps' files) is written to the worker tree beside
+/// the site, never into the site, so that no copy of the site (`rsync -a site/ mirror/`,
+/// `cp -a`) can carry it; a site of the old layout loses its `_edge/` on the next build.
+#[test]
+fn issue_18_the_site_and_its_mirrors_carry_no_edge_data() {
+    let (tmp, root) = e2e_tests::example_copy();
+    let t = tmp.path();
+    // `artifact_base_url` adds the `.assetsignore` of `wrangler deploy`: worker tree only too.
+    let site_toml = root.join("site.toml");
+    let text = std::fs::read_to_string(&site_toml).expect("read");
+    std::fs::write(
+        &site_toml,
+        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
+    )
+    .expect("write");
+    let (site, worker) = (t.join("site"), t.join("site-edge"));
+    let build = || {
+        let o = run(generator(&["build", "--no-cache", "--root"])
+            .arg(&root)
+            .arg("--out")
+            .arg(&site));
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    build();
+    let w = files(&worker);
+    let private: BTreeMap<String, Vec<u8>> = w
+        .iter()
+        .filter(|(p, _)| p.starts_with("_edge/") || *p == ".assetsignore")
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    // The worker tree has every kind of edge data...
+    for want in ["_edge/lookup.json", "_edge/tuf.json", ".assetsignore"] {
+        assert!(private.contains_key(want), "no {want} in the worker tree");
+    }
+    let count = |prefix: &str| private.keys().filter(|p| p.starts_with(prefix)).count();
+    assert!(count("_edge/apps/") >= 4, "{:?}", private.keys());
+    assert!(count("_edge/artifacts/") >= 1, "{:?}", private.keys());
+    // ... and every file of the site, the same bytes (one inode where links work).
+    let s = files(&site);
+    for (p, bytes) in &s {
+        assert_eq!(
+            w.get(p),
+            Some(bytes),
+            "{p} of the site is not in the worker tree"
+        );
+        use std::os::unix::fs::MetadataExt;
+        let ino = |d: &Path| std::fs::metadata(d.join(p)).expect("stat").ino();
+        assert_eq!(ino(&site), ino(&worker), "{p} is a copy, not a link");
+    }
+    assert_eq!(w.len(), s.len() + private.len());
+    // The site, and its copies, carry none of it.
+    assert_nothing_private(&site, &private);
+    let mirror = t.join("mirror");
+    let o = Command::new("rsync")
+        .arg("-a")
+        .arg(format!("{}/", site.display()))
+        .arg(format!("{}/", mirror.display()))
+        .output()
+        .expect("run rsync (apt-get install -y rsync)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_nothing_private(&mirror, &private);
+    let cp = t.join("cp");
+    let o = Command::new("cp")
+        .arg("-a")
+        .arg(&site)
+        .arg(&cp)
+        .output()
+        .expect("cp");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_nothing_private(&cp, &private);
+
+    // A site of the old layout (edge data inside): the next build takes it out.
+    for (p, bytes) in &private {
+        let path = site.join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    }
+    std::fs::remove_dir_all(&worker).expect("rm worker tree");
+    build();
+    assert_nothing_private(&site, &private);
+    assert_eq!(files(&site), s);
+    assert_eq!(files(&worker), w);
+}
+
+/// Issue 18: a worker tree (`--edge-out`) that is, is inside or holds the site is refused
+/// before anything is written, naming both paths and the fix; so are the repository's
+/// directories, as for `--out`.
+#[test]
+fn issue_18_build_refuses_an_edge_out_overlapping_the_site() {
+    let (tmp, root) = e2e_tests::example_copy();
+    let t = tmp.path();
+    let site = t.join("pub/site");
+    let o = run(generator(&["build", "--no-cache", "--root"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&site));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cases: Vec<(PathBuf, String)> = vec![
+        (
+            site.clone(),
+            format!(
+                "is the same directory as the site (--out {})",
+                site.display()
+            ),
+        ),
+        (
+            site.join("_edge"),
+            format!("is inside the site (--out {})", site.display()),
+        ),
+        (
+            site.join("x/y"),
+            format!("is inside the site (--out {})", site.display()),
+        ),
+        (
+            t.join("pub/x/.."),
+            format!("contains the site (--out {})", site.display()),
+        ),
+        (
+            root.join("keys"),
+            "is `keys` of the release repository".to_owned(),
+        ),
+        (root.clone(), "is the release repository".to_owned()),
+    ];
+    for (edge, why) in cases {
+        let before = listing(t);
+        for dry_run in [false, true] {
+            let mut c = generator(&["build", "--root"]);
+            c.arg(&root)
+                .arg("--out")
+                .arg(&site)
+                .arg("--edge-out")
+                .arg(&edge);
+            if dry_run {
+                c.arg("--dry-run");
+            }
+            let o = run(&mut c);
+            let err = stderr(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "--edge-out {}: {err}",
+                edge.display()
+            );
+            assert!(
+                err.contains(&format!("{}: --edge-out: {why}", edge.display())),
+                "--edge-out {}: {err}",
+                edge.display()
+            );
+            assert!(err.contains("hint: "), "{err}");
+            assert_eq!(
+                listing(t),
+                before,
+                "--edge-out {} changed files",
+                edge.display()
+            );
+        }
+    }
+    // A worker tree of its own choosing elsewhere is fine.
+    let o = run(generator(&["build", "--root"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&site)
+        .arg("--edge-out")
+        .arg(t.join("deploy/assets")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(t.join("deploy/assets/_edge/lookup.json").is_file());
 }
 
 /// Issue 18, finding 6: a symlinked artifact inside `releases/` is published as its target's

@@ -728,7 +728,8 @@ fn built_example() -> Built {
 }
 
 /// `rsync -a --delete --checksum`: without `--checksum`, rsync skips a file of the same size
-/// and modification second, and two builds in one second give just that (`_edge/tuf.json`).
+/// and modification second, and two builds in one second give just that (an index file, or
+/// `_edge/tuf.json` when the worker tree is copied).
 fn rsync_to(from: &Path, to: &Path) {
     let o = Command::new("rsync")
         .args(["-a", "--delete", "--checksum"])
@@ -832,8 +833,11 @@ fn the_built_example_verifies_over_http_with_the_edges_timestamp() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mirror = tmp.path().join("mirror");
     rsync_to(&b.site, &mirror);
-    // What the worker answers for /metadata/timestamp.json, from the build's contract.
-    let edge = EdgeTuf::parse(&std::fs::read(mirror.join(tuf::EDGE_TUF_PATH)).expect("read"))
+    // What the worker answers for /metadata/timestamp.json, from the build's contract (in the
+    // worker tree: the mirror has no edge data).
+    assert!(!mirror.join(tuf::EDGE_TUF_PATH).exists());
+    let worker = generator::layout::worker_tree_for(&b.site);
+    let edge = EdgeTuf::parse(&std::fs::read(worker.join(tuf::EDGE_TUF_PATH)).expect("read"))
         .expect("contract");
     let now = e2e_tests::unix_now();
     let ts = edge
@@ -865,10 +869,11 @@ fn run_generator(args: &[&str]) -> Output {
     o
 }
 
-/// The snapshot version a built site's edge contract names.
+/// The snapshot version a built site's edge contract names (in its worker tree).
 fn snapshot_version(site: &Path) -> u64 {
+    let worker = generator::layout::worker_tree_for(site);
     let edge: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(site.join("_edge/tuf.json")).expect("tuf.json"))
+        serde_json::from_slice(&std::fs::read(worker.join("_edge/tuf.json")).expect("tuf.json"))
             .expect("JSON");
     edge["snapshot"]["version"].as_u64().expect("version")
 }
@@ -973,4 +978,57 @@ fn an_expired_root_fails() {
         "expired at 2100-01-01T00:00:00Z (checked at 2100-01-01T00:00:00Z): sign the next root version",
     );
     assert_problem(&o, "metadata/1.a.json", "expired at 2100-01-01T00:00:00Z");
+}
+
+/// Issue 18: the site holds no edge data; `verify` finds the build's edge contract in the
+/// worker tree beside it (`site-edge`, or `--edge DIR`), and says when a copy holds edge data.
+#[test]
+fn the_edge_contract_is_read_from_the_worker_tree() {
+    let b = built_example();
+    let worker = generator::layout::worker_tree_for(&b.site);
+    assert!(!b.site.join(tuf::EDGE_TUF_PATH).exists());
+    let contract = worker.join(tuf::EDGE_TUF_PATH);
+    let from = format!(
+        "(from {}, the build's contract for the edge's timestamp)",
+        contract.display()
+    );
+    // The site itself: its sibling.
+    let o = verify_now(s(&b.site), &b.root, &[]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains(&from), "{out}");
+    assert!(!out.contains("edge-only data"), "{out}");
+    // A mirror's copy: nothing beside it, so the highest snapshot, unless --edge is given.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mirror = tmp.path().join("mirror");
+    rsync_to(&b.site, &mirror);
+    let o = verify_now(s(&mirror), &b.root, &[]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("the highest N.snapshot.json"), "{out}");
+    assert!(out.contains("--edge with the worker tree"), "{out}");
+    let o = verify_now(s(&mirror), &b.root, &["--edge", s(&worker)]);
+    assert_ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&from),
+        "{}",
+        text(&o)
+    );
+    // An --edge without the contract is a usage error.
+    let o = verify_now(s(&mirror), &b.root, &["--edge", s(tmp.path())]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--edge must be the build's worker tree"),
+        "{}",
+        text(&o)
+    );
+    // The worker tree verifies as a copy too (its own contract), and is named for what it is.
+    let o = verify_now(s(&worker), &b.root, &[]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("note: the copy holds edge-only data (_edge/)")
+            && out.contains("never be published"),
+        "{out}"
+    );
 }

@@ -200,9 +200,11 @@ impl Edge {
         Edge::start_prepared(keys, |_, _| {})
     }
 
-    /// As [`Edge::start_with_keys`], letting `prepare` change the built site (its directory)
-    /// and the worker secret `EDGE_SECRETS` (its JSON) before the worker starts, as a
-    /// publisher's later build and secret deploy would.
+    /// As [`Edge::start_with_keys`], letting `prepare` change the worker tree (the directory
+    /// the worker serves as its assets: the public files and `_edge/`) and the worker secret
+    /// `EDGE_SECRETS` (its JSON) before the worker starts, as a publisher's later build and
+    /// secret deploy would. The public files there are hard links to the site's: replace
+    /// them (write a new file and rename it, or remove it first), never write into them.
     ///
     /// # Panics
     /// Panics when anything fails or the worker is not ready within two minutes.
@@ -234,6 +236,7 @@ impl Edge {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().expect("tempdir");
         let site = dir.path().join("site");
+        let worker_tree = dir.path().join("site-edge");
         let out = run_generator(&[
             "build",
             "--root",
@@ -247,8 +250,14 @@ impl Edge {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Same settings as the root wrangler.toml, pointed at this test's site; no [build]
-        // (the worker was built above).
+        // The build's default worker tree, beside the site (docs/site-layout.md).
+        assert!(
+            worker_tree.join("_edge").is_dir(),
+            "no worker tree beside the site"
+        );
+        assert!(!site.join("_edge").exists(), "edge data in the public site");
+        // Same settings as the root wrangler.toml, pointed at this test's worker tree; no
+        // [build] (the worker was built above).
         let root_config =
             std::fs::read_to_string(workspace_root().join("wrangler.toml")).expect("wrangler.toml");
         let config = root_config
@@ -258,7 +267,7 @@ impl Edge {
                 if l.starts_with("main =") {
                     format!("main = {:?}", main.display().to_string())
                 } else if l.starts_with("directory =") {
-                    format!("directory = {:?}", site.display().to_string())
+                    format!("directory = {:?}", worker_tree.display().to_string())
                 } else if l.starts_with("migrations_dir =") {
                     let dir = workspace_root().join("migrations");
                     format!("migrations_dir = {:?}", dir.display().to_string())
@@ -300,7 +309,7 @@ impl Edge {
         let mut secrets: serde_json::Value =
             serde_json::from_str(bulk["EDGE_SECRETS"].as_str().expect("EDGE_SECRETS"))
                 .expect("EDGE_SECRETS is JSON");
-        prepare(&site, &mut secrets);
+        prepare(&worker_tree, &mut secrets);
         // The same dotenv form as `generator keys export` (single quotes: taken literally).
         std::fs::write(
             dir.path().join(".dev.vars"),
@@ -391,14 +400,20 @@ impl Edge {
         panic!("wrangler dev did not start:\n{}", edge.log());
     }
 
-    /// The directory the worker serves as its assets (`[assets] directory`).
+    /// The public site the build wrote (`--out`): what a mirror copies; no edge data.
     pub fn site(&self) -> PathBuf {
         self.dir.path().join("site")
     }
 
-    /// Builds the release repository `root` again into the site the worker is serving, as a
-    /// publisher rebuilds with the edge running (`wrangler dev` watches the directory and
-    /// reloads); returns the generator's output.
+    /// The worker tree the build wrote beside the site, which the worker serves as its assets
+    /// (`[assets] directory`): the public files plus the edge data `_edge/`.
+    pub fn edge_dir(&self) -> PathBuf {
+        self.dir.path().join("site-edge")
+    }
+
+    /// Builds the release repository `root` again into the site and the worker tree the
+    /// worker is serving, as a publisher rebuilds with the edge running (`wrangler dev`
+    /// watches the directory and reloads); returns the generator's output.
     ///
     /// # Panics
     /// Panics when the generator cannot be started.

@@ -3,7 +3,9 @@
 //! target path `artifacts/<app>/<version>/<name>`, served at its content address
 //! `artifacts/<app>/<version>/<sha256>.<name>`, `custom` = app and version),
 //! `metadata/V.snapshot.json`, and the edge's `_edge/tuf.json`, in the layout `generator
-//! build` writes (docs/tuf-edge.md).
+//! build` writes (docs/tuf-edge.md). Each function's `site` is the tree the worker serves (the
+//! worker tree: [`crate::Edge::start_prepared`] hands it over), which has the public files
+//! and `_edge/`.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! Security hardening of the worker (issue 18), against the real worker under `wrangler dev`,
 //! one edge for every check (each start costs a minute): a copy of the example with
-//! `artifact_base_url` set, so that the site also has a `.assetsignore`.
+//! `artifact_base_url` set, so that the worker tree also has a `.assetsignore`.
 //!
 //! - Bodies are capped while they stream in: a 50 MB chunked body (no `Content-Length`) to A's
 //!   check is refused with A's "too large" error after the cap plus 64 KiB, before the rest is
@@ -291,17 +291,22 @@ fn hardening() {
     )
     .expect("write");
     let mut public_artifact = None;
-    let edge = Edge::start_from(&root, &root.join("keys"), |site, _| {
-        let ignore = std::fs::read_to_string(site.join(".assetsignore")).expect(".assetsignore");
+    let edge = Edge::start_from(&root, &root.join("keys"), |tree, _| {
+        // The worker tree: what wrangler uploads, `.assetsignore` and the edge data included.
+        let ignore = std::fs::read_to_string(tree.join(".assetsignore")).expect(".assetsignore");
         assert_eq!(ignore, "/artifacts/\n");
-        assert!(site.join("_edge/artifacts").is_dir());
-        public_artifact = walk(&site.join("artifacts")).first().map(|p| {
+        assert!(tree.join("_edge/artifacts").is_dir());
+        public_artifact = walk(&tree.join("artifacts")).first().map(|p| {
             format!(
                 "/{}",
-                p.strip_prefix(site).expect("in site").to_string_lossy()
+                p.strip_prefix(tree).expect("in the tree").to_string_lossy()
             )
         });
     });
+    // The public site has neither: a mirror syncs it (issue 18).
+    assert!(!edge.site().join(".assetsignore").exists());
+    assert!(!edge.site().join("_edge").exists());
+    assert!(edge.site().join("artifacts").is_dir());
     credentialed_answers_are_private(&edge);
     edge_paths_answer_the_same(&edge);
     bodies_are_capped_while_streaming(

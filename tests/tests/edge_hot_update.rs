@@ -583,21 +583,22 @@ fn hot_update_end_to_end() {
     assert_eq!((r.status, r.json()), (404, json!({"error": "产物不存在"})));
     // The yanked release's file is still downloadable by id (history), the site's own bytes.
     // A private app's artifact (under /_edge/) is not: the route has no authentication.
-    let site = tempfile::tempdir().expect("tempdir");
+    let tmp = tempfile::tempdir().expect("tempdir");
     let out = run_generator(&[
         "build",
         "--root",
         example_dir().to_str().expect("utf-8"),
         "--out",
-        site.path().to_str().expect("utf-8"),
+        tmp.path().join("site").to_str().expect("utf-8"),
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The edge data is in the worker tree beside the site (docs/site-layout.md).
     let lookup: Value = serde_json::from_slice(
-        &std::fs::read(site.path().join("_edge/lookup.json")).expect("lookup"),
+        &std::fs::read(tmp.path().join("site-edge/_edge/lookup.json")).expect("lookup"),
     )
     .expect("json");
     let artifacts = lookup["artifacts"].as_object().expect("artifacts");

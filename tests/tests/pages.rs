@@ -713,7 +713,6 @@ fn custom_template_replaces_its_page_only() {
     // TUF metadata (docs/tuf.md), with the two files' hash-prefixed copies.
     let tuf = |k: &str| {
         k.starts_with("metadata/")
-            || k == "_edge/tuf.json"
             || k.split_once('.')
                 .is_some_and(|(h, _)| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()))
     };

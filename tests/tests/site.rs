@@ -45,16 +45,21 @@ fn two_builds_of_the_example_are_byte_identical() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     build(&root, &a, &["--no-cache"]);
     build(&root, &b, &["--no-cache"]);
-    let (ta, tb) = (read_tree(&a), read_tree(&b));
-    assert!(ta.len() > 20, "the example should produce many files");
-    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
-    for (path, bytes) in &ta {
-        assert!(tb[path] == *bytes, "{path} differs between builds");
+    // Both trees: the site and the worker tree beside it (`a-edge`, `b-edge`).
+    let (wa, wb) = (tmp.path().join("a-edge"), tmp.path().join("b-edge"));
+    for (x, y) in [(&a, &b), (&wa, &wb)] {
+        let (ta, tb) = (read_tree(x), read_tree(y));
+        assert!(ta.len() > 20, "the example should produce many files");
+        assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+        for (path, bytes) in &ta {
+            assert!(tb[path] == *bytes, "{path} differs between builds");
+        }
     }
     // A rebuild over an existing site (links artifacts from it, uses the cache) is identical too.
     build(&root, &a, &[]);
     build(&root, &a, &[]);
-    assert_eq!(read_tree(&a), tb);
+    assert_eq!(read_tree(&a), read_tree(&b));
+    assert_eq!(read_tree(&wa), read_tree(&wb));
 }
 
 #[test]
@@ -63,7 +68,9 @@ fn failed_build_leaves_previous_site_untouched() {
     let root = tmp.path().join("repo");
     let out = tmp.path().join("site");
     build(&root, &out, &[]);
-    let before = read_tree(&out);
+    let worker = tmp.path().join("site-edge");
+    let before = (read_tree(&out), read_tree(&worker));
+    let trees = || (read_tree(&out), read_tree(&worker));
 
     // A change that alters the output, then a failure midway through writing it.
     let m = root.join("releases/windows-tool/1.1.0.toml");
@@ -74,7 +81,7 @@ fn failed_build_leaves_previous_site_untouched() {
         !o.status.success(),
         "the injected failure must fail the build"
     );
-    assert_eq!(read_tree(&out), before, "site changed by a failed build");
+    assert_eq!(trees(), before, "site changed by a failed build");
 
     // A failure found after hashing (a stated digest that does not match) also changes nothing.
     let m = root.join("releases/windows-tool/1.0.0.toml");
@@ -94,7 +101,7 @@ fn failed_build_leaves_previous_site_untouched() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_eq!(read_tree(&out), before, "site changed by a failed build");
+    assert_eq!(trees(), before, "site changed by a failed build");
 
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .expect("read dir")
@@ -151,15 +158,18 @@ fn published_digests_match_sha256sum_and_md5sum() {
     let root = tmp.path().join("repo");
     let out = tmp.path().join("site");
     build(&root, &out, &[]);
+    // The edge data and the private files are in the worker tree (it has the public ones too).
+    let worker = tmp.path().join("site-edge");
     let mut checked = 0;
     for app in ["android-demo", "ios-demo", "desktop-pro", "windows-tool"] {
-        let bytes = std::fs::read(out.join(format!("_edge/apps/{app}.json"))).expect("edge data");
+        let bytes =
+            std::fs::read(worker.join(format!("_edge/apps/{app}.json"))).expect("edge data");
         let edge: EdgeApp = serde_json::from_slice(&bytes).expect("edge json");
         for a in edge.releases.iter().flat_map(|r| &r.release.artifacts) {
             let Some(rel) = a.url.strip_prefix('/') else {
                 continue; // hosted elsewhere
             };
-            let file = out.join(rel);
+            let file = worker.join(rel);
             assert_eq!(a.sha256.to_hex(), coreutils("sha256sum", &file), "{rel}");
             assert_eq!(
                 a.md5.expect("md5 of a local file").to_hex(),
@@ -183,12 +193,7 @@ fn published_digests_match_sha256sum_and_md5sum() {
     let tree = read_tree(&out);
     let public: Vec<&String> = tree
         .keys()
-        .filter(|p| {
-            !p.starts_with("_edge/")
-                && *p != "_headers"
-                && *p != ".assetsignore"
-                && *p != "snapshot.json"
-        })
+        .filter(|p| *p != "_headers" && *p != "snapshot.json")
         .collect();
     assert_eq!(snap.files.keys().collect::<Vec<_>>(), public);
     for (path, e) in &snap.files {
@@ -228,7 +233,13 @@ fn no_secret_or_private_data_in_public_files() {
     let root = tmp.path().join("repo");
     let out = tmp.path().join("site");
     build(&root, &out, &[]);
+    // Every file of the site is public (issue 18: the edge data is in the worker tree beside).
     let tree = read_tree(&out);
+    let worker = read_tree(&tmp.path().join("site-edge"));
+    assert!(
+        !tree.keys().any(|p| p.starts_with("_edge")),
+        "edge data in the site"
+    );
     for (path, bytes) in &tree {
         let text = String::from_utf8_lossy(bytes);
         for word in [
@@ -263,7 +274,7 @@ fn no_secret_or_private_data_in_public_files() {
         "Содержимое подсказки",
         "dark_mode",
     ];
-    for (path, bytes) in tree.iter().filter(|(p, _)| !p.starts_with("_edge/")) {
+    for (path, bytes) in &tree {
         let text = String::from_utf8_lossy(bytes);
         for g in gated {
             assert!(!text.contains(g), "public file {path} contains {g:?}");
@@ -282,19 +293,19 @@ fn no_secret_or_private_data_in_public_files() {
     ];
     let keystore = std::fs::read_to_string(root.join("keys/secrets.json")).expect("secrets");
     assert!(keystore.contains(credentials[5]) && keystore.contains(credentials[6]));
-    for (path, bytes) in &tree {
+    for (path, bytes) in tree.iter().chain(&worker) {
         let text = String::from_utf8_lossy(bytes);
         for c in credentials {
             assert!(!text.contains(c), "{path} contains the credential {c:?}");
         }
     }
-    let lookup = String::from_utf8_lossy(&tree["_edge/lookup.json"]).into_owned();
+    let lookup = String::from_utf8_lossy(&worker["_edge/lookup.json"]).into_owned();
     for g in &gated[..5] {
         assert!(lookup.contains(g), "edge lookup lacks {g}");
     }
     // The edge data is uploaded (the worker reads it; tests/tests/edge_tinyaii.rs checks that
     // it is never served), and without artifact_base_url nothing is left out of the upload.
-    assert!(!tree.contains_key(".assetsignore"));
+    assert!(!tree.contains_key(".assetsignore") && !worker.contains_key(".assetsignore"));
 
     let index: SiteIndex = serde_json::from_slice(&tree["index.json"]).expect("index");
     let ids: Vec<&str> = index.apps.iter().map(|a| a.id.as_str()).collect();
@@ -346,7 +357,10 @@ fn assetsignore_leaves_out_the_public_artifacts_only() {
     .expect("write");
     let out = tmp.path().join("site");
     build(&root, &out, &[]);
-    let tree = read_tree(&out);
+    // What wrangler uploads: the worker tree. The site has no `.assetsignore` (a mirror has no
+    // use for it).
+    assert!(!out.join(".assetsignore").exists());
+    let tree = read_tree(&tmp.path().join("site-edge"));
     let ignore = String::from_utf8_lossy(&tree[".assetsignore"]).into_owned();
     assert_eq!(ignore, "/artifacts/\n");
     let patterns: Vec<&str> = ignore.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 /// skipped when empty and do not change it).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Prefix of the edge-only data inside the site directory. The worker reads it through the
+/// Prefix of the edge-only data. It is written to the worker tree (what `wrangler deploy`
+/// uploads as the assets), never to the public site beside it; the worker reads it through the
 /// assets binding and refuses to serve it; it is never listed in the snapshot.
 pub const EDGE_PREFIX: &str = "_edge";
 

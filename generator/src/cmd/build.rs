@@ -1,4 +1,5 @@
-//! `generator build`: writes the static site and the edge data, atomically.
+//! `generator build`: writes the public site and, beside it, the worker tree (the public
+//! files plus the edge data), atomically.
 
 use crate::args::{InputArgs, OutputFormat};
 use crate::emit::{self, Staging};
@@ -13,9 +14,15 @@ pub struct BuildArgs {
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output directory (updated in place, file by file, when the build succeeds).
+    /// Output directory of the public site: what mirrors and CDNs copy; it holds no edge data
+    /// (updated in place, file by file, when the build succeeds).
     #[arg(long, short, default_value = "site")]
     pub out: PathBuf,
+    /// Output directory of the worker tree: what `wrangler deploy` uploads as the worker's
+    /// assets (`[assets] directory`), the public files plus the edge-only data `_edge/`;
+    /// never to be published [default: OUT-edge, beside OUT].
+    #[arg(long, value_name = "DIR")]
+    pub edge_out: Option<PathBuf>,
     /// Print the files the build would write, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -28,6 +35,14 @@ pub struct BuildArgs {
 }
 
 impl BuildArgs {
+    /// The worker tree: `--edge-out`, else the site's sibling
+    /// ([`crate::layout::worker_tree_for`]).
+    pub fn worker_tree(&self) -> PathBuf {
+        self.edge_out
+            .clone()
+            .unwrap_or_else(|| crate::layout::worker_tree_for(&self.out))
+    }
+
     /// Runs the command.
     ///
     /// # Errors
@@ -47,11 +62,12 @@ impl BuildArgs {
         .into_iter()
         .filter_map(|(flag, dir)| Some((flag, dir?)))
         .collect();
-        emit::check_out_dir(&self.out, &self.input.root, &keep)?;
+        let worker = self.worker_tree();
+        emit::check_out_dirs(&self.out, &worker, &self.input.root, &keep)?;
         let staging = if self.dry_run {
             None
         } else {
-            Some(Staging::new(&self.out)?)
+            Some(Staging::new(&self.out, &worker)?)
         };
         let incoming = staging.as_ref().map(Staging::incoming);
         let mut checked = super::check(&self.input, incoming.as_deref())?;
@@ -64,7 +80,11 @@ impl BuildArgs {
         }
         let plan = &checked.plan;
         if let Some(staging) = staging {
-            emit::emit(plan, staging, &self.out, self.fail_after_writes)?;
+            let trees = emit::Trees {
+                site: &self.out,
+                worker: &worker,
+            };
+            emit::emit(plan, staging, trees, self.fail_after_writes)?;
         }
         let c = plan.counts;
         log::info!(
@@ -81,15 +101,23 @@ impl BuildArgs {
         );
         match self.input.format {
             OutputFormat::Json => {
-                checked.print_json((!self.dry_run).then_some(self.out.as_path()))?;
+                let outs = (!self.dry_run).then_some((self.out.as_path(), worker.as_path()));
+                checked.print_json(outs)?;
             }
             OutputFormat::Text if self.dry_run => {
+                // The tree a file lands in, as its directory: the public ones go to both.
+                let (site, worker) = (self.out.display(), worker.display());
                 for (path, out) in &plan.files {
                     let kind = match out {
                         Output::Bytes(_) => "index",
                         Output::Artifact { .. } => "artifact",
                     };
-                    println!("{kind:8} {:>12} {path}", out.size());
+                    let tree = if crate::layout::worker_only(path) {
+                        format!("{worker}/")
+                    } else {
+                        format!("{site}/")
+                    };
+                    println!("{kind:8} {:>12} {tree}{path}", out.size());
                 }
             }
             OutputFormat::Text => {}

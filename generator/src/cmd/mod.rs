@@ -106,9 +106,12 @@ pub struct Summary<'a> {
     /// Hashing counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hashed: Option<hash::Stats>,
-    /// Output directory.
+    /// Output directory of the public site.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<&'a Path>,
+    /// Output directory of the worker tree (the public files plus the edge-only data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge_out: Option<&'a Path>,
     /// Problems found.
     pub problems: &'a [Problem],
     /// Warnings: valid, but likely not what was meant.
@@ -117,16 +120,18 @@ pub struct Summary<'a> {
 }
 
 impl Checked {
-    /// Prints the success summary as JSON on stdout.
+    /// Prints the success summary as JSON on stdout, with the site and the worker tree
+    /// written, if any.
     ///
     /// # Errors
     /// Fails when stdout cannot be written.
-    pub fn print_json(&self, out: Option<&Path>) -> Result<()> {
+    pub fn print_json(&self, outs: Option<(&Path, &Path)>) -> Result<()> {
         let s = Summary {
             ok: true,
             counts: Some(self.plan.counts),
             hashed: Some(self.hashed),
-            out,
+            out: outs.map(|(site, _)| site),
+            edge_out: outs.map(|(_, worker)| worker),
             problems: &[],
             warnings: &self.warnings,
         };
@@ -147,6 +152,7 @@ pub fn report_failure(format: OutputFormat, err: &anyhow::Error) {
             counts: None,
             hashed: None,
             out: None,
+            edge_out: None,
             problems,
             warnings: &[],
         };

@@ -3,7 +3,7 @@
 
 use crate::args::OutputFormat;
 use crate::verify::source::{DirSource, HttpSource, Source};
-use crate::verify::{self, GivenTimestamp, Options, TrustedRoot, VerifyFailed};
+use crate::verify::{self, GivenEdgeContract, GivenTimestamp, Options, TrustedRoot, VerifyFailed};
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::PathBuf;
 
@@ -20,9 +20,15 @@ pub struct VerifyArgs {
     pub root: PathBuf,
     /// The timestamp to start from (a file, or a URL such as the origin's
     /// `https://…/metadata/timestamp.json`). Default: the copy's `metadata/timestamp.json`;
-    /// for a directory without one, `_edge/tuf.json`, else the highest `N.snapshot.json`.
+    /// for a directory without one, the build's edge contract `_edge/tuf.json` (see
+    /// `--edge`), else the highest `N.snapshot.json`.
     #[arg(long, value_name = "FILE_OR_URL")]
     pub timestamp: Option<String>,
+    /// The build's worker tree, where the edge contract `_edge/tuf.json` is (a site holds no
+    /// edge data). Default: the copy's sibling `DIR-edge` when there is one (`generator build
+    /// --out site` writes `site-edge`), else the copy's own `_edge/tuf.json`.
+    #[arg(long, value_name = "DIR")]
+    pub edge: Option<PathBuf>,
     /// Check expiry at this time (unix seconds or RFC 3339) instead of the clock.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
@@ -79,6 +85,29 @@ fn read_given(what: &str, arg: &str, limit: u64) -> Result<Vec<u8>> {
 }
 
 impl VerifyArgs {
+    /// `_edge/tuf.json` of the worker tree: `--edge` (which must have it), else the copy's
+    /// sibling ([`crate::layout::worker_tree_for`]) when it has one.
+    fn edge_contract(&self) -> Result<Option<GivenEdgeContract>> {
+        let (dir, given) = match &self.edge {
+            Some(d) => (d.clone(), true),
+            None => (
+                crate::layout::worker_tree_for(std::path::Path::new(&self.copy)),
+                false,
+            ),
+        };
+        let path = dir.join(update_protocol::tuf::EDGE_TUF_PATH);
+        if !given && !path.is_file() {
+            return Ok(None);
+        }
+        let bytes = read_given("the edge contract", &path.to_string_lossy(), 16_384).context(
+            "--edge must be the build's worker tree (`generator build` writes it beside the site)",
+        )?;
+        Ok(Some(GivenEdgeContract {
+            label: path.display().to_string(),
+            bytes,
+        }))
+    }
+
     /// Runs the command.
     ///
     /// # Errors
@@ -142,7 +171,19 @@ impl VerifyArgs {
         } else {
             Box::new(DirSource::new(std::path::Path::new(&self.copy))?)
         };
-        let opts = Options { now, timestamp };
+        let edge_contract = if is_url(&self.copy) {
+            if self.edge.is_some() {
+                bail!("--edge is for a directory copy: a URL serves no edge data");
+            }
+            None
+        } else {
+            self.edge_contract()?
+        };
+        let opts = Options {
+            now,
+            timestamp,
+            edge_contract,
+        };
         verify::verify(source.as_ref(), &root, &opts).map_err(|e| anyhow!(e))
     }
 }

@@ -30,9 +30,10 @@ const TARGETS_LIMIT: u64 = 5_000_000;
 
 /// Files of the site layout (`docs/site-layout.md`) that are not TUF targets: the cache
 /// rules, the deploy ignore list and the plain mirror list. Everything under [`EDGE_DIR`] is
-/// edge-only data too.
+/// edge-only data too (the worker tree's, or an old build's site that still held it).
 pub const NOT_TARGETS: [&str; 3] = ["_headers", ".assetsignore", "snapshot.json"];
-/// The edge-only directory (not served to clients, copied by `rsync` all the same).
+/// The edge-only directory: in the worker tree beside the site, never in the site itself
+/// (docs/site-layout.md); a copy that holds it is the worker tree, or carries private data.
 pub const EDGE_DIR: &str = "_edge/";
 
 /// One problem: the site-relative path and what is wrong with it.
@@ -62,6 +63,16 @@ pub struct TrustedRoot {
     pub bytes: Vec<u8>,
 }
 
+/// The edge contract `_edge/tuf.json` of the build, read from its worker tree (`verify
+/// --edge DIR`, by default the directory copy's sibling `<DIR>-edge`, when there is one).
+#[derive(Debug, Clone)]
+pub struct GivenEdgeContract {
+    /// The file, for messages.
+    pub label: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// How to verify.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -69,6 +80,9 @@ pub struct Options {
     pub now: i64,
     /// The timestamp to start from, instead of the copy's.
     pub timestamp: Option<GivenTimestamp>,
+    /// The edge contract, for a directory copy without a timestamp; without it, the copy's
+    /// own `_edge/tuf.json` (a worker tree given as the copy) is used when there is one.
+    pub edge_contract: Option<GivenEdgeContract>,
 }
 
 /// The outcome of a verification.
@@ -227,6 +241,18 @@ pub fn verify(source: &dyn Source, root: &TrustedRoot, opts: &Options) -> Result
             let path = source.describe();
             v.problem(&path, format!("cannot list the copy: {e:#}"));
         }
+    }
+    if v.listing
+        .iter()
+        .flatten()
+        .any(|p| p.starts_with(EDGE_DIR) || p == ".assetsignore")
+    {
+        // The worker tree, or a site of an older build: either way not what a mirror serves.
+        v.notes.push(format!(
+            "the copy holds edge-only data ({EDGE_DIR}): it is a worker tree (or an older \
+             build's site), which must never be published; mirrors copy the site \
+             (docs/site-layout.md)"
+        ));
     }
     let mut report = Report {
         ok: false,
@@ -627,11 +653,8 @@ impl Verifier<'_> {
             self.stop(TIMESTAMP_PATH);
             return None;
         }
-        if let Some(m) = self.edge_contract(root) {
-            let who = format!(
-                "{}, the build's contract for the edge's timestamp",
-                tuf::EDGE_TUF_PATH
-            );
+        if let Some((m, label)) = self.edge_contract(root) {
+            let who = format!("{label}, the build's contract for the edge's timestamp");
             self.notes.push(format!(
                 "no timestamp (the edge signs it): snapshot version {} taken from {who}",
                 m.version
@@ -660,8 +683,9 @@ impl Verifier<'_> {
         };
         let who = "the highest N.snapshot.json in the copy".to_owned();
         self.notes.push(format!(
-            "no timestamp (the edge signs it) and no {}: snapshot version {version} is {who}; \
-             pass --timestamp to check against the edge's",
+            "no timestamp (the edge signs it) and no edge contract ({}, in the worker tree): \
+             snapshot version {version} is {who}; pass --timestamp to check against the \
+             edge's, or --edge with the worker tree",
             tuf::EDGE_TUF_PATH
         ));
         Some((
@@ -722,17 +746,21 @@ impl Verifier<'_> {
         Some((m, format!("the timestamp {label}")))
     }
 
-    /// `_edge/tuf.json` of a directory copy: the snapshot the edge will sign timestamps for.
-    fn edge_contract(&mut self, root: &Root) -> Option<MetaFile> {
-        let path = tuf::EDGE_TUF_PATH;
-        let bytes = match self.source.read(path, TIMESTAMP_LIMIT) {
-            Ok(Some(b)) => b,
-            Ok(None) => return None,
-            Err(e) => {
-                self.problem(path, format!("cannot read: {e:#}"));
-                return None;
-            }
+    /// The edge contract given (from the worker tree), else the copy's own `_edge/tuf.json`:
+    /// the snapshot the edge will sign timestamps for, and where it was read.
+    fn edge_contract(&mut self, root: &Root) -> Option<(MetaFile, String)> {
+        let (label, bytes) = match &self.opts.edge_contract {
+            Some(c) => (c.label.clone(), c.bytes.clone()),
+            None => match self.source.read(tuf::EDGE_TUF_PATH, TIMESTAMP_LIMIT) {
+                Ok(Some(b)) => (tuf::EDGE_TUF_PATH.to_owned(), b),
+                Ok(None) => return None,
+                Err(e) => {
+                    self.problem(tuf::EDGE_TUF_PATH, format!("cannot read: {e:#}"));
+                    return None;
+                }
+            },
         };
+        let path = label.as_str();
         let edge = match EdgeTuf::parse(&bytes) {
             Ok(e) => e,
             Err(e) => {
@@ -753,7 +781,7 @@ impl Verifier<'_> {
                 );
             }
         }
-        Some(edge.snapshot)
+        Some((edge.snapshot, label))
     }
 
     fn snapshot(&mut self, root: &Root, meta: &MetaFile, who: &str) -> Option<(String, Snapshot)> {
