@@ -52,10 +52,5 @@ fn the_package_readers_never_panic_on_mutated_packages() {
         true,
     )));
     // Packages are large: fewer, slower inputs.
-    fuzz::run(
-        "package",
-        &[apk, ipa],
-        fuzz::iterations() / 40,
-        package,
-    );
+    fuzz::run("package", &[apk, ipa], fuzz::iterations() / 40, package);
 }
