@@ -36,26 +36,53 @@ watch_repo() {
     [ "$now" != "$seen" ] || continue
     seen="$now"
     echo "dev.sh: $repo/ changed; rebuilding site/ and site-edge/" >&2
-    if gen build --root "$repo" --out site; then
-      echo "dev.sh: site/ and site-edge/ rebuilt; wrangler serves them once it has reloaded" >&2
+    if gen build --root "$repo" --out site && load_keys; then
+      echo "dev.sh: site/ and site-edge/ rebuilt, keys loaded; wrangler serves them once it has reloaded" >&2
     else
       echo "dev.sh: the build failed (above); still serving the previous site-edge/" >&2
     fi
   done
 }
+out=.wrangler/example-keys
+# Exports the example's keys and loads what changed: KV records put (and those no longer
+# exported, a revoked key, deleted), and the secrets into .dev.vars when it is ours (and into
+# the copy wrangler dev reads, which restarts the worker with them). Run at start and after
+# every rebuild, so a key created or revoked under example/keys/ takes effect while serving.
+load_keys() {
+  local before=""
+  [ -f "$out/kv-bulk.json" ] && before="$(cat "$out/kv-bulk.json")"
+  gen keys --root example --dir example/keys export \
+    --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"
+  if [ "$before" != "$(cat "$out/kv-bulk.json")" ]; then
+    node_modules/.bin/wrangler kv bulk put "$out/kv-bulk.json" --binding KEYS --local
+    if [ -n "$before" ]; then
+      printf '%s' "$before" >"$out/kv-before.json"
+      node -e '
+        const [was, now, gone] = process.argv.slice(1);
+        const fs = require("fs"), keys = (f) => JSON.parse(fs.readFileSync(f)).map((r) => r.key);
+        const kept = new Set(keys(now));
+        fs.writeFileSync(gone, JSON.stringify(keys(was).filter((k) => !kept.has(k))));
+      ' "$out/kv-before.json" "$out/kv-bulk.json" "$out/kv-gone.json"
+      if [ "$(cat "$out/kv-gone.json")" != "[]" ]; then
+        node_modules/.bin/wrangler kv bulk delete "$out/kv-gone.json" --binding KEYS --local --force
+      fi
+    fi
+  fi
+  # .dev.vars is the worker's local secrets: replace it only when it is ours (or missing).
+  if [ ! -e .dev.vars ] || head -n1 .dev.vars | grep -q 'Written by `generator keys`'; then
+    cmp -s "$out/dev.vars" .dev.vars || cp "$out/dev.vars" .dev.vars
+  else
+    echo "dev.sh: keeping your own .dev.vars; the example's secrets are in $out/dev.vars" >&2
+  fi
+  if [ -d .wrangler/dev ] && ! cmp -s .dev.vars .wrangler/dev/.dev.vars; then
+    cp .dev.vars .wrangler/dev/.dev.vars
+  fi
+}
 seen="$(listing)"
 gen build --root "$repo" --out site
-out=.wrangler/example-keys
-gen keys --root example --dir example/keys export \
-  --kv "$out/kv-bulk.json" --dev-vars "$out/dev.vars" --secret-bulk "$out/secrets-bulk.json"
-node_modules/.bin/wrangler kv bulk put "$out/kv-bulk.json" --binding KEYS --local
+rm -f "$out/kv-bulk.json" # a fresh start loads every record
+load_keys
 CI=1 node_modules/.bin/wrangler d1 migrations apply TELEMETRY --local   # schema; CI=1: no prompt
-# .dev.vars is the worker's local secrets: replace it only when it is ours (or missing).
-if [ ! -e .dev.vars ] || head -n1 .dev.vars | grep -q 'Written by `generator keys`'; then
-  cp "$out/dev.vars" .dev.vars
-else
-  echo "dev.sh: keeping your own .dev.vars; the example's secrets are in $out/dev.vars" >&2
-fi
 # wrangler dev reloads the worker when its assets change (and then serves the new files and
 # the new edge data) only when it bundled the worker itself: with a custom [build] it never
 # does (wrangler 4.86). So the worker is built here, and wrangler dev runs wrangler.toml

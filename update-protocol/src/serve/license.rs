@@ -69,16 +69,27 @@ fn package_request(req: &Request, version: &str) -> Result<PackageRequest, Error
     license::parse_package(&percent_decode(version), key)
 }
 
+/// The package and download routes' request, app and license record (`what` names the route in
+/// the log), or the answer that ends the request.
+async fn licensed<S: Stores>(
+    req: &Request,
+    s: &S,
+    app_id: &str,
+    version: &str,
+    what: &str,
+) -> Result<(PackageRequest, Option<Rc<EdgeApp>>, Option<Rc<KeyRecord>>), Reply> {
+    let parsed = package_request(req, version).map_err(|e| fail(&e))?;
+    let (app, record) = load(s, &percent_decode(app_id), &parsed.license_key)
+        .await
+        .map_err(|e| internal(what, &e))?;
+    Ok((parsed, app, record))
+}
+
 /// `GET /api/v1/apps/:appId/update/package/:version`.
 pub async fn package<S: Stores>(req: &Request, s: &S, app_id: &str, version: &str) -> Reply {
-    let parsed = match package_request(req, version) {
-        Ok(p) => p,
-        Err(e) => return fail(&e),
-    };
-    let app_id = percent_decode(app_id);
-    let (app, record) = match load(s, &app_id, &parsed.license_key).await {
+    let (parsed, app, record) = match licensed(req, s, app_id, version, "package").await {
         Ok(v) => v,
-        Err(e) => return internal("package", &e),
+        Err(reply) => return reply,
     };
     let secrets = match s.secrets() {
         Ok(s) => s,
@@ -95,22 +106,19 @@ pub async fn package<S: Stores>(req: &Request, s: &S, app_id: &str, version: &st
     );
     match answer {
         Ok(answer) => Reply::json(200, &answer),
-        Err(Error::Internal) => fail(&Error::Internal)
-            .logged(format!("license package: no signing secret for {app_id}")),
+        Err(Error::Internal) => fail(&Error::Internal).logged(format!(
+            "license package: no signing secret for {}",
+            percent_decode(app_id)
+        )),
         Err(e) => fail(&e),
     }
 }
 
 /// `GET /api/v1/apps/:appId/update/download/:version`: the file, after the same checks.
 pub async fn download<S: Stores>(req: &Request, s: &S, app_id: &str, version: &str) -> Reply {
-    let parsed = match package_request(req, version) {
-        Ok(p) => p,
-        Err(e) => return fail(&e),
-    };
-    let app_id = percent_decode(app_id);
-    let (app, record) = match load(s, &app_id, &parsed.license_key).await {
+    let (parsed, app, record) = match licensed(req, s, app_id, version, "download").await {
         Ok(v) => v,
-        Err(e) => return internal("download", &e),
+        Err(reply) => return reply,
     };
     match license::download_target(app.as_deref(), record.as_deref(), &parsed, req.now) {
         Ok(Download::Redirect(url)) => Reply::redirect(url, &req.origin),
