@@ -5,7 +5,8 @@
 # database (D1 migrations), build the edge worker, and serve
 # both on http://127.0.0.1:8787 under `wrangler dev` (workerd, local state in .wrangler/), the
 # worker tree as its assets. While it serves, it watches example/ (once a second) and rebuilds
-# when a file there changes; wrangler serves the new files. A rebuild that fails prints the
+# when a file there changes, and loads changed keys (created, rotated or revoked under
+# example/keys/) into local KV and .dev.vars; wrangler serves the new files. A rebuild that fails prints the
 # generator's error and the old trees stay served (docs/site-layout.md: a rebuild updates both
 # in place).
 # Runs `scripts/setup.sh --dev` first: it installs the pinned tools this needs (the Rust
