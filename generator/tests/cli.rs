@@ -1,79 +1,14 @@
 //! The real `generator` binary on broken copies of the example: every rejection names the file
 //! and the field, and all problems of a run are reported together.
 
+use e2e_tests::repo::Repo;
 use e2e_tests::{example_dir, stdout_json};
 use std::path::Path;
 use std::process::Command;
 
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: std::path::PathBuf,
-}
-
-impl Repo {
-    fn new() -> Self {
-        let (tmp, root) = e2e_tests::example_copy();
-        Self { _tmp: tmp, root }
-    }
-
-    fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
-        let p = self.root.join(rel);
-        let text = std::fs::read_to_string(&p).expect("read manifest");
-        assert!(text.contains(from), "{rel} does not contain {from:?}");
-        std::fs::write(&p, text.replacen(from, to, 1)).expect("write manifest");
-        self
-    }
-
-    fn write(&self, rel: &str, text: &str) -> &Self {
-        let p = self.root.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-        self
-    }
-
-    /// Runs `validate --format json`, expects failure, returns (file, field, message) triples.
-    fn problems(&self) -> Vec<(String, String, String)> {
-        let o = Command::new(env!("CARGO_BIN_EXE_generator"))
-            .args(["validate", "--no-cache", "--format", "json", "--root"])
-            .arg(&self.root)
-            .output()
-            .expect("run generator");
-        assert_eq!(
-            o.status.code(),
-            Some(1),
-            "expected a validation failure; stderr: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            stderr.contains("hint:"),
-            "every problem needs a fix: {stderr}"
-        );
-        let v = stdout_json(&o);
-        assert_eq!(v["ok"], false);
-        v["problems"]
-            .as_array()
-            .expect("problems")
-            .iter()
-            .map(|p| {
-                (
-                    p["file"].as_str().unwrap_or_default().to_owned(),
-                    p["field"].as_str().unwrap_or_default().to_owned(),
-                    p["message"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    }
-
-    fn expect(&self, file: &str, field: &str, message_part: &str) {
-        let problems = self.problems();
-        assert!(
-            problems
-                .iter()
-                .any(|(f, fi, m)| f == file && fi == field && m.contains(message_part)),
-            "no problem {file} / {field} / {message_part:?} in {problems:#?}"
-        );
-    }
+/// A copy of the example for the real binary (`e2e_tests::repo`).
+fn repo() -> Repo {
+    Repo::new(env!("CARGO_BIN_EXE_generator"))
 }
 
 #[test]
@@ -90,14 +25,14 @@ fn the_example_is_valid() {
 
 #[test]
 fn rejects_duplicate_version() {
-    let r = Repo::new();
+    let r = repo();
     let text =
         std::fs::read_to_string(r.root.join("releases/android-demo/1.0.0.toml")).expect("read");
     r.write(
         "releases/android-demo/again.toml",
         &text.replace("version_code = 100", "version_code = 101"),
     );
-    let problems = r.problems();
+    let problems = r.problems(&[]);
     assert!(
         problems.iter().any(|(f, fi, m)| fi == "version"
             && (f.ends_with("again.toml") || f.ends_with("1.0.0.toml"))
@@ -108,7 +43,7 @@ fn rejects_duplicate_version() {
 
 #[test]
 fn rejects_duplicate_version_code() {
-    Repo::new()
+    repo()
         .edit(
             "releases/android-demo/1.2.0.toml",
             "version_code = 120",
@@ -123,7 +58,7 @@ fn rejects_duplicate_version_code() {
 
 #[test]
 fn rejects_missing_artifact_file() {
-    Repo::new()
+    repo()
         .edit(
             "releases/windows-tool/1.0.0.toml",
             "windows-tool-1.0.0.exe",
@@ -138,7 +73,7 @@ fn rejects_missing_artifact_file() {
 
 #[test]
 fn rejects_path_traversal() {
-    Repo::new()
+    repo()
         .edit(
             "releases/windows-tool/1.0.0.toml",
             "files/windows-tool-1.0.0.exe",
@@ -149,7 +84,7 @@ fn rejects_path_traversal() {
             "artifacts[0].file",
             "outside the releases directory",
         );
-    Repo::new()
+    repo()
         .edit(
             "releases/windows-tool/1.0.0.toml",
             "files/windows-tool-1.0.0.exe",
@@ -164,7 +99,7 @@ fn rejects_path_traversal() {
 
 #[test]
 fn rejects_symlink_out_of_the_releases_directory() {
-    let r = Repo::new();
+    let r = repo();
     let outside = r.root.join("outside.bin");
     std::fs::write(&outside, b"x").expect("write");
     std::os::unix::fs::symlink(
@@ -187,7 +122,7 @@ fn rejects_symlink_out_of_the_releases_directory() {
 #[test]
 fn rejects_versions_bad_for_the_apps_ordering() {
     // Protocol C needs x.y.z.
-    Repo::new()
+    repo()
         .edit(
             "releases/desktop-pro/1.0.0.toml",
             "version = \"1.0.0\"",
@@ -199,7 +134,7 @@ fn rejects_versions_bad_for_the_apps_ordering() {
             "protocols.license",
         );
     // Protocol E compares numeric components only.
-    Repo::new()
+    repo()
         .edit(
             "releases/windows-tool/1.0.0.toml",
             "version = \"1.0.0\"",
@@ -211,7 +146,7 @@ fn rejects_versions_bad_for_the_apps_ordering() {
             "protocols.tinyaii",
         );
     // SemVer apps need SemVer.
-    Repo::new()
+    repo()
         .edit(
             "releases/android-demo/1.0.0.toml",
             "version = \"1.0.0\"",
@@ -219,7 +154,7 @@ fn rejects_versions_bad_for_the_apps_ordering() {
         )
         .expect("releases/android-demo/1.0.0.toml", "version", "versioning");
     // Versions become path segments.
-    Repo::new()
+    repo()
         .edit(
             "releases/ios-demo/adhoc-2.1.0-110.toml",
             "version = \"2.1.0\"",
@@ -236,7 +171,7 @@ fn rejects_versions_bad_for_the_apps_ordering() {
 fn rejects_versions_that_rank_equal() {
     // 1.0 and 1.0.0 are the same version for tinyaii's numeric ordering (without the license
     // protocol, which would refuse `1.0` itself).
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "apps/windows-tool.toml",
         "[protocols.license]\napp_id = \"app_windows_tool\"",
@@ -248,7 +183,7 @@ fn rejects_versions_that_rank_equal() {
         "releases/windows-tool/1.0.toml",
         &text.replace("version = \"1.0.0\"", "version = \"1.0\""),
     );
-    let problems = r.problems();
+    let problems = r.problems(&[]);
     assert!(
         problems
             .iter()
@@ -259,7 +194,7 @@ fn rejects_versions_that_rank_equal() {
 
 #[test]
 fn rejects_unknown_architecture_and_channel() {
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "releases/android-demo/1.0.0.toml",
         "arch = \"armeabi-v7a\"",
@@ -270,7 +205,7 @@ fn rejects_unknown_architecture_and_channel() {
         "channel = \"release\"",
         "channel = \"nightly\"",
     );
-    let problems = r.problems();
+    let problems = r.problems(&[]);
     for (file, field, part) in [
         (
             "releases/android-demo/1.0.0.toml",
@@ -294,17 +229,17 @@ fn rejects_unknown_architecture_and_channel() {
 
 #[test]
 fn rejects_unknown_app_and_misplaced_release() {
-    Repo::new()
+    repo()
         .write("releases/ghost/1.0.0.toml", "app = \"ghost\"\nversion = \"1.0.0\"\npublished_at = 2026-01-01T00:00:00Z\ncontent = '{}'\n")
         .expect("releases/ghost/1.0.0.toml", "app", "unknown app `ghost`");
-    Repo::new()
+    repo()
         .write("releases/ios-demo/stray.toml", "app = \"windows-tool\"\nversion = \"9.0.0\"\npublished_at = 2026-01-01T00:00:00Z\ncontent = '{}'\n")
         .expect("releases/ios-demo/stray.toml", "app", "not under releases/windows-tool/");
 }
 
 #[test]
 fn rejects_digest_mismatch_of_a_local_file() {
-    Repo::new()
+    repo()
         .edit(
             "releases/windows-tool/1.0.0.toml",
             "[[artifacts]]\n",
@@ -319,7 +254,7 @@ fn rejects_digest_mismatch_of_a_local_file() {
 
 #[test]
 fn rejects_external_url_without_digest() {
-    Repo::new()
+    repo()
         .edit("releases/desktop-pro/1.3.0.toml", "size = 2048\n", "")
         .expect(
             "releases/desktop-pro/1.3.0.toml",
@@ -330,7 +265,7 @@ fn rejects_external_url_without_digest() {
 
 #[test]
 fn rejects_out_of_range_values_naming_the_field() {
-    Repo::new()
+    repo()
         .edit(
             "apps/desktop-pro.toml",
             "offline_ttl_seconds = 3600",
@@ -341,7 +276,7 @@ fn rejects_out_of_range_values_naming_the_field() {
             "policy.offline_ttl_seconds",
             "between 60 and 604800",
         );
-    Repo::new()
+    repo()
         .edit(
             "releases/android-demo/1.4.0.toml",
             "rollout = 25",
@@ -352,7 +287,7 @@ fn rejects_out_of_range_values_naming_the_field() {
             "rollout",
             "between 0 and 100",
         );
-    Repo::new()
+    repo()
         .edit(
             "releases/android-demo/1.4.0.toml",
             "rollout = 25",
@@ -363,7 +298,7 @@ fn rejects_out_of_range_values_naming_the_field() {
             "rollot",
             "unknown field",
         );
-    Repo::new()
+    repo()
         .edit(
             "releases/remote-config/v2.toml",
             "content = '{\"test\"",
@@ -378,7 +313,7 @@ fn rejects_out_of_range_values_naming_the_field() {
 
 #[test]
 fn rejects_app_problems() {
-    Repo::new()
+    repo()
         .edit(
             "apps/windows-tool.toml",
             "id = \"windows-tool\"",
@@ -389,14 +324,14 @@ fn rejects_app_problems() {
             "id",
             "does not match the file name",
         );
-    Repo::new()
+    repo()
         .edit("apps/ios-demo.toml", "app_id = 2", "app_id = 1")
         .expect(
             "apps/ios-demo.toml",
             "protocols.zealot.app_id",
             "also used by apps/android-demo.toml",
         );
-    Repo::new()
+    repo()
         .edit(
             "apps/desktop-pro.toml",
             "min_version = \"1.1.0\"",
@@ -411,7 +346,7 @@ fn rejects_app_problems() {
 
 #[test]
 fn reports_every_problem_in_one_run() {
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "releases/windows-tool/1.0.0.toml",
         "windows-tool-1.0.0.exe",
@@ -432,7 +367,7 @@ fn reports_every_problem_in_one_run() {
         "channel = \"release\"",
         "channel = \"nightly\"",
     );
-    let problems = r.problems();
+    let problems = r.problems(&[]);
     let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.0.as_str()).collect();
     assert_eq!(files.len(), 4, "{problems:#?}");
 }
@@ -505,7 +440,7 @@ fn warns_about_private_files_no_route_serves_or_at_external_urls() {
 
     // A private app that no protocol serves (remote-config has only a configuration key,
     // which answers without files, so give it one too): its files are unreachable.
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "apps/windows-tool.toml",
         "versioning = \"dotted\"",

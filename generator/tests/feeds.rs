@@ -1,93 +1,23 @@
 //! The feed rules on copies of the example, through the real binary: which release each feed
 //! offers (staged, yanked, drafts), and every rejection with the file, the field and the fix.
 
+use e2e_tests::repo::Repo;
 use e2e_tests::{example_dir, stdout_json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
+/// A copy of the example for the real binary (`e2e_tests::repo`).
+fn repo() -> Repo {
+    Repo::new(env!("CARGO_BIN_EXE_generator"))
 }
 
-impl Repo {
-    fn new() -> Self {
-        let (tmp, root) = e2e_tests::example_copy();
-        Self { _tmp: tmp, root }
-    }
-
-    fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
-        let p = self.root.join(rel);
-        let text = std::fs::read_to_string(&p).expect("read manifest");
-        assert!(text.contains(from), "{rel} does not contain {from:?}");
-        std::fs::write(&p, text.replace(from, to)).expect("write manifest");
-        self
-    }
-
-    fn append(&self, rel: &str, text: &str) -> &Self {
-        let p = self.root.join(rel);
-        let mut t = std::fs::read_to_string(&p).expect("read manifest");
-        t.push_str(text);
-        std::fs::write(p, t).expect("write manifest");
-        self
-    }
-
-    fn run(&self, cmd: &str, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_generator"))
-            .args([cmd, "--no-cache", "--format", "json", "--root"])
-            .arg(&self.root)
-            .args(args)
-            .env("GENERATOR_LOG", "warn")
-            .env_remove("SPARKLE_ED_PRIVATE_KEY")
-            .env_remove("TAURI_SIGNING_PRIVATE_KEY")
-            .env_remove("TAURI_SIGNING_PRIVATE_KEY_PASSWORD")
-            .output()
-            .expect("run generator")
-    }
-
-    /// Runs `validate`, expects failure, returns (file, field, message) triples.
-    fn problems(&self, args: &[&str]) -> Vec<(String, String, String)> {
-        let o = self.run("validate", args);
-        assert_eq!(
-            o.status.code(),
-            Some(1),
-            "expected a validation failure; stderr: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            stderr.contains("hint:"),
-            "every problem needs a fix: {stderr}"
-        );
-        stdout_json(&o)["problems"]
-            .as_array()
-            .expect("problems")
-            .iter()
-            .map(|p| {
-                let s = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
-                (s("file"), s("field"), s("message"))
-            })
-            .collect()
-    }
-
-    fn expect(&self, file: &str, field: &str, message_part: &str) {
-        let problems = self.problems(&[]);
-        assert!(
-            problems
-                .iter()
-                .any(|(f, fi, m)| f == file && fi == field && m.contains(message_part)),
-            "no problem {file} / {field} / {message_part:?} in {problems:#?}"
-        );
-    }
-
-    /// Builds into a fresh directory and returns it.
-    fn build(&self) -> (tempfile::TempDir, PathBuf) {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let out = tmp.path().join("site");
-        let o = self.run("build", &["--out", out.to_str().expect("utf-8")]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (tmp, out)
-    }
+/// Builds `repo` into a fresh directory and returns it.
+fn build(repo: &Repo) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("site");
+    let o = repo.run("build", &["--out", out.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (tmp, out)
 }
 
 const APP_FILE: &str = "apps/desktop-editor.toml";
@@ -118,9 +48,9 @@ fn tauri_version(site: &Path) -> String {
 
 #[test]
 fn a_staged_release_is_only_in_electron_updater_files_with_its_percentage() {
-    let r = Repo::new();
+    let r = repo();
     r.edit(R110, "upgrade = \"force\"", "rollout = 40");
-    let (_t, site) = r.build();
+    let (_t, site) = build(&r);
     // Sparkle and Tauri have no percentage rollout: they keep offering 1.0.0.
     assert_eq!(appcast_versions(&site), ["1.0.0"]);
     assert_eq!(tauri_version(&site), "1.0.0");
@@ -129,7 +59,7 @@ fn a_staged_release_is_only_in_electron_updater_files_with_its_percentage() {
     assert!(mac.contains("\nstagingPercentage: 40\n"), "{mac}");
     // Without the force, 1.1.0 is critical only below the minimum version.
     r.edit(R110, "rollout = 40", "");
-    let (_t, site) = r.build();
+    let (_t, site) = build(&r);
     let xml = read(&site, "mac-arm64/appcast.xml");
     assert!(
         xml.contains("<sparkle:criticalUpdate sparkle:version=\"1.1.0\"/>"),
@@ -141,9 +71,9 @@ fn a_staged_release_is_only_in_electron_updater_files_with_its_percentage() {
 #[test]
 fn paused_yanked_and_draft_releases_are_never_offered() {
     for change in ["rollout = 0", "state = \"yanked\"", "state = \"draft\""] {
-        let r = Repo::new();
+        let r = repo();
         r.edit(R110, "upgrade = \"force\"", change);
-        let (_t, site) = r.build();
+        let (_t, site) = build(&r);
         assert_eq!(appcast_versions(&site), ["1.0.0"], "{change}");
         assert_eq!(tauri_version(&site), "1.0.0", "{change}");
         for file in ["latest-mac.yml", "latest-linux.yml"] {
@@ -155,14 +85,14 @@ fn paused_yanked_and_draft_releases_are_never_offered() {
 
 #[test]
 fn a_private_app_gets_no_feeds() {
-    let r = Repo::new();
+    let r = repo();
     r.append("apps/desktop-pro.toml", "\n[feeds]\nelectron = true\n");
     r.expect("apps/desktop-pro.toml", "feeds", "private app");
 }
 
 #[test]
 fn sparkle_and_tauri_need_a_base_url() {
-    let r = Repo::new();
+    let r = repo();
     r.edit("site.toml", "base_url = \"http://127.0.0.1:8787\"", "");
     let problems = r.problems(&[]);
     for feed in ["Sparkle", "Tauri"] {
@@ -179,7 +109,7 @@ fn sparkle_and_tauri_need_a_base_url() {
 
 #[test]
 fn a_feed_needs_an_architecture_of_its_platform() {
-    let r = Repo::new();
+    let r = repo();
     r.append(
         "apps/android-demo.toml",
         "\n[feeds]\nsparkle = true\nelectron = true\ntauri = true\n",
@@ -198,7 +128,7 @@ fn a_feed_needs_an_architecture_of_its_platform() {
 
 #[test]
 fn a_linux_architecture_of_unknown_processor_is_rejected() {
-    let r = Repo::new();
+    let r = repo();
     r.edit(APP_FILE, "cpu = \"x86_64\"\n", "");
     r.edit(APP_FILE, "key = \"linux-x64\"", "key = \"linux-desktop\"");
     for f in ["1.0.0", "1.1.0"] {
@@ -213,7 +143,7 @@ fn a_linux_architecture_of_unknown_processor_is_rejected() {
 
 #[test]
 fn feed_directory_names_are_not_architecture_keys() {
-    let r = Repo::new();
+    let r = repo();
     r.append(
         APP_FILE,
         "\n[[architectures]]\nkey = \"tauri\"\nname = \"Clash\"\nplatform = \"linux\"\n",
@@ -233,7 +163,7 @@ fn feed_directory_names_are_not_architecture_keys() {
 
 #[test]
 fn a_stated_tauri_signature_must_be_one() {
-    let r = Repo::new();
+    let r = repo();
     let text = std::fs::read_to_string(r.root.join(R110)).expect("read");
     let start = text.find("signature = \"").expect("inline signature") + "signature = \"".len();
     let end = start + text[start..].find('"').expect("end quote");
@@ -243,7 +173,7 @@ fn a_stated_tauri_signature_must_be_one() {
 
 #[test]
 fn signature_and_signature_file_together_are_rejected() {
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "releases/desktop-editor/1.0.0.toml",
         "signature_file = \"files/Desktop.Editor_1.0.0_x64-setup.exe.sig\"",
@@ -254,7 +184,7 @@ fn signature_and_signature_file_together_are_rejected() {
         "artifacts[4].signature_file",
         "not both",
     );
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "releases/desktop-editor/1.0.0.toml",
         "files/Desktop.Editor_1.0.0_x64-setup.exe.sig",
@@ -269,7 +199,7 @@ fn signature_and_signature_file_together_are_rejected() {
 
 #[test]
 fn electron_and_tauri_need_semver_versions() {
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         APP_FILE,
         "versioning = \"semver\"",
@@ -300,7 +230,7 @@ fn electron_and_tauri_need_semver_versions() {
 
 #[test]
 fn an_unusable_key_is_reported_by_where_it_came_from_never_by_its_content() {
-    let r = Repo::new();
+    let r = repo();
     let key = r.root.join("not-a-key");
     std::fs::write(&key, "secret-words-not-a-key-1234").expect("write");
     let key = key.to_str().expect("utf-8");
@@ -369,9 +299,9 @@ ed_signature = "{ed_signature}"
 
 #[test]
 fn a_remote_file_joins_the_feeds_with_its_stated_sha512_and_signature() {
-    let r = Repo::new();
+    let r = repo();
     remote_release(&r, REMOTE_SHA512, REMOTE_SIG);
-    let (_t, site) = r.build();
+    let (_t, site) = build(&r);
     assert_eq!(appcast_versions(&site), ["1.3.0", "1.1.0", "1.0.0"]);
     let xml = read(&site, "mac-arm64/appcast.xml");
     assert!(
@@ -395,7 +325,7 @@ fn a_remote_file_joins_the_feeds_with_its_stated_sha512_and_signature() {
 
 #[test]
 fn stated_sha512_and_ed_signature_are_checked() {
-    let r = Repo::new();
+    let r = repo();
     remote_release(&r, "c2hvcnQ=", "bm90IGEgc2lnbmF0dXJl");
     let rel = "releases/desktop-editor/1.3.0.toml";
     let problems = r.problems(&[]);
@@ -411,7 +341,7 @@ fn stated_sha512_and_ed_signature_are_checked() {
         );
     }
     // With a local file, a stated sha512 must be the file's.
-    let r = Repo::new();
+    let r = repo();
     r.edit(
         "releases/desktop-editor/1.0.0.toml",
         "file = \"files/desktop-editor_1.0.0_amd64.AppImage\"",
@@ -457,8 +387,8 @@ fn example_file(name: &str) -> Vec<u8> {
 fn updater_facts_are_edge_data_the_feeds_share() {
     use base64::Engine;
     use sha2::Digest;
-    let r = Repo::new();
-    let (_t, site) = r.build();
+    let r = repo();
+    let (_t, site) = build(&r);
     let artifacts = edge_artifacts(&site);
     assert_eq!(artifacts.len(), 13);
     for a in &artifacts {
@@ -518,7 +448,7 @@ fn updater_facts_are_edge_data_the_feeds_share() {
         "sparkle = true\nelectron = true\ntauri = true\n",
         "",
     );
-    let (_t, site) = r.build();
+    let (_t, site) = build(&r);
     assert!(
         !site
             .join("apps/desktop-editor/stable/tauri/latest.json")
@@ -585,7 +515,7 @@ fn feeds_and_edge(site: &Path) -> (Vec<(String, Vec<u8>)>, Vec<serde_json::Value
 /// sign or hash the new bytes and change the feeds.
 #[test]
 fn a_no_change_rebuild_reads_no_artifact_and_makes_the_same_feeds() {
-    let r = Repo::new();
+    let r = repo();
     let (_t1, first, summary) = signed_build(&r, true);
     assert!(
         summary["hashed"]["files_hashed"].as_u64() > Some(0),

@@ -4,25 +4,30 @@
 //! was.
 
 use e2e_tests::packages::{self as fx, InfoPlist, Manifest};
-use e2e_tests::{read_tree, stdout_json};
+use e2e_tests::repo::Repo;
+use e2e_tests::stdout_json;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use update_protocol::manifest::{ArtifactRole, Changelog, ReleaseManifest, ReleaseState};
 
-/// A temporary copy of the example, and a place for the builds to publish.
-struct Repo {
-    tmp: tempfile::TempDir,
-    root: PathBuf,
+/// `publish` and its checks on the shared repository harness (`e2e_tests::repo`).
+trait PublishRepo {
+    fn build_file(&self, name: &str, bytes: &[u8]) -> PathBuf;
+    fn publish(&self, file: &Path, args: &[&str]) -> Output;
+    fn publish_ok(&self, file: &Path, args: &[&str]) -> serde_json::Value;
+    fn publish_refused(&self, file: &Path, args: &[&str]) -> String;
+    fn dirs(&self) -> Vec<PathBuf>;
+    fn manifest(&self, rel: &str) -> (String, ReleaseManifest);
+    fn history(&self, app: &str, channel: &str) -> serde_json::Value;
 }
 
-impl Repo {
-    fn new() -> Self {
-        let (tmp, root) = e2e_tests::example_copy();
-        Repo { tmp, root }
-    }
+/// A copy of the example, and a place beside it for the builds to publish.
+fn repo() -> Repo {
+    Repo::new(env!("CARGO_BIN_EXE_generator"))
+}
 
+impl PublishRepo for Repo {
     /// Writes a build outside the repository, as CI has it.
     fn build_file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let p = self.tmp.path().join("out").join(name);
@@ -32,13 +37,12 @@ impl Repo {
     }
 
     fn publish(&self, file: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_generator"))
+        self.generator()
             .arg("publish")
             .arg(file)
             .arg("--root")
             .arg(&self.root)
             .args(args)
-            .env("GENERATOR_LOG", "warn")
             .output()
             .expect("run generator")
     }
@@ -97,10 +101,6 @@ impl Repo {
             .collect()
     }
 
-    fn tree(&self) -> BTreeMap<String, Vec<u8>> {
-        read_tree(&self.root)
-    }
-
     fn manifest(&self, rel: &str) -> (String, ReleaseManifest) {
         let text = std::fs::read_to_string(self.root.join(rel)).expect("read manifest");
         let m = toml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}\n{text}"));
@@ -110,12 +110,12 @@ impl Repo {
     /// Builds the site and returns a channel's history.
     fn history(&self, app: &str, channel: &str) -> serde_json::Value {
         let out = self.tmp.path().join("site");
-        let o = Command::new(env!("CARGO_BIN_EXE_generator"))
+        let o = self
+            .generator()
             .args(["build", "--no-cache", "--root"])
             .arg(&self.root)
             .arg("--out")
             .arg(&out)
-            .env("GENERATOR_LOG", "warn")
             .output()
             .expect("run build");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -139,7 +139,7 @@ fn release<'a>(history: &'a serde_json::Value, version: &str) -> &'a serde_json:
 
 #[test]
 fn apk_is_published_with_what_it_says_and_build_serves_it() {
-    let r = Repo::new();
+    let r = repo();
     let apk = fx::apk(&Manifest::new("com.example.demo", "1.6.0", 160), "Demo");
     let file = r.build_file("demo-1.6.0-arm64-v8a.apk", &apk);
     let changelog = r#"[{"message":"New sync","author":"dev","email":"dev@example.com","date":"2026-05-30 10:00:00"},{"message":"Fix login"}]"#;
@@ -238,7 +238,7 @@ fn apk_is_published_with_what_it_says_and_build_serves_it() {
 
 #[test]
 fn ipa_binary_and_xml_plists_are_published_with_text_changelogs() {
-    let r = Repo::new();
+    let r = repo();
     let binary = fx::ipa(&InfoPlist::new(
         "com.example.demo.ios",
         "2.2.0",
@@ -314,7 +314,7 @@ fn ipa_binary_and_xml_plists_are_published_with_text_changelogs() {
 
 #[test]
 fn bundle_id_mismatch_names_both_ids_and_changes_nothing() {
-    let r = Repo::new();
+    let r = repo();
     let apk = fx::apk(&Manifest::new("com.other.app", "1.6.0", 160), "Other");
     let file = r.build_file("other-1.6.0.apk", &apk);
     let err = r.publish_refused(&file, &["--app", "android-demo"]);
@@ -330,7 +330,7 @@ fn bundle_id_mismatch_names_both_ids_and_changes_nothing() {
 
 #[test]
 fn validation_failure_undoes_every_write() {
-    let r = Repo::new();
+    let r = repo();
     // 1.6.0 with the version code of 1.2.0: only the repository-wide validation sees it.
     let apk = fx::apk(&Manifest::new("com.example.demo", "1.6.0", 120), "Demo");
     let file = r.build_file("demo-1.6.0.apk", &apk);
@@ -349,7 +349,7 @@ fn validation_failure_undoes_every_write() {
 
 #[test]
 fn a_published_version_is_refused_and_another_architecture_joins_it() {
-    let r = Repo::new();
+    let r = repo();
     // 1.2.0 has an arm64-v8a build already (releases/android-demo/1.2.0.toml).
     let apk = fx::apk(&Manifest::new("com.example.demo", "1.2.0", 120), "Demo");
     let file = r.build_file("demo-1.2.0-arm64-v8a-again.apk", &apk);
@@ -427,7 +427,7 @@ fn a_published_version_is_refused_and_another_architecture_joins_it() {
 
 #[test]
 fn other_files_need_their_version_from_flags() {
-    let r = Repo::new();
+    let r = repo();
     let exe = r.build_file("windows-tool-1.2.0.exe", b"MZ tool 1.2.0");
     let err = r.publish_refused(&exe, &["--app", "windows-tool"]);
     assert!(
@@ -455,7 +455,7 @@ fn other_files_need_their_version_from_flags() {
 
 #[test]
 fn corrupt_packages_are_refused_naming_the_file_and_the_fault() {
-    let r = Repo::new();
+    let r = repo();
     let apk = fx::apk(&Manifest::new("com.example.demo", "1.6.0", 160), "Demo");
     let half = r.build_file("half.apk", &apk[..apk.len() / 2]);
     let err = r.publish_refused(&half, &["--app", "android-demo"]);
@@ -483,7 +483,7 @@ fn corrupt_packages_are_refused_naming_the_file_and_the_fault() {
 
 #[test]
 fn a_flag_that_contradicts_the_package_needs_force() {
-    let r = Repo::new();
+    let r = repo();
     let apk = fx::apk(&Manifest::new("com.example.demo", "1.6.0", 160), "Demo");
     let file = r.build_file("demo-1.6.0.apk", &apk);
     let err = r.publish_refused(
@@ -541,7 +541,7 @@ fn a_flag_that_contradicts_the_package_needs_force() {
 
 #[test]
 fn dry_run_writes_nothing() {
-    let r = Repo::new();
+    let r = repo();
     let apk = fx::apk(&Manifest::new("com.example.demo", "1.6.0", 160), "Demo");
     let file = r.build_file("demo-1.6.0.apk", &apk);
     let before = r.tree();

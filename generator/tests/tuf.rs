@@ -4,25 +4,13 @@
 //! errors for missing keys, no private key in the site, and python-tuf / securesystemslib
 //! agreeing with every byte (tests/clients/tuf_cjson.py).
 
+use e2e_tests::repo::Repo;
 use e2e_tests::{read_tree, unix_now, workspace_root};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use update_protocol::tuf::{self, Ed25519Seed, EdgeTuf, Metadata, Root, Snapshot, Targets};
-
-const KEY_VARS: [&str; 5] = [
-    "TUF_ROOT_KEY",
-    "TUF_TARGETS_KEY",
-    "TUF_SNAPSHOT_KEY",
-    "TUF_TIMESTAMP_KEY",
-    "TUF_KEYS_DIR",
-];
-
-struct Repo {
-    tmp: tempfile::TempDir,
-    root: PathBuf,
-}
 
 /// A build's two trees as one map: every file of the site at `site`, and the edge data
 /// (`_edge/…`) of the worker tree beside it (`<site>-edge`), after checking that the site has
@@ -45,25 +33,23 @@ fn read_build(site: &Path) -> BTreeMap<String, Vec<u8>> {
     tree
 }
 
-impl Repo {
-    fn new() -> Repo {
-        let (tmp, root) = e2e_tests::example_copy();
-        Repo { tmp, root }
-    }
+/// The TUF steps on the shared repository harness (`e2e_tests::repo`).
+trait TufRepo {
+    fn generate(&self, args: &[&str]) -> Output;
+    fn build(&self, out: &str, extra: &[&str]) -> BTreeMap<String, Vec<u8>>;
+    fn try_build(&self, out: &str, extra: &[&str]) -> Output;
+    fn tuf(&self, args: &[&str]) -> Output;
+    fn without_demo_keys(&self) -> PathBuf;
+}
 
-    fn path(&self, rel: &str) -> PathBuf {
-        self.tmp.path().join(rel)
-    }
+fn repo() -> Repo {
+    Repo::new(env!("CARGO_BIN_EXE_generator"))
+}
 
+impl TufRepo for Repo {
     /// Runs the generator with no TUF key in the environment.
-    fn run(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_generator"));
-        c.args(args);
-        for v in KEY_VARS {
-            c.env_remove(v);
-        }
-        c.env_remove("SOURCE_DATE_EPOCH");
-        c.output().expect("run generator")
+    fn generate(&self, args: &[&str]) -> Output {
+        self.generator().args(args).output().expect("run generator")
     }
 
     fn build(&self, out: &str, extra: &[&str]) -> BTreeMap<String, Vec<u8>> {
@@ -88,14 +74,14 @@ impl Repo {
             out.to_str().expect("utf-8"),
         ];
         args.extend_from_slice(extra);
-        self.run(&args)
+        self.generate(&args)
     }
 
     fn tuf(&self, args: &[&str]) -> Output {
         let root = self.root.to_str().expect("utf-8");
         let mut all = vec!["tuf", "--root", root];
         all.extend_from_slice(args);
-        self.run(&all)
+        self.generate(&all)
     }
 
     /// Removes the demo `keys_dir` from tuf/config.toml and moves the keys out of the
@@ -113,13 +99,6 @@ impl Repo {
         let keys = self.path("offline-keys");
         std::fs::rename(self.root.join("tuf-keys"), &keys).expect("move keys");
         keys
-    }
-
-    fn edit(&self, rel: &str, from: &str, to: &str) {
-        let p = self.root.join(rel);
-        let text = std::fs::read_to_string(&p).expect("read");
-        assert!(text.contains(from), "{rel} lacks {from:?}");
-        std::fs::write(&p, text.replacen(from, to, 1)).expect("write");
     }
 }
 
@@ -285,7 +264,7 @@ fn check_chain(tree: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, u64> {
 
 #[test]
 fn example_metadata_chain_is_consistent() {
-    let repo = Repo::new();
+    let repo = repo();
     let tree = repo.build("site", &[]);
     check_chain(&tree);
     // `custom` tells a client what the release is.
@@ -316,7 +295,7 @@ fn example_metadata_chain_is_consistent() {
 
 #[test]
 fn rebuild_without_change_is_byte_identical_and_needs_no_key() {
-    let repo = Repo::new();
+    let repo = repo();
     let first = repo.build("a", &[]);
     let state = read_tree(&repo.root.join("tuf"));
     repo.without_demo_keys();
@@ -332,7 +311,7 @@ fn rebuild_without_change_is_byte_identical_and_needs_no_key() {
 
 #[test]
 fn changed_release_bumps_versions_and_a_missing_key_is_a_clear_error() {
-    let repo = Repo::new();
+    let repo = repo();
     let before = check_chain(&repo.build("a", &[]));
     let keys = repo.without_demo_keys();
     repo.edit(
@@ -365,14 +344,11 @@ fn changed_release_bumps_versions_and_a_missing_key_is_a_clear_error() {
         "from sleep",
         "from standby",
     );
-    let mut c = Command::new(env!("CARGO_BIN_EXE_generator"));
+    let mut c = repo.generator();
     c.args(["build", "--no-cache", "--root"])
         .arg(&repo.root)
         .arg("--out")
         .arg(repo.path("c"));
-    for v in KEY_VARS {
-        c.env_remove(v);
-    }
     c.env("TUF_TARGETS_KEY", seeds(&keys, "targets")[0].to_hex());
     c.env("TUF_SNAPSHOT_KEY", seeds(&keys, "snapshot")[0].to_hex());
     let o = c.output().expect("run");
@@ -383,7 +359,7 @@ fn changed_release_bumps_versions_and_a_missing_key_is_a_clear_error() {
 
 #[test]
 fn rotate_publishes_root_n_plus_1_signed_by_old_and_new_root_keys() {
-    let repo = Repo::new();
+    let repo = repo();
     repo.build("a", &[]);
     let keys = repo.without_demo_keys();
     let k = keys.to_str().expect("utf-8");
@@ -465,7 +441,7 @@ fn rotate_publishes_root_n_plus_1_signed_by_old_and_new_root_keys() {
 
 #[test]
 fn resign_bumps_versions_and_status_reports_expiry() {
-    let repo = Repo::new();
+    let repo = repo();
     let before = check_chain(&repo.build("a", &[]));
     let now = unix_now();
     // Far in the future every role is due: status --check fails and says what to do.
@@ -493,7 +469,7 @@ fn resign_bumps_versions_and_status_reports_expiry() {
 #[test]
 fn no_private_key_reaches_the_site() {
     use base64::Engine;
-    let repo = Repo::new();
+    let repo = repo();
     let tree = repo.build("site", &[]);
     let keys = repo.root.join("tuf-keys");
     let mut secrets = Vec::new();
@@ -523,7 +499,7 @@ fn no_private_key_reaches_the_site() {
 /// from the built site with an edge-signed timestamp and downloads targets.
 #[test]
 fn python_tuf_and_securesystemslib_agree() {
-    let repo = Repo::new();
+    let repo = repo();
     let tree = repo.build("site", &[]);
     let mut cases = Vec::new();
     let mut add = |v: &Value| {
@@ -599,7 +575,7 @@ fn python_tuf_and_securesystemslib_agree() {
 
 #[test]
 fn reserved_app_id_is_a_problem_naming_the_manifest_field() {
-    let repo = Repo::new();
+    let repo = repo();
     std::fs::write(
         repo.root.join("apps/snapshot.toml"),
         "id = \"snapshot\"\nname = \"Clash\"\nplatform = \"other\"\n\n[[channels]]\nkey = \"stable\"\nname = \"Stable\"\n",

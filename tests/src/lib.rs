@@ -4,6 +4,7 @@
 pub mod client;
 pub mod fuzz;
 pub mod packages;
+pub mod repo;
 pub mod signed;
 pub mod tuf_repo;
 
