@@ -132,7 +132,14 @@ mod tests {
 
     #[test]
     fn rejects_wrong_length_and_chars() {
-        assert!(Sha256Digest::parse("abc").is_err());
-        assert!(Md5Digest::parse(&"g".repeat(32)).is_err());
+        assert_eq!(
+            Sha256Digest::parse("abc").unwrap_err().to_string(),
+            "`abc` is not 64 lowercase or uppercase hex characters"
+        );
+        let g = "g".repeat(32);
+        assert_eq!(
+            Md5Digest::parse(&g).unwrap_err().to_string(),
+            format!("`{g}` is not 32 lowercase or uppercase hex characters")
+        );
     }
 }

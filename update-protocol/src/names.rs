@@ -191,9 +191,36 @@ mod tests {
 
     #[test]
     fn rejects_path_traversal_and_separators() {
-        for bad in ["..", ".hidden", "a/b", "a\\b", "-x", "a b", "é"] {
-            assert!(AppId::new(bad).is_err(), "{bad}");
-            assert!(FileName::new(bad).is_err(), "{bad}");
+        for bad in ["..", ".hidden", "-x"] {
+            let why = "must start with a letter or digit";
+            assert_eq!(
+                AppId::new(bad).unwrap_err().to_string(),
+                format!("app id `{bad}` {why}")
+            );
+            assert_eq!(
+                FileName::new(bad).unwrap_err().to_string(),
+                format!("file name `{bad}` {why}")
+            );
+        }
+        for (bad, c) in [
+            ("a/b", "'/'"),
+            ("a\\b", "'\\\\'"),
+            ("a b", "' '"),
+            ("é", "'é'"),
+        ] {
+            assert_eq!(
+                AppId::new(bad).unwrap_err().to_string(),
+                format!(
+                    "app id `{bad}` has the character {c}; allowed: letters, digits, '.', '_' and '-'"
+                )
+            );
+            assert_eq!(
+                FileName::new(bad).unwrap_err().to_string(),
+                format!(
+                    "file name `{bad}` has the character {c}; allowed: letters, digits, '.', '_', \
+                     '+', '~' and '-'"
+                )
+            );
         }
         assert!(matches!(AppId::new(""), Err(NameError::Empty { .. })));
         assert!(matches!(
@@ -205,7 +232,14 @@ mod tests {
     #[test]
     fn versions_for_paths() {
         assert!(check_path_version("1.0.0-beta+7").is_ok());
-        assert!(check_path_version("1.0/2").is_err());
-        assert!(check_path_version("1 0").is_err());
+        let allowed = "allowed: letters, digits, '.', '_', '+', '~' and '-'";
+        assert_eq!(
+            check_path_version("1.0/2").unwrap_err().to_string(),
+            format!("version `1.0/2` has the character '/'; {allowed}")
+        );
+        assert_eq!(
+            check_path_version("1 0").unwrap_err().to_string(),
+            format!("version `1 0` has the character ' '; {allowed}")
+        );
     }
 }

@@ -202,7 +202,12 @@ mod tests {
     fn rejects_bad_seeds_and_keys_without_echoing_them() {
         let err = Ed25519Seed::from_hex("00ff").expect_err("short");
         assert!(!err.to_string().contains("00ff"));
-        assert!(Ed25519Seed::from_hex(&"zz".repeat(32)).is_err());
+        assert_eq!(
+            Ed25519Seed::from_hex(&"zz".repeat(32))
+                .err()
+                .map(|e| e.to_string()),
+            Some("bad key: an ed25519 seed must be 64 hex characters (32 bytes)".to_owned())
+        );
         let mut key = Ed25519Seed::from_bytes(&[7; 32]).public_key();
         key.keyval.public = key.keyval.public.to_uppercase();
         assert!(key.verifying_key().is_err());
