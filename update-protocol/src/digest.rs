@@ -133,12 +133,12 @@ mod tests {
     #[test]
     fn rejects_wrong_length_and_chars() {
         assert_eq!(
-            Sha256Digest::parse("abc").unwrap_err().to_string(),
+            Sha256Digest::parse("abc").expect_err("refused").to_string(),
             "`abc` is not 64 lowercase or uppercase hex characters"
         );
         let g = "g".repeat(32);
         assert_eq!(
-            Md5Digest::parse(&g).unwrap_err().to_string(),
+            Md5Digest::parse(&g).expect_err("refused").to_string(),
             format!("`{g}` is not 32 lowercase or uppercase hex characters")
         );
     }

@@ -194,11 +194,11 @@ mod tests {
         for bad in ["..", ".hidden", "-x"] {
             let why = "must start with a letter or digit";
             assert_eq!(
-                AppId::new(bad).unwrap_err().to_string(),
+                AppId::new(bad).expect_err("refused").to_string(),
                 format!("app id `{bad}` {why}")
             );
             assert_eq!(
-                FileName::new(bad).unwrap_err().to_string(),
+                FileName::new(bad).expect_err("refused").to_string(),
                 format!("file name `{bad}` {why}")
             );
         }
@@ -209,13 +209,13 @@ mod tests {
             ("é", "'é'"),
         ] {
             assert_eq!(
-                AppId::new(bad).unwrap_err().to_string(),
+                AppId::new(bad).expect_err("refused").to_string(),
                 format!(
                     "app id `{bad}` has the character {c}; allowed: letters, digits, '.', '_' and '-'"
                 )
             );
             assert_eq!(
-                FileName::new(bad).unwrap_err().to_string(),
+                FileName::new(bad).expect_err("refused").to_string(),
                 format!(
                     "file name `{bad}` has the character {c}; allowed: letters, digits, '.', '_', \
                      '+', '~' and '-'"
@@ -234,11 +234,13 @@ mod tests {
         assert!(check_path_version("1.0.0-beta+7").is_ok());
         let allowed = "allowed: letters, digits, '.', '_', '+', '~' and '-'";
         assert_eq!(
-            check_path_version("1.0/2").unwrap_err().to_string(),
+            check_path_version("1.0/2")
+                .expect_err("refused")
+                .to_string(),
             format!("version `1.0/2` has the character '/'; {allowed}")
         );
         assert_eq!(
-            check_path_version("1 0").unwrap_err().to_string(),
+            check_path_version("1 0").expect_err("refused").to_string(),
             format!("version `1 0` has the character ' '; {allowed}")
         );
     }
