@@ -3,7 +3,6 @@
 //! never sent).
 
 use super::*;
-use crate::index::ToolsetlinkRef;
 use crate::keys::AccessSecret;
 use crate::routes::Match;
 use crate::toolsetlink::{self as tl, statistics::EventCount};
@@ -119,18 +118,26 @@ const SECRET_KEY: &str = "sk-demo-secret";
 const NONCE: &str = "0123456789abcdef";
 const TS: &str = "2026-06-01T10:00:00.123+08:00";
 
-/// A deployment with the remote-configuration app of the example and D's access key.
+/// The example's build (`fixtures/edge/`: its lookup and every app, kept equal to the build by
+/// `generator/tests/edge_fixtures.rs`), with D's access key.
 fn memory() -> Memory {
-    let app: EdgeApp =
-        serde_json::from_str(crate::toolsetlink::tests::REMOTE_CONFIG).expect("fixture");
-    let id = app.app.id.clone();
-    let mut lookup = EdgeLookup::default();
-    lookup.toolsetlink.insert(
-        CONFIG_KEY.to_owned(),
-        ToolsetlinkRef {
-            app: id.clone(),
-            field: "configurationKey".to_owned(),
-        },
+    let lookup: EdgeLookup =
+        serde_json::from_str(include_str!("../../fixtures/edge/lookup.json")).expect("lookup");
+    let apps = [
+        include_str!("../../fixtures/edge/apps/android-demo.json"),
+        include_str!("../../fixtures/edge/apps/desktop-editor.json"),
+        include_str!("../../fixtures/edge/apps/desktop-pro.json"),
+        include_str!("../../fixtures/edge/apps/ios-demo.json"),
+        include_str!("../../fixtures/edge/apps/remote-config.json"),
+        include_str!("../../fixtures/edge/apps/windows-tool.json"),
+    ]
+    .map(|json| {
+        let app: EdgeApp = serde_json::from_str(json).expect("fixture");
+        (app.app.id.clone(), Rc::new(app))
+    });
+    assert_eq!(
+        lookup.toolsetlink.get(CONFIG_KEY).map(|r| r.app.as_str()),
+        Some("remote-config")
     );
     let secrets = EdgeSecrets {
         toolsetlink: BTreeMap::from([(
@@ -144,7 +151,7 @@ fn memory() -> Memory {
     };
     Memory {
         lookup: Rc::new(lookup),
-        apps: HashMap::from([(id, Rc::new(app))]),
+        apps: HashMap::from(apps),
         secrets: Rc::new(secrets),
         nonces: RefCell::default(),
         events: RefCell::default(),
@@ -412,7 +419,22 @@ fn the_admin_stats_need_the_token_and_answer_500_when_d1_fails() {
     );
     let ok = send(&s, &req);
     assert_eq!(ok.status, 200);
-    assert_eq!(json_of(&ok)["apps"][0]["app"], "remote-config");
+    let apps: Vec<String> = json_of(&ok)["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .map(|a| a["app"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    // Every app with telemetry (E's and D's), in order.
+    assert_eq!(
+        apps,
+        [
+            "android-demo",
+            "desktop-editor",
+            "remote-config",
+            "windows-tool"
+        ]
+    );
     let wrong = request(
         "GET",
         "/api/admin/stats",

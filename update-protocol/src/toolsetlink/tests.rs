@@ -37,19 +37,9 @@ fn headers(signature: &str) -> SignedHeaders<'_> {
     }
 }
 
-/// `_edge/apps/remote-config.json` of the example, trimmed.
-pub(crate) const REMOTE_CONFIG: &str = r#"{"schema_version":1,
-      "app":{"id":"remote-config","name":"Remote configuration","platform":"other","versioning":"version-code",
-        "channels":[{"key":"stable","name":"Stable"}],
-        "protocols":{"toolsetlink":{"configuration_key":"q1hfB1VUQaK9VksTZGPU1Q"}}},
-      "default_channel":"stable","default_arch":"default",
-      "releases":[
-        {"version":"v2","version_code":2,"channel":"stable","published_at":"2026-02-17T02:34:55Z","state":"ready",
-         "rollout":100,"upgrade":"prompt","release_id":"remote-config/stable/v2","zealot_id":2,"zealot_version":2,
-         "prompt":"Содержимое подсказки","content":{"features":{"dark_mode":true},"servers":["a.example.com"],"test":1}},
-        {"version":"v1","version_code":1,"channel":"stable","published_at":"2026-01-01T00:00:00Z","state":"ready",
-         "rollout":100,"upgrade":"prompt","release_id":"remote-config/stable/v1","zealot_id":1,"zealot_version":1,
-         "content":{"test":0}}]}"#;
+/// `_edge/apps/remote-config.json` of the example's build (`fixtures/edge/`, kept equal to
+/// the build by `generator/tests/edge_fixtures.rs`).
+pub(crate) const REMOTE_CONFIG: &str = include_str!("../../fixtures/edge/apps/remote-config.json");
 
 /// Releases of the example's `android-demo`, newest first: (version, code, state, rollout,
 /// upgrade, prompt, primary artifacts as (arch, url, md5, upgrade override)).
@@ -676,7 +666,7 @@ fn configuration_update_and_latest_shapes() {
     assert!(a.has_update());
     assert_eq!(
         to_json(&a),
-        r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"configurationKey":"q1hfB1VUQaK9VksTZGPU1Q","versionName":"v2","versionCode":2,"upgradeType":1,"promptUpgradeContent":"Содержимое подсказки","content":{"features":{"dark_mode":true},"servers":["a.example.com"],"test":1}}}"#
+        r#"{"code":200,"msg":"获取到新版本","docs":"","data":{"configurationKey":"q1hfB1VUQaK9VksTZGPU1Q","versionName":"v2","versionCode":2,"upgradeType":1,"promptUpgradeContent":"Содержимое подсказки","content":{"features":{"dark_mode":true},"servers":["a.example.com","b.example.com"],"test":1}}}"#
     );
     let latest = upgrade(&app, Endpoint::Configuration, &req(key, 2, 0, None), ORIGIN);
     assert_eq!(latest, Answer::latest(Endpoint::Configuration));
