@@ -972,7 +972,11 @@ mod tests {
                 site: &site,
                 worker: &worker,
             };
-            assert!(emit(&plan, staging, trees, Some(k)).is_err());
+            let e = emit(&plan, staging, trees, Some(k)).expect_err("injected failure");
+            assert_eq!(
+                e.to_string(),
+                format!("injected failure after writing {k} files")
+            );
             assert_eq!(read_tree(&site), before, "after {k} writes");
             assert!(!worker.exists(), "after {k} writes");
         }

@@ -1128,7 +1128,10 @@ mod tests {
                 .expect_err("unknown")
                 .contains("entry 0")
         );
-        assert!(parse_changelog("[1]").is_err());
+        assert_eq!(
+            parse_changelog("[1]"),
+            Err("entry 0 is neither an object nor a string".to_owned())
+        );
     }
 
     #[test]
