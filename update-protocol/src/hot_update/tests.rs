@@ -10,65 +10,9 @@ fn check(app: &EdgeApp, route: Route, req: &CheckRequest) -> Result<Answer, Erro
 }
 use serde_json::{Value, json};
 
-/// `_edge/apps/android-demo.json` of the example site, trimmed: 1.4.0 at 25% (external
-/// URL), 1.3.0 yanked, 1.2.0 arm64 only (with an attachment and a `silent` override),
-/// 1.1.0 forced, 1.0.0; both architectures enabled, `min_version` 1.1.0.
-const ANDROID_DEMO: &str = r#"{
-      "schema_version": 1,
-      "app": {
-        "id": "android-demo", "name": "Demo for Android", "platform": "android", "versioning": "semver",
-        "policy": { "min_version": "1.1.0", "offline_ttl_seconds": 900 },
-        "architectures": [
-          { "key": "arm64-v8a", "name": "ARM64", "default": true, "order": 0, "enabled": true },
-          { "key": "armeabi-v7a", "name": "ARMv7", "default": false, "order": 1, "enabled": true }
-        ],
-        "channels": [{ "key": "stable", "name": "Android", "default": true }],
-        "protocols": { "hot_update": { "project_id": "clx0demo0android" } }
-      },
-      "default_channel": "stable", "default_arch": "arm64-v8a",
-      "releases": [
-        { "version": "1.4.0", "channel": "stable", "published_at": "2026-04-10T08:00:00Z", "state": "ready",
-          "rollout": 25, "upgrade": "prompt", "notes": "Staged: new sync engine",
-          "release_id": "android-demo/stable/1.4.0", "zealot_id": 5, "zealot_version": 5, "artifacts": [
-          { "id": "a8f99105de136518b50b648f", "arch": "arm64-v8a", "role": "primary", "name": "demo-1.4.0-arm64-v8a.apk", "size": 123456,
-            "sha256": "8d54d8033a3c8b2aca94e3ad6bbad5ed0fa0c4f20d6bad24e1fb40e3e5cc3f1f", "md5": "0123456789abcdef0123456789abcdef",
-            "url": "https://downloads.example.com/android/demo-1.4.0-arm64-v8a.apk" }] },
-        { "version": "1.3.0", "channel": "stable", "published_at": "2026-04-02T08:00:00Z", "state": "yanked",
-          "rollout": 100, "upgrade": "prompt", "notes": "Pulled: crashes on start",
-          "release_id": "android-demo/stable/1.3.0", "zealot_id": 4, "zealot_version": 4, "artifacts": [
-          { "id": "2bb12493ad22ad7670dc84e1", "arch": "arm64-v8a", "role": "primary", "name": "demo-1.3.0-arm64-v8a.apk", "size": 55,
-            "sha256": "2fc7a1280df44f7c7ba9235bc416876b0ca4c579e7e295a752b1025aaaeb1d79", "md5": "36dcc7a57d2dc649d7623a4b2350a58e",
-            "url": "/artifacts/android-demo/1.3.0/2fc7a1280df44f7c7ba9235bc416876b0ca4c579e7e295a752b1025aaaeb1d79.demo-1.3.0-arm64-v8a.apk" }] },
-        { "version": "1.2.0", "channel": "stable", "published_at": "2026-03-28T21:00:00Z", "state": "ready",
-          "rollout": 100, "upgrade": "prompt", "notes": "- New settings screen\n- Faster start-up",
-          "release_id": "android-demo/stable/1.2.0", "zealot_id": 3, "zealot_version": 3, "artifacts": [
-          { "id": "f2c16718084d2c7cbb29a8c8", "arch": "arm64-v8a", "role": "primary", "name": "demo-1.2.0-arm64-v8a.apk", "size": 43,
-            "sha256": "c3e4bb642f096a9735a2629b3432502b13209a5da9b6bb97d84d6ab2c54e77c9", "md5": "8e3d6b065f93ba0d7b6210ab3f7801ff",
-            "url": "/artifacts/android-demo/1.2.0/c3e4bb642f096a9735a2629b3432502b13209a5da9b6bb97d84d6ab2c54e77c9.demo-1.2.0-arm64-v8a.apk",
-            "upgrade": "silent" },
-          { "id": "4e83006a3b89531200e289c5", "arch": "arm64-v8a", "role": "attachment", "name": "demo-1.2.0-mapping.txt", "size": 27,
-            "sha256": "71270c35c66498a2fac476565d45e9abe9fcc465d6372166580f8df70f9235c3", "md5": "b364d6ca81d0bd6905b22454cdd36013",
-            "url": "/artifacts/android-demo/1.2.0/71270c35c66498a2fac476565d45e9abe9fcc465d6372166580f8df70f9235c3.demo-1.2.0-mapping.txt" }] },
-        { "version": "1.1.0", "channel": "stable", "published_at": "2026-02-01T01:00:00Z", "state": "ready",
-          "rollout": 100, "upgrade": "force", "notes": "Fix a crash when resuming\nSecurity fix in the login flow",
-          "release_id": "android-demo/stable/1.1.0", "zealot_id": 2, "zealot_version": 2, "artifacts": [
-          { "id": "0a0f20eeeaea62d44988f45e", "arch": "arm64-v8a", "role": "primary", "name": "demo-1.1.0-arm64-v8a.apk", "size": 43,
-            "sha256": "ab3e6731a9ef212d9173b31f4d6551d2f8e6d01374667aeb38daee105072d430", "md5": "5716254dcaf26a68933b5b1a88ec73fa",
-            "url": "/artifacts/android-demo/1.1.0/ab3e6731a9ef212d9173b31f4d6551d2f8e6d01374667aeb38daee105072d430.demo-1.1.0-arm64-v8a.apk" },
-          { "id": "2cc2b127faa001e59d9d5b38", "arch": "armeabi-v7a", "role": "primary", "name": "demo-1.1.0-armeabi-v7a.apk", "size": 45,
-            "sha256": "e154016191a661ff41af4087f64f723a4b2877305e5a8285785fdbfb129345c9", "md5": "b58de2efc60464fef49d4c0d8e4180ba",
-            "url": "/artifacts/android-demo/1.1.0/e154016191a661ff41af4087f64f723a4b2877305e5a8285785fdbfb129345c9.demo-1.1.0-armeabi-v7a.apk" }] },
-        { "version": "1.0.0", "channel": "stable", "published_at": "2026-01-10T09:00:00Z", "state": "ready",
-          "rollout": 100, "upgrade": "prompt", "notes": "First public release",
-          "release_id": "android-demo/stable/1.0.0", "zealot_id": 1, "zealot_version": 1, "artifacts": [
-          { "id": "97cfc664bb1e1f2c42720b1e", "arch": "arm64-v8a", "role": "primary", "name": "demo-1.0.0-arm64-v8a.apk", "size": 43,
-            "sha256": "68400135b2c6dde0d0091a481b83d44205cf3ed62486fbfc69eb13961f9b6145", "md5": "5a7c7654fa33ddb64ec69371b8d65b86",
-            "url": "/artifacts/android-demo/1.0.0/68400135b2c6dde0d0091a481b83d44205cf3ed62486fbfc69eb13961f9b6145.demo-1.0.0-arm64-v8a.apk" },
-          { "id": "f2a96d48909b8904500bf6ea", "arch": "armeabi-v7a", "role": "primary", "name": "demo-1.0.0-armeabi-v7a.apk", "size": 45,
-            "sha256": "b29b69e44f144b1fe14609792062201d359b7f6f8eaf300ccf16b670d13c8cc9", "md5": "9c55009da1ed705fc05bcc5adc78864e",
-            "url": "/artifacts/android-demo/1.0.0/b29b69e44f144b1fe14609792062201d359b7f6f8eaf300ccf16b670d13c8cc9.demo-1.0.0-armeabi-v7a.apk" }] }
-      ]
-    }"#;
+/// `_edge/apps/android-demo.json` of the example's build (`fixtures/edge/`, kept equal to the
+/// build by `generator/tests/edge_fixtures.rs`).
+const ANDROID_DEMO: &str = include_str!("../../fixtures/edge/apps/android-demo.json");
 
 fn fixture() -> Value {
     serde_json::from_str(ANDROID_DEMO).expect("fixture")
