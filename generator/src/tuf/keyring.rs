@@ -287,7 +287,12 @@ mod tests {
         let secret = "ab".repeat(31);
         let err = parse_seeds(&secret).expect_err("short");
         assert!(!format!("{err:#}").contains(&secret), "{err:#}");
-        assert!(parse_seeds("# only a comment\n").is_err());
+        let none = parse_seeds("# only a comment\n").expect_err("no seed");
+        assert!(
+            format!("{none:#}")
+                .contains("no seed in it (64 hex characters, or base64 of 32 bytes)"),
+            "{none:#}"
+        );
     }
 
     #[test]
