@@ -56,7 +56,10 @@ pub async fn respond(env: &Env, reply: Reply) -> Result<Response> {
             headers.set("content-type", content_type)?;
             Response::from_bytes(body)?
         }
-        Content::Asset { path, fallback } => match asset_stream(env, &path).await {
+        Content::Asset { path, fallback } => match crate::store::asset_response(env, &path)
+            .await
+            .and_then(|found| found.ok_or_else(|| worker::Error::RustError("not found".into())))
+        {
             Ok(resp) => resp,
             Err(e) => {
                 worker::console_error!("asset {path}: {e}");
@@ -65,19 +68,6 @@ pub async fn respond(env: &Env, reply: Reply) -> Result<Response> {
         },
     };
     Ok(resp.with_status(reply.status).with_headers(headers))
-}
-
-/// A file of the deployed site as the assets binding answers it (status 200 only).
-async fn asset_stream(env: &Env, path: &str) -> Result<Response> {
-    let url = format!("https://assets.invalid/{path}");
-    let resp = env.assets("ASSETS")?.fetch(url, None).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!(
-            "status {}",
-            resp.status_code()
-        )));
-    }
-    Ok(resp)
 }
 
 /// Reads the body, or `None` when it is larger than `cap` bytes: by its declared length

@@ -54,19 +54,25 @@ pub fn now() -> Timestamp {
 /// The bytes of one file of the deployed worker tree (the public files and `_edge/`, read
 /// through the assets binding); `None` when it does not exist.
 pub async fn asset(env: &Env, path: &str) -> Result<Option<Vec<u8>>> {
+    match asset_response(env, path).await? {
+        Some(mut resp) => Ok(Some(resp.bytes().await?)),
+        None => Ok(None),
+    }
+}
+
+/// The assets binding's answer for one file of the deployed site, to read or to stream: `None`
+/// for a 404, an error for any status but 200.
+pub async fn asset_response(env: &Env, path: &str) -> Result<Option<worker::Response>> {
     // The host is ignored by the assets binding; the path is what selects the file.
     let url = format!("https://assets.invalid/{path}");
-    let mut resp = env.assets("ASSETS")?.fetch(url, None).await?;
-    if resp.status_code() == 404 {
-        return Ok(None);
+    let resp = env.assets("ASSETS")?.fetch(url, None).await?;
+    match resp.status_code() {
+        200 => Ok(Some(resp)),
+        404 => Ok(None),
+        status => Err(worker::Error::RustError(format!(
+            "edge data {path}: status {status}"
+        ))),
     }
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!(
-            "edge data {path}: status {}",
-            resp.status_code()
-        )));
-    }
-    Ok(Some(resp.bytes().await?))
 }
 
 /// Fetches and parses one edge file; `None` when it does not exist.
@@ -185,7 +191,7 @@ pub struct Bindings<'e> {
 
 /// A binding's error as a store failure (the message names the binding's complaint, never a
 /// secret).
-pub fn failed(e: worker::Error) -> StoreError {
+pub fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
@@ -239,21 +245,15 @@ impl serve::Nonces for Bindings<'_> {
             return Ok(false);
         }
         let kv = self.env.kv("NONCES").map_err(failed)?;
-        if kv
-            .get(key)
-            .text()
-            .await
-            .map_err(|e| StoreError(e.to_string()))?
-            .is_some()
-        {
+        if kv.get(key).text().await.map_err(failed)?.is_some() {
             return Ok(false);
         }
         kv.put(key, "1")
-            .map_err(|e| StoreError(e.to_string()))?
+            .map_err(failed)?
             .expiration_ttl(ttl_seconds.max(60))
             .execute()
             .await
-            .map_err(|e| StoreError(e.to_string()))?;
+            .map_err(failed)?;
         Ok(true)
     }
 }

@@ -111,7 +111,7 @@ pub async fn serve<S: Stores>(req: &Request, s: &S, tag: &str, id: &str, name: &
         Some(path) => {
             let fallback = refuse(req, protocol, Refusal::Internal)
                 .logged(format!("download link: asset {path} unreadable"));
-            super::license::attachment(path, artifact.name.as_str(), artifact.size, fallback)
+            Reply::attachment(path, artifact.name.as_str(), artifact.size, fallback)
         }
         None => Reply::empty(302)
             .with("location", artifact.url.clone())

@@ -2,8 +2,8 @@
 //! `GET /api/v1/apps/:appId/update/package/:version`, and our license-checked
 //! `GET /api/v1/apps/:appId/update/download/:version` for files the site hosts.
 
-use super::{Body, Content, Reply, Request, StoreError, Stores, percent_decode};
-use crate::index::{EdgeApp, percent_encode};
+use super::{Body, Reply, Request, StoreError, Stores, percent_decode};
+use crate::index::EdgeApp;
 use crate::keys::KeyRecord;
 use crate::license::{self, Download, Error, PackageRequest};
 use crate::links::Links;
@@ -124,30 +124,8 @@ pub async fn download<S: Stores>(req: &Request, s: &S, app_id: &str, version: &s
         Ok(Download::Redirect(url)) => Reply::redirect(url, &req.origin),
         Ok(Download::Site { path, artifact }) => {
             let fallback = internal("download", &StoreError(format!("asset {path} unreadable")));
-            attachment(path, artifact.name.as_str(), artifact.size, fallback)
+            Reply::attachment(path, artifact.name.as_str(), artifact.size, fallback)
         }
         Err(e) => fail(&e),
-    }
-}
-
-/// A site file streamed as an attachment named `name`, never stored by a shared cache;
-/// `fallback` when it cannot be read.
-pub(super) fn attachment(path: &str, name: &str, size: u64, fallback: Reply) -> Reply {
-    Reply {
-        status: 200,
-        headers: vec![
-            ("content-type", "application/octet-stream".to_owned()),
-            ("content-length", size.to_string()),
-            (
-                "content-disposition",
-                format!("attachment; filename*=UTF-8''{}", percent_encode(name)),
-            ),
-            ("cache-control", crate::routes::PRIVATE_NO_STORE.to_owned()),
-        ],
-        content: Content::Asset {
-            path: path.to_owned(),
-            fallback: Box::new(fallback),
-        },
-        log: None,
     }
 }

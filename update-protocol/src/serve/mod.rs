@@ -338,6 +338,31 @@ impl Reply {
         Reply::empty(302).with("location", crate::index::absolute_url(url, origin))
     }
 
+    /// A site file (`path` without a leading `/`) streamed as an attachment named `name` of
+    /// `size` bytes, never stored by a shared cache; `fallback` when it cannot be read.
+    pub fn attachment(path: &str, name: &str, size: u64, fallback: Reply) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![
+                ("content-type", "application/octet-stream".to_owned()),
+                ("content-length", size.to_string()),
+                (
+                    "content-disposition",
+                    format!(
+                        "attachment; filename*=UTF-8''{}",
+                        crate::index::percent_encode(name)
+                    ),
+                ),
+                ("cache-control", crate::routes::PRIVATE_NO_STORE.to_owned()),
+            ],
+            content: Content::Asset {
+                path: path.to_owned(),
+                fallback: Box::new(fallback),
+            },
+            log: None,
+        }
+    }
+
     /// With header `name` set to `value` (replacing any).
     #[must_use]
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Reply {
