@@ -1,7 +1,7 @@
 //! Everything the handlers read: the generator's edge data (`_edge/…`, through the assets
 //! binding: the worker tree `site-edge/` is uploaded as the assets, the public `site/` has no
 //! `_edge/`; docs/site-layout.md), credential records (KV `KEYS`), the recoverable secrets (worker secret
-//! `EDGE_SECRETS`) and the nonce store (KV `NONCES`).
+//! `EDGE_SECRETS`). The nonces are in Durable Objects (`crate::nonces`).
 //!
 //! Edge data and secrets belong to one deployment and never change under an isolate, so they
 //! are cached for the isolate's life. Credential records are cached for [`RECORD_CACHE_MS`]:
@@ -39,9 +39,6 @@ thread_local! {
     static PREPARED: RefCell<HashMap<AppId, Rc<Prepared>>> = RefCell::new(HashMap::new());
     /// The TUF timestamp signer's checked state and last signed window.
     static TUF: Rc<TufCache> = Rc::new(TufCache::default());
-    /// Nonces this isolate has recorded: KV has no compare-and-set, so concurrent uses of one
-    /// nonce are caught here before either reaches KV.
-    static NONCES_SEEN: RefCell<SeenNonces> = RefCell::new(SeenNonces::default());
 }
 
 /// The current time from the runtime clock (`SystemTime` panics on wasm32).
@@ -150,40 +147,9 @@ pub async fn record(env: &Env, secret: &str) -> Result<Option<Rc<KeyRecord>>> {
     Ok(r)
 }
 
-/// Most nonces remembered per isolate; beyond it the oldest are forgotten (KV still has them).
-const NONCES_SEEN_MAX: usize = 50_000;
-
-/// Recently recorded nonces in the order they were claimed, with their expiry (ms). Every nonce
-/// has the same time to live, so the oldest entry is also the first to expire: pruning pops
-/// from the front, in constant time per request.
-#[derive(Default)]
-struct SeenNonces {
-    order: std::collections::VecDeque<(i64, String)>,
-    keys: std::collections::HashSet<String>,
-}
-
-impl SeenNonces {
-    /// Claims `key` until `until`; `false` when it is already claimed.
-    fn claim(&mut self, key: &str, now: i64, until: i64) -> bool {
-        while let Some((exp, _)) = self.order.front() {
-            if *exp > now && self.order.len() < NONCES_SEEN_MAX {
-                break;
-            }
-            if let Some((_, k)) = self.order.pop_front() {
-                self.keys.remove(&k);
-            }
-        }
-        if !self.keys.insert(key.to_owned()) {
-            return false;
-        }
-        self.order.push_back((until, key.to_owned()));
-        true
-    }
-}
-
 /// The stores of `update_protocol::serve` over this worker's bindings: edge data through the
-/// assets binding, credential records and nonces in KV, the secrets from `EDGE_SECRETS`, and
-/// telemetry in D1 (`crate::telemetry`).
+/// assets binding, credential records in KV, the secrets from `EDGE_SECRETS`, nonces in
+/// Durable Objects (`crate::nonces`) and telemetry in D1 (`crate::telemetry`).
 pub struct Bindings<'e> {
     /// The worker's environment.
     pub env: &'e Env,
@@ -228,49 +194,5 @@ impl serve::EdgeData for Bindings<'_> {
 impl serve::Credentials for Bindings<'_> {
     async fn record(&self, secret: &str) -> Stored<Option<Rc<KeyRecord>>> {
         record(self.env, secret).await.map_err(failed)
-    }
-}
-
-/// Nonces in the `NONCES` KV namespace. KV has no compare-and-set: concurrent uses within one
-/// isolate are caught by an in-memory set, but two uses at different locations within KV's
-/// propagation delay (about 60 s) may both pass; a Durable Object implementation of
-/// `serve::Nonces` gives strict single use.
-impl serve::Nonces for Bindings<'_> {
-    async fn first_use(&self, key: &str, ttl_seconds: u64) -> Stored<bool> {
-        let now = now().unix_millis();
-        let until = now.saturating_add(i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 2) * 1000);
-        // Claimed synchronously, before any await, so a concurrent twin sees it.
-        let fresh = NONCES_SEEN.with_borrow_mut(|seen| seen.claim(key, now, until));
-        if !fresh {
-            return Ok(false);
-        }
-        let kv = self.env.kv("NONCES").map_err(failed)?;
-        if kv.get(key).text().await.map_err(failed)?.is_some() {
-            return Ok(false);
-        }
-        kv.put(key, "1")
-            .map_err(failed)?
-            .expiration_ttl(ttl_seconds.max(60))
-            .execute()
-            .await
-            .map_err(failed)?;
-        Ok(true)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SeenNonces;
-
-    #[test]
-    fn nonces_are_claimed_once_until_they_expire() {
-        let mut seen = SeenNonces::default();
-        assert!(seen.claim("a", 0, 1_000));
-        assert!(!seen.claim("a", 500, 1_500));
-        assert!(seen.claim("b", 500, 1_500));
-        // At 1 000 "a" has expired and is pruned from the front; "b" still holds.
-        assert!(seen.claim("a", 1_000, 2_000));
-        assert!(!seen.claim("b", 1_000, 2_000));
-        assert_eq!(seen.order.len(), seen.keys.len());
     }
 }

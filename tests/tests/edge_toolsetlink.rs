@@ -674,8 +674,8 @@ fn downloads(edge: &Edge) {
     assert_err(&r, (404, 404_001, "请求file应用不存在"), "file");
 }
 
-/// KV has no compare-and-set, so the worker claims each nonce in the isolate's memory before
-/// it asks KV: of parallel identical requests at one location exactly one passes.
+/// Each nonce is claimed in one Durable Object, which handles one claim at a time: of parallel
+/// identical requests exactly one passes (`edge_nonces.rs` runs a thousand of these).
 #[test]
 fn concurrent_replays_are_refused() {
     let edge = Edge::start();

@@ -6,7 +6,7 @@
 //!
 //! The order of a signed route's checks is [`crate::serve::toolsetlink`]'s: headers
 //! ([`check_headers`]), the body's cap, [`authenticate`] (access key, then the MD5 signature
-//! over the raw bytes), and last the nonce's single use ([`nonce_kv_key`]), so that unsigned
+//! over the raw bytes), and last the nonce's single use ([`nonce_key`]), so that unsigned
 //! garbage cannot burn the nonces of genuine clients. This module holds the rules: parsing
 //! ([`parse_upgrade`], [`parse_report`], [`parse_download_query`]), finding the app
 //! ([`resolve`]), and the decision ([`upgrade`]); the wire types are in `wire`, the signature

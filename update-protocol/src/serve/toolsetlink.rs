@@ -80,7 +80,7 @@ async fn verify<'r, S: Stores>(
         &req.request_uri()
     ))
     .clone();
-    let nonce_key = tl::nonce_kv_key(headers.access_key, headers.nonce);
+    let nonce_key = tl::nonce_key(headers.access_key, headers.nonce);
     if !s
         .first_use(&nonce_key, u64::from(tl::NONCE_TTL_SECONDS))
         .await?

@@ -15,22 +15,42 @@ pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 /// page asks for 16+; the open-source server does not check it.
 pub const MIN_NONCE_CHARS: usize = 16;
 
-/// How long a used nonce is remembered (KV `expirationTtl`). A timestamp stays acceptable for
-/// at most 600 s (from 300 s ahead of now to 300 s behind), so 900 s outlives it with margin
-/// for clock differences between edge locations.
+/// How long a used nonce is remembered. A timestamp stays acceptable for at most 600 s (from
+/// 300 s ahead of now to 300 s behind), so 900 s outlives it with margin for clock differences
+/// between edge locations.
 pub const NONCE_TTL_SECONDS: u32 = 900;
 
-/// Prefix of used-nonce keys in KV, apart from the `key:` credential records.
-pub const NONCE_KV_PREFIX: &str = "nonce:";
+/// Prefix of used-nonce keys.
+pub const NONCE_KEY_PREFIX: &str = "nonce:";
 
-/// The KV key recording that `nonce` was used with `access_key`: nonces are unique per access
+/// How many nonce shards (Durable Objects) the used nonces are spread over
+/// (`docs/scale.md`: each stays far below one object's request rate at the target load).
+/// Fixed per deployment: changing it only moves where new nonces are claimed, so replays of
+/// nonces claimed before the change would pass for up to [`NONCE_TTL_SECONDS`].
+pub const NONCE_SHARDS: u32 = 128;
+
+/// The key recording that `nonce` was used with `access_key`: nonces are unique per access
 /// key, and hashing the pair bounds the key's length whatever the headers hold. Header values
 /// cannot contain a newline, so the separator is unambiguous.
-pub fn nonce_kv_key(access_key: &str, nonce: &str) -> String {
+pub fn nonce_key(access_key: &str, nonce: &str) -> String {
     format!(
-        "{NONCE_KV_PREFIX}{}",
+        "{NONCE_KEY_PREFIX}{}",
         sha256_hex(&format!("{access_key}\n{nonce}"))
     )
+}
+
+/// The shard (`0..NONCE_SHARDS`) that holds `key`, a [`nonce_key`]: from the hash it already
+/// carries, so one busy access key is spread over every shard. Any other string is hashed.
+pub fn nonce_shard(key: &str) -> u32 {
+    let hex = key.strip_prefix(NONCE_KEY_PREFIX).unwrap_or(key);
+    let lead = match hex.get(..8).map(|h| u32::from_str_radix(h, 16)) {
+        Some(Ok(n)) => n,
+        _ => {
+            let h = sha256_hex(key);
+            u32::from_str_radix(&h[..8], 16).unwrap_or(0)
+        }
+    };
+    lead % NONCE_SHARDS
 }
 
 /// The signed headers, all present and checked for shape and time.

@@ -387,14 +387,31 @@ fn timestamp_window_is_300_seconds_inclusive() {
 
 #[test]
 fn nonce_keys_are_hashed_per_access_key() {
-    let k = nonce_kv_key("ak", NONCE);
-    assert!(k.starts_with(NONCE_KV_PREFIX));
-    assert_eq!(k.len(), NONCE_KV_PREFIX.len() + 64);
-    assert_eq!(k, nonce_kv_key("ak", NONCE));
-    assert_ne!(k, nonce_kv_key("ak2", NONCE));
-    assert_ne!(nonce_kv_key("a", "bc"), nonce_kv_key("ab", "c"));
-    assert_eq!(nonce_kv_key("ak", &"x".repeat(10_000)).len(), k.len());
+    let k = nonce_key("ak", NONCE);
+    assert!(k.starts_with(NONCE_KEY_PREFIX));
+    assert_eq!(k.len(), NONCE_KEY_PREFIX.len() + 64);
+    assert_eq!(k, nonce_key("ak", NONCE));
+    assert_ne!(k, nonce_key("ak2", NONCE));
+    assert_ne!(nonce_key("a", "bc"), nonce_key("ab", "c"));
+    assert_eq!(nonce_key("ak", &"x".repeat(10_000)).len(), k.len());
     const { assert!(NONCE_TTL_SECONDS >= 600) };
+}
+
+#[test]
+fn nonces_spread_over_every_shard() {
+    // One access key's nonces reach every shard, about evenly (10,000 over 128: ~78 each).
+    let mut hits = vec![0u32; NONCE_SHARDS as usize];
+    for i in 0..10_000 {
+        let shard = nonce_shard(&nonce_key("one-busy-key", &format!("nonce-{i:016}")));
+        hits[shard as usize] += 1;
+    }
+    assert!(hits.iter().all(|&n| (30..=150).contains(&n)), "{hits:?}");
+    // The shard is the key's own hash prefix; anything else is hashed into range.
+    let k = nonce_key("ak", NONCE);
+    let lead = u32::from_str_radix(&k[NONCE_KEY_PREFIX.len()..][..8], 16).expect("hex");
+    assert_eq!(nonce_shard(&k), lead % NONCE_SHARDS);
+    assert!(nonce_shard("not a key") < NONCE_SHARDS);
+    assert!(nonce_shard("") < NONCE_SHARDS);
 }
 
 #[test]
