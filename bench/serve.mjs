@@ -14,6 +14,7 @@
 // Prints "ready <url>" on stdout once requests can be sent.
 
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
 
@@ -47,6 +48,9 @@ const mf = new Miniflare({
   port: Number(a.port),
   modules: true,
   scriptPath: a.script,
+  // Module names are paths relative to this; the default (the working directory) cannot name
+  // a script outside it, such as the benchmark's builds in its temporary directory.
+  modulesRoot: dirname(resolve(a.script)),
   // worker-build emits an ES module (index.js) importing index_bg.wasm.
   modulesRules: [
     { type: "ESModule", include: ["**/*.js"] },
