@@ -16,17 +16,23 @@
 #
 # Modes:
 #   workerd    `workerd serve CONFIG.capnp` with a config written here: the worker on the
-#              socket, ASSETS a disk service on the worker tree, KEYS and NONCES kvNamespace bindings
-#              served by bench/kv-memory.js (in memory; KEYS seeded from the bulk file),
-#              EDGE_SECRETS a text binding. Nothing else in the request path.
+#              socket, ASSETS a disk service on the worker tree, KEYS a kvNamespace binding
+#              served by bench/kv-memory.js (in memory, seeded from the bulk file),
+#              NONCE_SHARDS a durableObjectNamespace binding of the worker's own SQLite-backed
+#              class NonceShard (enableSql, stored with localDisk in a writable disk service
+#              in the server's temporary directory, as Miniflare does), EDGE_SECRETS a text
+#              binding. Nothing else in the request path. The trivial worker gets the same
+#              config (it has its own small class of that name).
 #   miniflare  bench/serve.mjs: Miniflare 4 from Node (the same workerd binary listens on the
 #              port), with its entry worker, the assets router (wrangler.toml's
-#              run_worker_first) and its SQLite-backed KV simulator in the path: what
+#              run_worker_first) and its SQLite-backed KV simulator in the path (KEYS; the
+#              NONCE_SHARDS Durable Objects are workerd's own, as in the other mode): what
 #              `wrangler dev` runs, minus wrangler's Node proxy.
 #
 # Order in each mode: trivial, trivial+nonce (D's requests to the trivial worker, which then
-# does D's KV get + put of the nonce and nothing else), edge A, C, D, T (GET
-# /metadata/timestamp.json, the edge-signed TUF timestamp), trivial again. Ratios are
+# does D's nonce claim, one fetch to a NonceShard Durable Object that runs D's one SQL
+# statement, and nothing else), edge A, C, D, T (GET /metadata/timestamp.json, the
+# edge-signed TUF timestamp), trivial again. Ratios are
 # against the mean of the two trivial runs of the same mode; both are printed so that drift
 # from other work shows.
 #
@@ -86,7 +92,8 @@ echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-# write_config DIR PORT: the plain workerd config of the worker copied into DIR.
+# write_config DIR PORT: the plain workerd config of the worker copied into DIR; its Durable
+# Objects' SQLite files go into DIR/do.
 write_config() {
     local dir="$1" port="$2"
     cat >"$dir/config.capnp" <<EOF
@@ -97,7 +104,7 @@ const config :Workerd.Config = (
     (name = "main", worker = .main),
     (name = "site", disk = (path = "$assets")),
     (name = "kv-keys", worker = .kvKeys),
-    (name = "kv-nonces", worker = .kvNonces),
+    (name = "do-storage", disk = (path = "$dir/do", writable = true)),
   ],
   sockets = [ (name = "http", address = "127.0.0.1:$port", http = (), service = "main") ],
 );
@@ -110,18 +117,18 @@ const main :Workerd.Worker = (
   bindings = [
     (name = "ASSETS", service = "site"),
     (name = "KEYS", kvNamespace = "kv-keys"),
-    (name = "NONCES", kvNamespace = "kv-nonces"),
+    (name = "NONCE_SHARDS", durableObjectNamespace = "NonceShard"),
     (name = "EDGE_SECRETS", text = embed "edge-secrets.txt"),
   ],
+  durableObjectNamespaces = [
+    (className = "NonceShard", uniqueKey = "update-edge-bench-NonceShard", enableSql = true),
+  ],
+  durableObjectStorage = (localDisk = "do-storage"),
 );
 const kvKeys :Workerd.Worker = (
   modules = [ (name = "kv-memory.js", esModule = embed "kv-memory.js") ],
   compatibilityDate = "$compat_date",
   bindings = [ (name = "SEED", json = embed "kv-bulk.json") ],
-);
-const kvNonces :Workerd.Worker = (
-  modules = [ (name = "kv-memory.js", esModule = embed "kv-memory.js") ],
-  compatibilityDate = "$compat_date",
 );
 EOF
 }
@@ -138,6 +145,7 @@ start_server() {
         node -e 'const fs = require("fs");
             fs.writeFileSync(process.argv[2], JSON.parse(fs.readFileSync(process.argv[1])).EDGE_SECRETS)' \
             "$tmp/secrets-bulk.json" "$dir/edge-secrets.txt"
+        mkdir -p "$dir/do"
         write_config "$dir" "$port"
         node_modules/.bin/workerd serve "$dir/config.capnp" >"$dir/server.log" 2>&1 &
         server_pid=$!
@@ -237,7 +245,8 @@ for mode in $MODES; do
     start_server "$mode" trivial-"$mode" "$trivial_build"
     check trivial A '"code":200'
     bench "$mode" trivial trivial '"code":200'
-    # D's signed requests: the trivial worker adds only D's nonce get + put (see its lib.rs).
+    # D's signed requests: the trivial worker adds only D's nonce claim in a Durable Object
+    # (see its lib.rs).
     bench "$mode" "trivial+nonce" D '"code":200'
     stop_server
 
@@ -293,7 +302,8 @@ wrk latency: wrk 4 corrects its latency samples for coordinated omission (stats_
 response that took longer than twice the mean interval per connection adds synthetic samples),
 so stalls weigh heavily in avg and p99. c/rps (connections / requests per second) is the mean
 time a request actually spent in flight (Little's law). CPU/req: workerd's CPU time (all its
-threads, and in workerd mode the in-memory KV service too) over requests; "other" is the rest of
+threads, with the nonce Durable Objects, and in workerd mode the in-memory KV service too) over
+requests; "other" is the rest of
 the machine's busy time during the measurement (other work running concurrently).
 EOF
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,6 +1,7 @@
 // Serves the edge worker under workerd through Miniflare with a local D1 for
 // bench/telemetry-throughput.sh: bench/serve.mjs's bindings (assets with wrangler.toml's
-// run_worker_first, KV KEYS filled from the bulk file, NONCES, EDGE_SECRETS) plus
+// run_worker_first, KV KEYS filled from the bulk file, the SQLite-backed Durable Object
+// namespace NONCE_SHARDS, EDGE_SECRETS) plus
 // d1Databases ["TELEMETRY"], with migrations/*.sql applied before "ready" is printed.
 //
 //   node bench/serve-telemetry.mjs --script edge-worker/build/index.js --port N --site SITE \
@@ -65,7 +66,8 @@ const mf = new Miniflare({
     { type: "CompiledWasm", include: ["**/*.wasm"] },
   ],
   compatibilityDate,
-  kvNamespaces: ["KEYS", "NONCES"],
+  kvNamespaces: ["KEYS"],
+  durableObjects: { NONCE_SHARDS: { className: "NonceShard", useSQLite: true } },
   d1Databases: ["TELEMETRY"],
   ...(a["d1-persist"] ? { d1Persist: a["d1-persist"] } : {}),
   bindings: secrets,

@@ -8,9 +8,12 @@
 // Bindings and asset routing mirror wrangler.toml: ASSETS on the worker tree (`--site`: the
 // build's site-edge/, the public files plus `_edge/`; docs/site-layout.md) with
 // run_worker_first = ["/_edge/*", "/_edge", "/api/*", "/v1/*"] and not_found_handling "none",
-// KV namespaces KEYS (filled from the bulk file, as `wrangler kv bulk put` does) and NONCES
-// (empty), and EDGE_SECRETS from the secret bulk file. The trivial worker gets the same
-// bindings and routing so that the only difference between the two is the worker's code.
+// the KV namespace KEYS (filled from the bulk file, as `wrangler kv bulk put` does), the Durable
+// Object namespace NONCE_SHARDS of the worker's SQLite-backed class NonceShard (wrangler.toml's
+// new_sqlite_classes; Miniflare stores it on disk under its temporary directory), and
+// EDGE_SECRETS from the secret bulk file. The trivial worker gets the same bindings and routing
+// (it has its own small NonceShard) so that the only difference between the two is the
+// worker's code.
 // Prints "ready <url>" on stdout once requests can be sent.
 
 import { readFileSync } from "node:fs";
@@ -57,7 +60,8 @@ const mf = new Miniflare({
     { type: "CompiledWasm", include: ["**/*.wasm"] },
   ],
   compatibilityDate,
-  kvNamespaces: ["KEYS", "NONCES"],
+  kvNamespaces: ["KEYS"],
+  durableObjects: { NONCE_SHARDS: { className: "NonceShard", useSQLite: true } },
   bindings: secrets,
   assets: {
     directory: a.site,
