@@ -303,7 +303,7 @@ response that took longer than twice the mean interval per connection adds synth
 so stalls weigh heavily in avg and p99. c/rps (connections / requests per second) is the mean
 time a request actually spent in flight (Little's law). CPU/req: workerd's CPU time (all its
 threads, with the nonce Durable Objects, and in workerd mode the in-memory KV service too) over
-requests; "other" is the rest of
-the machine's busy time during the measurement (other work running concurrently).
+requests; "other" is the rest of the machine's busy time during the measurement (other work
+running concurrently).
 EOF
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
