@@ -172,6 +172,55 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// Fills the local state `dir/state` of the configuration `config`: the credential records of
+/// `dir/kv-bulk.json` into KV (`wrangler kv bulk put --local`, as a publisher deploys them) and
+/// the telemetry schema into D1 (`wrangler d1 migrations apply --local`).
+fn load_state(dir: &Path, config: &Path) {
+    let kv = dir.join("kv-bulk.json");
+    let steps: [(&str, Vec<&std::ffi::OsStr>); 2] = [
+        (
+            "wrangler kv bulk put",
+            vec![
+                "kv".as_ref(),
+                "bulk".as_ref(),
+                "put".as_ref(),
+                kv.as_os_str(),
+                "--binding".as_ref(),
+                "KEYS".as_ref(),
+            ],
+        ),
+        (
+            "wrangler d1 migrations apply",
+            vec![
+                "d1".as_ref(),
+                "migrations".as_ref(),
+                "apply".as_ref(),
+                "TELEMETRY".as_ref(),
+            ],
+        ),
+    ];
+    for (what, args) in steps {
+        let out = Command::new(workspace_root().join("node_modules/.bin/wrangler"))
+            .args(args)
+            .arg("--local")
+            .arg("--config")
+            .arg(config)
+            .arg("--persist-to")
+            .arg(dir.join("state"))
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "1")
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("run {what}: {e}"));
+        assert!(
+            out.status.success(),
+            "{what}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// The real worker under `wrangler dev` (workerd, local KV and D1), serving a site the
 /// generator built from the example. Stopped (with its whole process group) on drop.
 pub struct Edge {
@@ -226,7 +275,25 @@ impl Edge {
         keys: &Path,
         prepare: impl FnOnce(&Path, &mut serde_json::Value),
     ) -> Edge {
-        use std::os::unix::process::CommandExt;
+        Edge::start_configured(root, keys, prepare, false)
+    }
+
+    /// As [`Edge::start`], with the rate limits `wrangler.toml` ships. Every other start raises
+    /// them out of reach (a test sends hundreds of requests from one address), so only the
+    /// rate-limit tests meet them.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start_with_shipped_limits() -> Edge {
+        Edge::start_configured(&example_dir(), &example_dir().join("keys"), |_, _| {}, true)
+    }
+
+    fn start_configured(
+        root: &Path,
+        keys: &Path,
+        prepare: impl FnOnce(&Path, &mut serde_json::Value),
+        shipped_limits: bool,
+    ) -> Edge {
         let main = worker_main();
         // One start at a time per process, held until the server answers: the free ports
         // picked below are only free until someone binds them, and wrangler picks more of its
@@ -258,7 +325,8 @@ impl Edge {
         );
         assert!(!site.join("_edge").exists(), "edge data in the public site");
         // Same settings as the root wrangler.toml, pointed at this test's worker tree; no
-        // [build] (the worker was built above).
+        // [build] (the worker was built above); rate limits raised unless the shipped ones are asked
+        // for.
         let root_config =
             std::fs::read_to_string(workspace_root().join("wrangler.toml")).expect("wrangler.toml");
         let config = root_config
@@ -269,6 +337,8 @@ impl Edge {
                     format!("main = {:?}", main.display().to_string())
                 } else if l.starts_with("directory =") {
                     format!("directory = {:?}", worker_tree.display().to_string())
+                } else if l.starts_with("simple = ") && !shipped_limits {
+                    "simple = { limit = 1000000000, period = 60 }".to_owned()
                 } else if l.starts_with("migrations_dir =") {
                     let dir = workspace_root().join("migrations");
                     format!("migrations_dir = {:?}", dir.display().to_string())
@@ -317,62 +387,83 @@ impl Edge {
             format!("EDGE_SECRETS='{secrets}'\n"),
         )
         .expect("write .dev.vars");
-        let wrangler = workspace_root().join("node_modules/.bin/wrangler");
-        let out = Command::new(&wrangler)
-            .args(["kv", "bulk", "put"])
-            .arg(&kv)
-            .args(["--binding", "KEYS", "--local", "--config"])
-            .arg(&config_path)
-            .arg("--persist-to")
-            .arg(dir.path().join("state"))
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("CI", "1")
-            .current_dir(dir.path())
-            .output()
-            .expect("run wrangler kv bulk put");
-        assert!(
-            out.status.success(),
-            "wrangler kv bulk put: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        load_state(dir.path(), &config_path);
+        let registry = dir.path().join("registry");
+        Edge::launch(dir, &registry)
+    }
+
+    /// A second `wrangler dev` beside this one, as another location of the same deployment:
+    /// the same worker and worker tree, its own KV, D1 and ports, and this worker's Durable
+    /// Objects (bound with `script_name` through the dev registry they share), so state that
+    /// must hold worldwide (single-use nonces) is shared and the rest is not. Its
+    /// [`Edge::site`] and [`Edge::edge_dir`] do not exist: it serves this worker's.
+    ///
+    /// # Panics
+    /// Panics when anything fails or the worker is not ready within two minutes.
+    pub fn start_peer(&self) -> Edge {
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _starting = STARTING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let config = std::fs::read_to_string(self.dir.path().join("wrangler.toml"))
+            .expect("read the worker's wrangler.toml");
+        let name = config
+            .lines()
+            .find_map(|l| l.strip_prefix("name = "))
+            .expect("name in wrangler.toml")
+            .to_owned();
+        // The Durable Object classes are the first worker's: bound by script name, and no
+        // migrations (they belong to the script that defines the classes).
+        let mut peer = Vec::new();
+        let (mut in_migration, mut top) = (false, true);
+        for l in config.lines() {
+            if l.starts_with('[') {
+                in_migration = l.trim() == "[[migrations]]";
+                top = false;
+            }
+            if in_migration {
+                continue;
+            }
+            if top && l.starts_with("name = ") {
+                peer.push(format!(
+                    "name = {:?}",
+                    format!("{}-peer", name.trim_matches('"'))
+                ));
+            } else {
+                peer.push(l.to_owned());
+            }
+            if l.starts_with("class_name = ") {
+                peer.push(format!("script_name = {name}"));
+            }
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config_path = dir.path().join("wrangler.toml");
+        std::fs::write(&config_path, peer.join("\n")).expect("write config");
+        for f in ["kv-bulk.json", ".dev.vars"] {
+            std::fs::copy(self.dir.path().join(f), dir.path().join(f)).expect("copy");
+        }
+        load_state(dir.path(), &config_path);
+        Edge::launch(dir, &self.dir.path().join("registry"))
+    }
+
+    /// Starts `wrangler dev` on the configuration `dir/wrangler.toml` with its state in
+    /// `dir/state` and its dev registry `registry`, and waits until it answers.
+    fn launch(dir: tempfile::TempDir, registry: &Path) -> Edge {
+        use std::os::unix::process::CommandExt;
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("wrangler.log")).expect("log file");
-        // The telemetry schema, into the local D1 this test's worker uses.
-        let out = Command::new(&wrangler)
-            .args([
-                "d1",
-                "migrations",
-                "apply",
-                "TELEMETRY",
-                "--local",
-                "--config",
-            ])
-            .arg(&config_path)
-            .arg("--persist-to")
-            .arg(dir.path().join("state"))
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("CI", "1")
-            .current_dir(dir.path())
-            .output()
-            .expect("run wrangler d1 migrations apply");
-        assert!(
-            out.status.success(),
-            "wrangler d1 migrations apply: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let child = Command::new(&wrangler)
+        let child = Command::new(workspace_root().join("node_modules/.bin/wrangler"))
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &free_port().to_string()])
             // `GET /__scheduled` runs the cron handler (retention tests).
             .arg("--test-scheduled")
-            // Its own dev registry: wrangler dev reloads its runtime when another instance
-            // registers or leaves the shared one, which answers an in-flight request with 503
-            // "Your worker restarted mid-request" (seen when a parallel test's worker stopped).
-            .env("WRANGLER_REGISTRY_PATH", dir.path().join("registry"))
+            // Its own dev registry (shared only with its peers): wrangler dev reloads its
+            // runtime when another instance registers or leaves the shared one, which answers
+            // an in-flight request with 503 "Your worker restarted mid-request" (seen when a
+            // parallel test's worker stopped).
+            .env("WRANGLER_REGISTRY_PATH", registry)
             .arg("--config")
-            .arg(&config_path)
+            .arg(dir.path().join("wrangler.toml"))
             .arg("--persist-to")
             .arg(dir.path().join("state"))
             .env("WRANGLER_SEND_METRICS", "false")
