@@ -6,6 +6,7 @@
 //! never served.
 
 mod http;
+mod limits;
 mod nonces;
 mod store;
 mod telemetry;

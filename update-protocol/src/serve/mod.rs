@@ -12,6 +12,7 @@
 pub mod download;
 pub mod hot_update;
 pub mod license;
+pub mod limits;
 pub mod telemetry;
 pub mod tinyaii;
 pub mod toolsetlink;
@@ -161,8 +162,8 @@ pub trait Telemetry {
 }
 
 /// Every store a handler may read, as one bound.
-pub trait Stores: EdgeData + Credentials + Nonces + Telemetry {}
-impl<T: EdgeData + Credentials + Nonces + Telemetry> Stores for T {}
+pub trait Stores: EdgeData + Credentials + Nonces + Telemetry + limits::RateLimits {}
+impl<T: EdgeData + Credentials + Nonces + Telemetry + limits::RateLimits> Stores for T {}
 
 /// The body as the worker read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -417,8 +418,9 @@ pub fn body_cap(route: RouteId) -> Option<usize> {
     })
 }
 
-/// Answers `route` (with its `:param` values, raw) for `req`; `None` only for a toolsetlink path
-/// of the table that names no endpoint (a unit test of the table keeps that from happening).
+/// Answers `route` (with its `:param` values, raw) for `req`, after its rate limits
+/// ([`limits::check`]); `None` only for a toolsetlink path of the table that names no endpoint
+/// (a unit test of the table keeps that from happening).
 pub async fn handle<S: Stores>(
     route: &Route,
     params: &[&str],
@@ -430,6 +432,9 @@ pub async fn handle<S: Stores>(
     use crate::toolsetlink::updater::Route as U;
     use RouteId as Id;
     use zealot::Route as B;
+    if let Some(refused) = limits::check(route, req, s).await {
+        return Some(refused);
+    }
     let p = |i: usize| params.get(i).copied().unwrap_or_default();
     let path = req.path.as_str();
     Some(match route.id {

@@ -26,6 +26,9 @@ struct Memory {
     nonces: RefCell<HashSet<String>>,
     events: RefCell<Vec<EventRow>>,
     fails: Cell<Fails>,
+    /// Requests each limiter let through, by limit and key; a key reaching `over` is refused.
+    counted: RefCell<HashMap<(limits::Limit, String), u32>>,
+    over: Cell<u32>,
 }
 
 fn failing(what: &str) -> StoreError {
@@ -70,6 +73,15 @@ impl Nonces for Memory {
     async fn first_use(&self, key: &str, _ttl_seconds: u64) -> Stored<bool> {
         self.check(Fails::Nonces, "KV")?;
         Ok(self.nonces.borrow_mut().insert(key.to_owned()))
+    }
+}
+
+impl limits::RateLimits for Memory {
+    async fn allow(&self, limit: limits::Limit, key: &str) -> bool {
+        let mut counted = self.counted.borrow_mut();
+        let n = counted.entry((limit, key.to_owned())).or_default();
+        *n += 1;
+        *n <= self.over.get()
     }
 }
 
@@ -156,6 +168,8 @@ fn memory() -> Memory {
         nonces: RefCell::default(),
         events: RefCell::default(),
         fails: Cell::new(Fails::Nothing),
+        counted: RefCell::default(),
+        over: Cell::new(u32::MAX),
     }
 }
 
@@ -457,4 +471,199 @@ fn the_admin_stats_need_the_token_and_answer_500_when_d1_fails() {
         serde_json::json!({"error": "internal error"})
     );
     assert!(down.log.expect("logged").contains("D1 is down"));
+}
+
+#[test]
+fn a_client_over_a_limit_gets_its_protocol_s_429_and_others_go_on() {
+    let s = memory();
+    s.over.set(2);
+    let from = |ip: &'static str, mut req: Request| {
+        req.headers
+            .push(("cf-connecting-ip".to_owned(), ip.to_owned()));
+        req
+    };
+    let check = || {
+        request(
+            "POST",
+            "/api/v1/check",
+            &[("x-api-key", "k")],
+            br#"{"currentVersion":"1.0.0"}"#,
+        )
+    };
+    for _ in 0..2 {
+        let r = send(&s, &from("192.0.2.1", check()));
+        assert_ne!(r.status, 429, "under the limit");
+    }
+    let r = send(&s, &from("192.0.2.1", check()));
+    assert_eq!(r.status, 429);
+    let v = json_of(&r);
+    assert_eq!(v["error"], "Too many requests", "{v}");
+    assert_eq!(v["message"], "Rate limit exceeded: 600 requests per minute");
+    assert_eq!(v["retryAfter"], "2026-06-01T02:02:00.000Z");
+    assert_eq!(r.header("retry-after"), Some("60"));
+    assert_eq!(r.header("x-ratelimit-limit"), Some("600"));
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(
+        r.header("x-ratelimit-reset"),
+        Some("2026-06-01T02:02:00.000Z")
+    );
+    // Another address still goes through, until its shared API key's own count is over.
+    let r = send(&s, &from("192.0.2.2", check()));
+    assert_eq!(r.status, 429, "the API key's third request");
+    let key = s
+        .counted
+        .borrow()
+        .keys()
+        .find(|(l, _)| *l == limits::Limit::AppWide)
+        .map(|(_, k)| k.clone())
+        .expect("the API key was counted");
+    assert!(
+        !key.contains(":k") && key.len() > 64,
+        "counted by its hash: {key}"
+    );
+    // Routes that check nothing are never counted.
+    s.counted.borrow_mut().clear();
+    let r = send(
+        &s,
+        &from(
+            "192.0.2.1",
+            request("GET", "/api/version-artifacts/x/download", &[], b""),
+        ),
+    );
+    assert_ne!(r.status, 429);
+    assert!(s.counted.borrow().is_empty());
+}
+
+#[test]
+fn every_protocol_s_429_is_its_own_envelope() {
+    let s = memory();
+    s.over.set(0);
+    let cases: Vec<(Request, serde_json::Value)> = vec![
+        (
+            request("GET", "/api/apps/latest?channel_key=c", &[], b""),
+            serde_json::json!({"error": "Too many requests"}),
+        ),
+        (
+            request(
+                "POST",
+                "/api/v1/apps/app_x/update/check",
+                &[],
+                br#"{"currentVersion":"1.0.0","licenseKey":"LIC-1"}"#,
+            ),
+            serde_json::json!({"code": "RATE_LIMITED", "message": "Too many requests: retry in 60 seconds"}),
+        ),
+        (
+            signed_check(SECRET_KEY),
+            serde_json::json!({"code": 429_001, "msg": "Too many requests", "docs": "", "traceId": "ray-1"}),
+        ),
+        (
+            request(
+                "POST",
+                "/api/v1/user/heartbeat",
+                &[],
+                br#"{"app_key":"k","machine_id":"m","version":"1.0.0"}"#,
+            ),
+            serde_json::json!({"code": 429, "message": "请求过于频繁", "data": null}),
+        ),
+        (
+            request(
+                "GET",
+                "/api/admin/stats",
+                &[("authorization", "Bearer t")],
+                b"",
+            ),
+            serde_json::json!({"error": "Too many requests"}),
+        ),
+    ];
+    for (req, body) in cases {
+        let reply = send(&s, &req);
+        let what = format!("{} {}", req.method, req.path);
+        assert_eq!(reply.status, 429, "{what}");
+        assert_eq!(json_of(&reply), body, "{what}");
+        assert_eq!(reply.header("retry-after"), Some("60"), "{what}");
+    }
+    // The refused signed check spent no nonce: its signature was never looked at.
+    assert!(s.nonces.borrow().is_empty());
+}
+
+#[test]
+fn each_credential_is_counted_under_its_own_kind() {
+    use crate::routes::Auth;
+    use limits::{Limit, credential};
+    let q =
+        |path: &str, headers: &[(&str, &str)], body: &[u8]| request("POST", path, headers, body);
+    let cases = [
+        (
+            Auth::BearerOrApiKey,
+            q("/x", &[("authorization", "Bearer u1")], b""),
+            Some((Limit::Personal, "u1")),
+        ),
+        (
+            Auth::BearerOrApiKey,
+            q("/x", &[("x-api-key", "a1")], b""),
+            Some((Limit::AppWide, "a1")),
+        ),
+        (
+            Auth::BearerOrApiKey,
+            q("/x", &[], br#"{"apiKey":"a2"}"#),
+            None,
+        ),
+        (
+            Auth::BearerOrApiKeyOrBody,
+            q("/x", &[], br#"{"apiKey":"a2"}"#),
+            Some((Limit::AppWide, "a2")),
+        ),
+        (
+            Auth::UserToken,
+            q("/x?token=t1", &[], b""),
+            Some((Limit::Personal, "t1")),
+        ),
+        (
+            Auth::ChannelKey,
+            q("/x?channel_key=c1", &[], b""),
+            Some((Limit::AppWide, "c1")),
+        ),
+        (
+            Auth::LicenseBody,
+            q("/x", &[], br#"{"licenseKey":"L1"}"#),
+            Some((Limit::Personal, "L1")),
+        ),
+        (
+            Auth::LicenseQuery,
+            q("/x?licenseKey=L2", &[], b""),
+            Some((Limit::Personal, "L2")),
+        ),
+        (
+            Auth::LicenseQuery,
+            q("/x", &[("x-license-key", "L3")], b""),
+            Some((Limit::Personal, "L3")),
+        ),
+        (
+            Auth::Signed,
+            q("/x", &[("x-accesskey", "AK")], b""),
+            Some((Limit::AppWide, "AK")),
+        ),
+        (
+            Auth::AppKey,
+            q("/x", &[], br#"{"app_key":"E1"}"#),
+            Some((Limit::AppWide, "E1")),
+        ),
+        (Auth::AppKey, q("/x", &[], br#"{"app_key":7}"#), None),
+        (
+            Auth::UpdaterKey,
+            q("/x?electronKey=U1", &[], b""),
+            Some((Limit::AppWide, "U1")),
+        ),
+        (
+            Auth::AdminToken,
+            q("/x", &[("authorization", "Bearer adm")], b""),
+            Some((Limit::Personal, "adm")),
+        ),
+        (Auth::SignedLink, q("/x?sig=s", &[], b""), None),
+    ];
+    for (auth, req, want) in cases {
+        let got = credential(auth, &req);
+        let got = got.as_ref().map(|(l, k)| (*l, k.as_str()));
+        assert_eq!(got, want, "{auth:?} {}", req.request_uri());
+    }
 }
