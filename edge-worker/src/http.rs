@@ -6,12 +6,18 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use update_protocol::routes::{Envelope, Miss, RouteId};
 use update_protocol::serve::{self, Body, Content, Reply};
+use update_protocol::time::Timestamp;
 use worker::{Env, Headers, Request, Response, Result};
 
 /// The request as the protocols' handlers see it: method, path, raw query, headers (lowercase,
 /// as the runtime gives them), the body when the route reads one (within its cap), the origin,
 /// and the time.
-pub async fn parse(mut req: Request, method: &str, route: RouteId) -> Result<serve::Request> {
+pub async fn parse(
+    mut req: Request,
+    method: &str,
+    route: RouteId,
+    now: Timestamp,
+) -> Result<serve::Request> {
     let body = match serve::body_cap(route) {
         Some(cap) => match body(&mut req, cap).await? {
             Some(b) => Body::Read(b),
@@ -31,7 +37,7 @@ pub async fn parse(mut req: Request, method: &str, route: RouteId) -> Result<ser
             .collect(),
         body,
         origin: url.origin().ascii_serialization(),
-        now: crate::store::now(),
+        now,
     })
 }
 

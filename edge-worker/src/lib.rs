@@ -6,6 +6,7 @@
 //! never served.
 
 mod http;
+mod ingest;
 mod limits;
 mod nonces;
 mod store;
@@ -13,7 +14,10 @@ mod telemetry;
 
 use update_protocol::routes::{self, Match};
 use update_protocol::serve;
-use worker::{Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent, event};
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
+};
 
 /// Routes by `update_protocol::routes` (the one route table); everything else under the
 /// protocols' prefixes answers 404 or 405 in that protocol's envelope, the rest is the site.
@@ -33,7 +37,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         } => return http::miss(&req, miss, envelope, &allow),
         Match::Static => return env.assets("ASSETS")?.fetch_request(req).await,
     };
-    let parsed = http::parse(req, &method, route.id).await?;
+    let parsed = http::parse(req, &method, route.id, store::clock(&env)).await?;
     let stores = store::Bindings { env: &env };
     let resp = match serve::handle(route, &params, &parsed, &stores).await {
         Some(reply) => http::respond(&env, reply).await?,
@@ -62,4 +66,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = telemetry::retention(&env).await {
         worker::console_error!("retention: {e}");
     }
+}
+
+/// The telemetry queues' consumer (`ingest::consume`): each batch into D1 in one transaction,
+/// acknowledged once committed, retried otherwise.
+#[event(queue)]
+async fn queue(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> Result<()> {
+    ingest::consume(batch, &env).await;
+    Ok(())
 }

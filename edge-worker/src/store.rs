@@ -39,6 +39,27 @@ thread_local! {
     static PREPARED: RefCell<HashMap<AppId, Rc<Prepared>>> = RefCell::new(HashMap::new());
     /// The TUF timestamp signer's checked state and last signed window.
     static TUF: Rc<TufCache> = Rc::new(TufCache::default());
+    /// [`clock`]'s offset, read once per isolate (a change of vars starts new isolates).
+    static CLOCK_OFFSET_MS: std::cell::OnceCell<i64> = const { std::cell::OnceCell::new() };
+}
+
+/// The variable that moves the protocols' clock by whole days: for the end-to-end tests'
+/// simulated days under `wrangler dev` (`tests/tests/edge_ingest.rs`); a deployment never sets
+/// it (`docs/telemetry.md`).
+pub const CLOCK_OFFSET_VAR: &str = "EDGE_CLOCK_OFFSET_DAYS";
+
+/// The time the protocols see: [`now`], moved by [`CLOCK_OFFSET_VAR`] days when it is set
+/// (unset or unreadable: not moved).
+pub fn clock(env: &Env) -> Timestamp {
+    let offset = CLOCK_OFFSET_MS.with(|o| {
+        *o.get_or_init(|| {
+            env.var(CLOCK_OFFSET_VAR)
+                .ok()
+                .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+                .map_or(0, |days| days.saturating_mul(86_400_000))
+        })
+    });
+    Timestamp::from_unix_millis(now().unix_millis().saturating_add(offset))
 }
 
 /// The current time from the runtime clock (`SystemTime` panics on wasm32).

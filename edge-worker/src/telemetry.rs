@@ -1,9 +1,12 @@
-//! Telemetry in D1 (`TELEMETRY`, schema in `migrations/`): the rows the protocols write
-//! (`update_protocol::serve::Telemetry`: heartbeats, error reports, toolsetlink events), the
-//! admin stats' queries, and the daily retention job (`docs/telemetry.md`).
+//! Telemetry in D1 (`TELEMETRY`, schema in `migrations/`): what the protocols record
+//! (`update_protocol::serve::Telemetry`: heartbeats, error reports, toolsetlink events) goes
+//! through the telemetry queues (`crate::ingest`, which writes it to D1); here are the reads
+//! (the admin stats, D's statistics) and the daily retention job (`docs/telemetry.md`).
 
+use crate::ingest;
 use crate::store::{self, Bindings, failed};
 use serde::Deserialize;
+use update_protocol::ingest::{INBOX_DAYS, Message, Report};
 use update_protocol::serve::telemetry::{Active, AppStats};
 use update_protocol::serve::{self, ErrorRow, EventRow, MachineDay, Stored};
 use update_protocol::telemetry::{self as t, RETENTION_DAYS};
@@ -12,14 +15,14 @@ use worker::d1::D1Database;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Result};
 
-fn db(env: &Env) -> Result<D1Database> {
+pub fn db(env: &Env) -> Result<D1Database> {
     env.d1("TELEMETRY")
 }
 
 /// D1 binds numbers as doubles; every integer here (days, milliseconds, counts) is far below
 /// 2^53.
 #[allow(clippy::cast_precision_loss)]
-fn num(n: i64) -> JsValue {
+pub fn num(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
@@ -32,24 +35,7 @@ fn int(n: f64) -> i64 {
 /// The telemetry of `update_protocol::serve` in D1.
 impl serve::Telemetry for Bindings<'_> {
     async fn count_event(&self, row: &EventRow) -> Stored<()> {
-        let write = async {
-            db(self.env)?
-                .prepare(
-                    "INSERT INTO update_events (app, day, event, version_code, code, count) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT (app, day, event, version_code, \
-                     code) DO UPDATE SET count = count + 1",
-                )
-                .bind(&[
-                    JsValue::from_str(&row.app),
-                    num(row.day),
-                    JsValue::from_str(&row.event),
-                    num(row.version_code),
-                    num(row.code),
-                ])?
-                .run()
-                .await
-        };
-        write.await.map(|_| ()).map_err(failed)
+        ingest::send(self.env, &Message::Event(row.clone())).await
     }
 
     async fn event_counts(
@@ -94,26 +80,7 @@ impl serve::Telemetry for Bindings<'_> {
     }
 
     async fn heartbeat(&self, row: &MachineDay) -> Stored<()> {
-        let sql = "INSERT INTO machine_days (app, day, machine, version, platform) \
-                   VALUES (?1, ?2, ?3, ?4, ?5) \
-                   ON CONFLICT (app, day, machine) DO UPDATE \
-                   SET version = excluded.version, platform = excluded.platform \
-                   WHERE version <> excluded.version OR platform <> excluded.platform";
-        let s = JsValue::from_str;
-        let write = async {
-            db(self.env)?
-                .prepare(sql)
-                .bind(&[
-                    s(&row.app),
-                    num(row.day),
-                    s(&row.machine),
-                    s(&row.version),
-                    s(&row.platform),
-                ])?
-                .run()
-                .await
-        };
-        write.await.map(|_| ()).map_err(failed)
+        ingest::send(self.env, &Message::Heartbeat(row.clone())).await
     }
 
     async fn app_stats(&self, app: &str, today: i64) -> Stored<AppStats> {
@@ -121,56 +88,13 @@ impl serve::Telemetry for Bindings<'_> {
     }
 
     async fn error_report(&self, row: &ErrorRow) -> Stored<i64> {
-        let s = JsValue::from_str;
-        let write = async {
-            let db = db(self.env)?;
-            let group = db
-                .prepare(
-                    "INSERT INTO error_groups (app, fingerprint, error_type, message, \
-                     stack_top, version, count, first_seen, last_seen) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7) \
-                     ON CONFLICT (app, fingerprint) DO UPDATE SET count = count + 1, \
-                     last_seen = excluded.last_seen, message = excluded.message, \
-                     version = excluded.version",
-                )
-                .bind(&[
-                    s(&row.app),
-                    s(&row.fingerprint),
-                    s(&row.error_type),
-                    s(&row.message),
-                    s(&row.stack_top),
-                    s(&row.version),
-                    num(row.at),
-                ])?;
-            let report = db
-                .prepare(
-                    "INSERT INTO error_reports (app, fingerprint, machine, version, message, \
-                     stack, os_info, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-                )
-                .bind(&[
-                    s(&row.app),
-                    s(&row.fingerprint),
-                    s(&row.machine),
-                    s(&row.version),
-                    s(&row.message),
-                    s(&row.stack),
-                    s(&row.os_info),
-                    num(row.at),
-                ])?;
-            let results = db.batch(vec![group, report]).await?;
-            #[derive(Deserialize)]
-            struct Id {
-                id: i64,
-            }
-            let id = results
-                .get(1)
-                .map(|r| r.results::<Id>())
-                .transpose()?
-                .and_then(|rows| rows.first().map(|r| r.id))
-                .unwrap_or_default();
-            Ok::<_, worker::Error>(id)
+        let id = ingest::report_id();
+        let report = Report {
+            id,
+            row: row.clone(),
         };
-        write.await.map_err(failed)
+        ingest::send(self.env, &Message::ErrorReport(report)).await?;
+        Ok(id)
     }
 }
 
@@ -225,9 +149,9 @@ async fn app_stats(env: &Env, app: &str, today: i64) -> Result<AppStats> {
 /// rows older than [`RETENTION_DAYS`]. Idempotent: a rerun recomputes the same aggregates from
 /// the raw rows that remain.
 pub async fn retention(env: &Env) -> Result<()> {
-    let today = t::day(store::now());
+    let today = t::day(store::clock(env));
     let cutoff = today - RETENTION_DAYS;
-    let cutoff_ms = store::now()
+    let cutoff_ms = store::clock(env)
         .add_seconds(-RETENTION_DAYS * 86_400)
         .unix_millis();
     let db = db(env)?;
@@ -246,6 +170,10 @@ pub async fn retention(env: &Env) -> Result<()> {
         db.prepare("DELETE FROM machine_days WHERE day < ?1")
             .bind(&[num(cutoff)])?,
         db.prepare("DELETE FROM error_reports WHERE at < ?1")
+            .bind(&[num(cutoff_ms)])?,
+        db.prepare("DELETE FROM telemetry_inbox WHERE day < ?1")
+            .bind(&[num(today - INBOX_DAYS)])?,
+        db.prepare("DELETE FROM dead_letters WHERE at < ?1")
             .bind(&[num(cutoff_ms)])?,
     ])
     .await?;

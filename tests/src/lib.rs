@@ -573,6 +573,45 @@ impl Edge {
         (r.status, r.json())
     }
 
+    /// Moves the worker's clock by `days` whole days from the real one (the worker's
+    /// `EDGE_CLOCK_OFFSET_DAYS` var, set in this instance's `wrangler.toml`, which `wrangler
+    /// dev` reloads; state is kept). The reload takes a moment: wait for a route that shows the
+    /// day (the admin stats' `day`) before relying on it.
+    ///
+    /// # Panics
+    /// Panics when the configuration cannot be rewritten.
+    pub fn set_clock_offset_days(&self, days: i64) {
+        let path = self.dir.path().join("wrangler.toml");
+        let config = std::fs::read_to_string(&path).expect("read wrangler.toml");
+        let base = config.split("\n[vars]\n").next().unwrap_or_default();
+        std::fs::write(
+            &path,
+            format!("{base}\n[vars]\nEDGE_CLOCK_OFFSET_DAYS = \"{days}\"\n"),
+        )
+        .expect("write wrangler.toml");
+    }
+
+    /// Waits for what the telemetry queues' consumer writes (a second or so after the request
+    /// that sent it, locally): calls `check` every 250 ms until it returns `Some`, for up to
+    /// 60 s.
+    ///
+    /// # Panics
+    /// Panics, naming `what` and showing the log, when `check` never returns `Some`.
+    pub fn eventually<T>(&self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(v) = check() {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never came: {what}\n{}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+
     /// What wrangler printed so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("wrangler.log")).unwrap_or_default()

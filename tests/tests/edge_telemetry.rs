@@ -59,18 +59,22 @@ fn telemetry_end_to_end() {
             );
         }
     }
-    // One row per machine and day, and the machine id only as its keyed hash.
-    let rows = edge.d1(&format!(
-        "SELECT machine FROM machine_days WHERE app = '{APP}' AND day = {today} ORDER BY machine"
-    ));
-    let stored: Vec<&str> = rows[0]["results"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter_map(|r| r["machine"].as_str())
-        .collect();
+    // One row per machine and day, and the machine id only as its keyed hash, once the queue's
+    // consumer has written them.
     let mut expected: Vec<String> = (0..10).map(|i| hash(&format!("m{i}"))).collect();
     expected.sort();
+    let stored = edge.eventually("today's ten machines in D1", || {
+        let rows = edge.d1(&format!(
+            "SELECT machine FROM machine_days WHERE app = '{APP}' AND day = {today} \
+             ORDER BY machine"
+        ));
+        let stored: Vec<String> = rows[0]["results"]
+            .as_array()?
+            .iter()
+            .filter_map(|r| r["machine"].as_str().map(str::to_owned))
+            .collect();
+        (stored.len() >= 10).then_some(stored)
+    });
     assert_eq!(stored, expected);
 
     // Past days, seeded: 3 days ago m0 (already counted) and five others; 20 days ago m6 and
@@ -112,10 +116,16 @@ fn telemetry_end_to_end() {
         );
         ids.push(v["data"]["id"].as_i64().expect("id"));
     }
-    assert!(ids.windows(2).all(|w| w[1] > w[0]), "{ids:?}");
+    // Chosen at random before the report is queued: distinct, exact in every JSON reader.
+    assert!(ids.iter().all(|&id| (1..1 << 53).contains(&id)), "{ids:?}");
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+        "{ids:?}"
+    );
     assert_eq!(report("KeyError", "k", "at get()").0, 200);
     let long = "é".repeat(10_000);
-    assert_eq!(report("Huge", &long, &"s".repeat(100_000)).0, 200);
+    let (code, v) = report("Huge", &long, &"s".repeat(100_000));
+    assert_eq!(code, 200, "{v}\n{}", edge.log());
 
     // Bad input: the tinyaii envelope, never a 500.
     for (path, body, status) in [
@@ -182,7 +192,17 @@ fn telemetry_end_to_end() {
     // The stats: admin token only.
     assert_eq!(stats(&edge, None).0, 401);
     assert_eq!(stats(&edge, Some("not-the-token")).0, 401);
-    let (code, v) = stats(&edge, Some(ADMIN));
+    // Once the consumer has written everything: 11 machines today, 6 error groups' reports.
+    let (code, v) = edge.eventually("every heartbeat and report counted", || {
+        let (code, v) = stats(&edge, Some(ADMIN));
+        let s = &v["apps"][0];
+        let reports: i64 = s["errors"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["count"].as_i64())
+            .sum();
+        (code != 200 || (s["dau"] == 11 && reports == 6)).then_some((code, v))
+    });
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["day"], today);
     let s = &v["apps"][0];

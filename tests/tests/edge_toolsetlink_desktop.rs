@@ -275,8 +275,22 @@ fn desktop_upgrades(edge: &Edge) {
     );
 }
 
-/// Every `update_events` row of `event` today as `[app, version_code, code, count]`.
-fn counted(edge: &Edge, event: &str) -> Vec<Value> {
+/// Every `update_events` row of `event` today as `[app, version_code, code, count]`, once
+/// the queue's consumer has counted at least `total` of them.
+fn counted(edge: &Edge, event: &str, total: i64) -> Vec<Value> {
+    edge.eventually(&format!("{total} {event} counted"), || {
+        let rows = counted_now(edge, event);
+        (sum(&rows) >= total).then_some(rows)
+    })
+}
+
+/// The sum of [`counted`]'s counts.
+fn sum(rows: &[Value]) -> i64 {
+    rows.iter().map(|r| r[3].as_i64().unwrap_or(0)).sum()
+}
+
+/// [`counted`]'s rows as they are now.
+fn counted_now(edge: &Edge, event: &str) -> Vec<Value> {
     let v = edge.d1(&format!(
         "SELECT app, version_code, code, count FROM update_events WHERE day = {} AND event = '{event}' \
          ORDER BY app, version_code, code",
@@ -294,7 +308,7 @@ fn counted(edge: &Edge, event: &str) -> Vec<Value> {
 /// version code and the answer's code; refused ones not at all.
 fn checks_are_counted(edge: &Edge) {
     assert_eq!(
-        counted(edge, "app_get_strategy"),
+        counted(edge, "app_get_strategy", 16),
         [
             // mac appointing 1.0.0.
             json!([APP, 999, 200, 1]),
@@ -667,7 +681,7 @@ fn authentication(edge: &Edge) {
 /// The official SDK, unchanged but for its endpoint and credentials, through every upgrade and
 /// version method, the report and the statistics; what it reported is counted.
 fn official_sdk(edge: &Edge, expected: &Value) {
-    let before = counted(edge, "app_get_strategy");
+    let before = sum(&counted_now(edge, "app_get_strategy"));
     let out = Command::new("python3")
         .arg(workspace_root().join("tests/clients/toolsetlink_sdk.py"))
         .env("ENDPOINT", edge.base.trim_start_matches("http://"))
@@ -695,16 +709,14 @@ fn official_sdk(edge: &Edge, expected: &Value) {
     );
     // Its reports, counted under today's day.
     assert_eq!(
-        counted(edge, "app_start"),
+        counted(edge, "app_start", 2),
         [json!([APP, 1_000_000, 0, 1]), json!([APP, 1_001_000, 0, 1])]
     );
     assert_eq!(
-        counted(edge, "app_upgrade_download"),
+        counted(edge, "app_upgrade_download", 101),
         [json!([APP, 1_001_000, 0, 101])]
     );
     // Its upgrade checks: win x64 ×2, mac ×2, lnx ×2 on the desktop app, apk and configuration.
-    let after = counted(edge, "app_get_strategy");
-    assert_ne!(before, after);
-    let total = |rows: &[Value]| rows.iter().map(|r| r[3].as_i64().unwrap_or(0)).sum::<i64>();
-    assert_eq!(total(&after) - total(&before), 8, "{after:?}");
+    let after = counted(edge, "app_get_strategy", before + 8);
+    assert_eq!(sum(&after) - before, 8, "{after:?}");
 }

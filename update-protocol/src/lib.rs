@@ -14,6 +14,7 @@
 pub mod digest;
 pub mod hot_update;
 pub mod index;
+pub mod ingest;
 pub mod keys;
 pub mod license;
 pub mod links;

@@ -26,7 +26,7 @@ use crate::links::{Links, Protocol};
 use crate::names::AppId;
 use crate::routes::{Route, RouteId};
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 /// A failure of a store (KV, the assets binding, D1, an unreadable secret): the protocol answers
@@ -86,7 +86,7 @@ pub trait Nonces {
 
 /// One count of a toolsetlink event (`update_events`: per app, UTC day, event, version code and
 /// event code).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRow {
     /// The app id.
     pub app: String,
@@ -101,7 +101,7 @@ pub struct EventRow {
 }
 
 /// A heartbeat's row (`machine_days`: one per app, machine and UTC day).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MachineDay {
     /// The app id.
     pub app: String,
@@ -116,7 +116,7 @@ pub struct MachineDay {
 }
 
 /// An error report's rows (`error_groups` counted, `error_reports` kept).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRow {
     /// The app id.
     pub app: String,
