@@ -210,16 +210,13 @@ fn assert_nothing_private(dir: &Path, private: &BTreeMap<String, Vec<u8>>) {
 /// `cp -a`) can carry it; a site of the old layout loses its `_edge/` on the next build.
 #[test]
 fn issue_18_the_site_and_its_mirrors_carry_no_edge_data() {
-    let (tmp, root) = e2e_tests::example_copy();
-    let t = tmp.path();
+    let repo = e2e_tests::repo::Repo::new(env!("CARGO_BIN_EXE_generator"));
     // `artifact_base_url` adds the `.assetsignore` of `wrangler deploy`: worker tree only too.
-    let site_toml = root.join("site.toml");
-    let text = std::fs::read_to_string(&site_toml).expect("read");
-    std::fs::write(
-        &site_toml,
-        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
-    )
-    .expect("write");
+    repo.append(
+        "site.toml",
+        "artifact_base_url = \"https://cdn.example.com\"\n",
+    );
+    let (t, root) = (repo.tmp.path(), repo.root.clone());
     let (site, worker) = (t.join("site"), t.join("site-edge"));
     let build = || {
         let o = run(generator(&["build", "--no-cache", "--root"])

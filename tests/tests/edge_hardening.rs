@@ -11,8 +11,9 @@
 //!   `_edge/artifacts/` are still uploaded and served by C's license-checked download route.
 
 use e2e_tests::client::read_head;
+use e2e_tests::repo::Repo;
 use e2e_tests::signed::{AK, fresh_nonce, signed, ts};
-use e2e_tests::{Edge, example_copy};
+use e2e_tests::{Edge, generator};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -282,14 +283,12 @@ fn d_envelope(code: u64, msg: &str, v: &Value) -> Value {
 
 #[test]
 fn hardening() {
-    let (_tmp, root) = example_copy();
-    let site_toml = root.join("site.toml");
-    let text = std::fs::read_to_string(&site_toml).expect("read");
-    std::fs::write(
-        &site_toml,
-        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
-    )
-    .expect("write");
+    let repo = Repo::new(generator().to_str().expect("utf-8"));
+    repo.append(
+        "site.toml",
+        "artifact_base_url = \"https://cdn.example.com\"\n",
+    );
+    let root = repo.root.clone();
     let mut public_artifact = None;
     let edge = Edge::start_from(&root, &root.join("keys"), |tree, _| {
         // The worker tree: what wrangler uploads, `.assetsignore` and the edge data included.

@@ -284,17 +284,37 @@ fn ios_release(build: &str, install_url: &Value) -> Value {
         other => panic!("no fixture for {other}"),
     };
     let message = format!("Build {build} of {release_version}");
+    // 2.0.0 has a second changelog line; 111 its git source and a custom field.
+    let mut lines = vec![message];
+    if build == "100" {
+        lines.push("Second line".to_owned());
+    }
+    let (branch, commit, fields) = if build == "111" {
+        (
+            json!("main"),
+            json!("abc123"),
+            json!([{"name": "country", "value": "China", "icon": "fas fa-flag"}]),
+        )
+    } else {
+        (Value::Null, Value::Null, json!([]))
+    };
     let size = file(
         "ios-demo",
         &format!("demo-ios-{release_version}-{build}.ipa"),
     )
     .len();
+    let changelog: Vec<Value> = lines.iter().map(|m| json!({"message": m})).collect();
+    let text = lines
+        .iter()
+        .map(|m| format!("- {m}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     json!({"id": id, "version": version, "app_name": app_name,
            "bundle_id": "com.example.demo.ios", "release_version": release_version,
-           "build_version": build, "source": "api", "branch": null, "git_commit": null,
+           "build_version": build, "source": "api", "branch": branch, "git_commit": commit,
            "ci_url": null, "size": size, "platform": "iOS", "device_type": "iOS",
-           "icon_url": null, "install_url": install_url, "changelog": [{"message": message}],
-           "text_changelog": format!("- {message}"), "custom_fields": [], "created_at": at})
+           "icon_url": null, "install_url": install_url, "changelog": changelog,
+           "text_changelog": text, "custom_fields": fields, "created_at": at})
 }
 
 fn android_envelope(releases: Vec<Value>) -> Value {

@@ -952,14 +952,12 @@ fn manifest_text_is_escaped_in_pages_and_install_manifests() {
 
 #[test]
 fn with_artifact_base_url_downloads_and_qr_codes_point_at_the_bucket() {
-    let (tmp, root) = example_copy();
-    let site = root.join("site.toml");
-    let text = std::fs::read_to_string(&site).expect("read");
-    std::fs::write(
-        &site,
-        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
-    )
-    .expect("write");
+    let repo = e2e_tests::repo::Repo::new(e2e_tests::generator().to_str().expect("utf-8"));
+    repo.append(
+        "site.toml",
+        "artifact_base_url = \"https://cdn.example.com\"\n",
+    );
+    let (tmp, root) = (&repo.tmp, repo.root.clone());
     let out = tmp.path().join("site");
     let o = build(&root, &out, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -346,15 +346,12 @@ fn ignores(pattern: &str, path: &str) -> bool {
 
 #[test]
 fn assetsignore_leaves_out_the_public_artifacts_only() {
-    let tmp = example_copy();
-    let root = tmp.path().join("repo");
-    let site_toml = root.join("site.toml");
-    let text = std::fs::read_to_string(&site_toml).expect("read");
-    std::fs::write(
-        &site_toml,
-        format!("{text}artifact_base_url = \"https://cdn.example.com\"\n"),
-    )
-    .expect("write");
+    let repo = e2e_tests::repo::Repo::new(e2e_tests::generator().to_str().expect("utf-8"));
+    repo.append(
+        "site.toml",
+        "artifact_base_url = \"https://cdn.example.com\"\n",
+    );
+    let (tmp, root) = (&repo.tmp, repo.root.clone());
     let out = tmp.path().join("site");
     build(&root, &out, &[]);
     // What wrangler uploads: the worker tree. The site has no `.assetsignore` (a mirror has no

@@ -299,7 +299,14 @@ mod tests {
             tuf_timestamp_key: Some("xyz".into()),
             ..EdgeSecrets::default()
         };
-        assert!(bad.tuf_timestamp_seed().expect("set").is_err());
+        assert_eq!(
+            bad.tuf_timestamp_seed()
+                .expect("set")
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some("bad key: an ed25519 seed must be 64 hex characters (32 bytes)")
+        );
     }
 
     #[test]

@@ -1176,15 +1176,27 @@ changelog = []
         .expect("fields");
         assert_eq!(f[0].icon.as_deref(), Some("fas fa-flag"));
         assert_eq!((f[1].name.as_str(), f[1].value.as_str()), ("API", "3"));
-        for bad in [
-            "{}",
-            "[1]",
-            r#"[{"value":"x"}]"#,
-            r#"[{"name":"x"}]"#,
-            r#"[{"name":"x","value":"y","colour":1}]"#,
-            "nope",
+        for (bad, why) in [
+            ("{}", "not a JSON array"),
+            ("[1]", "entry 0 is not an object"),
+            (r#"[{"value":"x"}]"#, "entry 0 has no `name`"),
+            (r#"[{"name":"x"}]"#, "entry 0 has no `value`"),
+            (
+                r#"[{"name":"x","value":"y","colour":1}]"#,
+                "entry 0: unknown key `colour` (expected name, value, icon)",
+            ),
+            (
+                r#"[{"name":[],"value":"y"}]"#,
+                "entry 0: `name` is not a string",
+            ),
         ] {
-            assert!(parse_custom_fields(bad).is_err(), "{bad}");
+            assert_eq!(
+                parse_custom_fields(bad).err().as_deref(),
+                Some(why),
+                "{bad}"
+            );
         }
+        let err = parse_custom_fields("nope").expect_err("not JSON");
+        assert!(err.starts_with("not JSON: "), "{err}");
     }
 }

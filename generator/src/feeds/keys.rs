@@ -353,7 +353,10 @@ mod tests {
             .err()
             .expect("refused");
         assert!(err.contains("64 bytes"), "{err}");
-        assert!(SparkleKey::parse("not base64!").is_err());
+        assert_eq!(
+            SparkleKey::parse("not base64!").err().as_deref(),
+            Some("is not base64")
+        );
     }
 
     fn tauri_key_text(password: &str) -> String {

@@ -324,6 +324,12 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert!(write_key_file(a.path(), KeyRole::Targets, &[&s2], false).is_err());
+        let err = write_key_file(a.path(), KeyRole::Targets, &[&s2], false)
+            .expect_err("an existing key file is kept")
+            .to_string();
+        assert!(
+            err.ends_with("targets.key exists: refusing to overwrite a key (move it away first)"),
+            "{err}"
+        );
     }
 }

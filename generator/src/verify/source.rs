@@ -293,10 +293,21 @@ mod tests {
             Some(vec![".hidden".to_owned(), "a/b/f.txt".to_owned()])
         );
         assert_eq!(s.read("a/b/f.txt", 3).expect("read"), Some(b"abc".to_vec()));
-        assert!(s.read("a/b/f.txt", 2).is_err());
+        let err = s
+            .read("a/b/f.txt", 2)
+            .expect_err("over the limit")
+            .to_string();
+        assert_eq!(
+            err,
+            "a/b/f.txt is larger than 2 bytes, the most this metadata may be"
+        );
         assert_eq!(s.read("a/none", 2).expect("absent"), None);
         let d = s.digest("a/b/f.txt", 4).expect("digest").expect("present");
         assert_eq!((d.length, d.sha256), (Length::Exact(3), None));
-        assert!(DirSource::new(&tmp.path().join(".hidden")).is_err());
+        let err = DirSource::new(&tmp.path().join(".hidden"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.ends_with(".hidden is not a directory: give the directory a mirror made (rsync -a --delete SITE/ DIR/) or an http(s):// URL"), "{err}");
     }
 }

@@ -164,7 +164,11 @@ mod tests {
         );
         // 1.0 is a float too, as in Python.
         let v: Value = serde_json::from_str("1.0").expect("parse");
-        assert!(encode(&v).is_err());
+        let err = encode(&v).expect_err("1.0");
+        assert!(
+            matches!(&err, CjsonError::Float { value, .. } if value == "1.0"),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -185,16 +185,29 @@ mod tests {
         let seed = Ed25519Seed::from_bytes(&[3; 32]);
         let mut c = contract(&seed);
         c.schema_version = 2;
-        assert!(matches!(c.check(), Err(TufError::Edge(_))));
+        let edge = |c: &EdgeTuf| match c.check() {
+            Err(TufError::Edge(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            edge(&c),
+            "schema_version is not 1: deploy a worker that matches the generator"
+        );
         let mut c = contract(&seed);
         c.period = 0;
-        assert!(c.check().is_err());
+        assert_eq!(edge(&c), "period must be at least 1 second");
         let mut c = contract(&seed);
         c.snapshot.hashes = None;
-        assert!(c.check().is_err());
+        assert_eq!(
+            edge(&c),
+            "snapshot needs a version above 0, a length and hashes.sha256"
+        );
         let mut c = contract(&seed);
         c.snapshot_expires = "2030-01-01T00:00:00.5Z".into();
-        assert!(c.check().is_err());
-        assert!(EdgeTuf::parse(b"{}").is_err());
+        assert_eq!(edge(&c), "snapshot_expires is not YYYY-MM-DDTHH:MM:SSZ");
+        let mut c = contract(&seed);
+        c.timestamp_keyids.clear();
+        assert_eq!(edge(&c), "timestamp_keyids is empty");
+        assert!(matches!(EdgeTuf::parse(b"{}"), Err(TufError::Edge(_))));
     }
 }

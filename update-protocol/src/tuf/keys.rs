@@ -210,10 +210,17 @@ mod tests {
         );
         let mut key = Ed25519Seed::from_bytes(&[7; 32]).public_key();
         key.keyval.public = key.keyval.public.to_uppercase();
-        assert!(key.verifying_key().is_err());
+        let why = |key: &Key| key.verifying_key().err().map(|e| e.to_string());
+        assert_eq!(
+            why(&key).as_deref(),
+            Some("bad key: public key is not 64 lowercase hex characters")
+        );
         let mut key = Ed25519Seed::from_bytes(&[7; 32]).public_key();
         key.scheme = "rsassa-pss-sha256".into();
-        assert!(key.verifying_key().is_err());
+        assert_eq!(
+            why(&key).as_deref(),
+            Some("bad key: keytype ed25519 scheme rsassa-pss-sha256 is not ed25519/ed25519")
+        );
     }
 
     #[test]

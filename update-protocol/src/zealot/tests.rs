@@ -1,44 +1,9 @@
 use super::*;
 use serde_json::{Value, json};
 
-/// `_edge/apps/ios-demo.json` of the example, trimmed (no md5s).
-const IOS_DEMO: &str = r#"{
-      "schema_version": 1,
-      "app": {
-        "id": "ios-demo", "name": "Demo for iOS", "platform": "ios",
-        "bundle_id": "com.example.demo.ios", "versioning": "zealot",
-        "channels": [
-          { "key": "release", "name": "iOS", "scheme": "Release", "default": true },
-          { "key": "adhoc", "name": "iOS AdHoc", "scheme": "Beta", "bundle_id": "com.example.demo.ios" }
-        ],
-        "protocols": { "zealot": { "app_id": 2 } }
-      },
-      "default_channel": "release", "default_arch": "default",
-      "releases": [
-        { "version": "2.1.0", "build": "111", "release_type": "release", "channel": "release",
-          "published_at": "2026-02-20T02:00:00Z", "state": "ready", "rollout": 100, "upgrade": "prompt",
-          "changelog": [{ "message": "Build 111 of 2.1.0" }], "notes": "Build 111 of 2.1.0",
-          "git": { "branch": "main", "commit": "abc123" },
-          "custom_fields": [{ "name": "country", "value": "China", "icon": "fas fa-flag" }],
-          "artifacts": [{ "id": "8a9cf389c58802ef68c53c78", "arch": "default", "role": "primary",
-            "name": "demo-ios-2.1.0-111.ipa", "size": 41,
-            "sha256": "41d824c2c93bb7dc46dbe9fbffcb462a57a38a2f08de52a0c38e498eeb761a9c",
-            "url": "/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa" }],
-          "release_id": "ios-demo/release/2.1.0", "zealot_id": 3, "zealot_version": 2 },
-        { "version": "2.1.0", "build": "110", "release_type": "adhoc", "channel": "adhoc",
-          "published_at": "2026-02-15T02:00:00Z", "state": "ready", "rollout": 100, "upgrade": "prompt",
-          "artifacts": [], "release_id": "ios-demo/adhoc/2.1.0", "zealot_id": 2, "zealot_version": 1 },
-        { "version": "2.0.0", "build": "100", "release_type": "release", "channel": "release",
-          "published_at": "2026-01-05T02:00:00Z", "state": "ready", "rollout": 100, "upgrade": "prompt",
-          "changelog": [{ "message": "Build 100 of 2.0.0" }, { "message": "Second line" }],
-          "notes": "Build 100 of 2.0.0\nSecond line",
-          "artifacts": [{ "id": "0ff2ef5c694f3ffab2a33fa6", "arch": "default", "role": "primary",
-            "name": "demo-ios-2.0.0-100.ipa", "size": 41,
-            "sha256": "7b47117fdbdcd73bedb8cc24ed5505a8288fa54e90a60328a58358338cece73a",
-            "url": "/artifacts/ios-demo/2.0.0/7b47.demo-ios-2.0.0-100.ipa" }],
-          "release_id": "ios-demo/release/2.0.0", "zealot_id": 1, "zealot_version": 1 }
-      ]
-    }"#;
+/// `_edge/apps/ios-demo.json` of the example's build (`fixtures/edge/`, kept equal to the
+/// build by `generator/tests/edge_fixtures.rs`).
+const IOS_DEMO: &str = include_str!("../../fixtures/edge/apps/ios-demo.json");
 
 const ORIGIN: &str = "https://u.example";
 
@@ -312,8 +277,27 @@ fn release_object_json() {
             &json!({"id": 2001, "name": "Release", "new_build_callout": true, "retained_builds": 0}),
         )
     );
-    // No artifact: no size or install URL; no changelog: empty text.
+    // The adhoc build: its own size, install URL and changelog.
     let adhoc = versions(&a, &ch("adhoc"), &Query::default(), &links()).expect("ok");
+    let r = &adhoc.releases[0];
+    assert_eq!(
+        (r.size, r.install_url.as_deref(), r.text_changelog.as_str()),
+        (
+            Some(41),
+            Some(
+                "itms-services://?action=download-manifest&url=https%3A%2F%2Fu.example%2Fapi%2Fapps%2F2%2Freleases%2F2%2Finstall"
+            ),
+            "- Build 110 of 2.1.0"
+        )
+    );
+    // Without an artifact: no size or install URL; without a changelog: empty text.
+    let mut bare = a.clone();
+    let release = &mut bare.releases[1].release;
+    assert_eq!(release.channel.as_str(), "adhoc");
+    release.artifacts.clear();
+    release.changelog.clear();
+    release.notes.clear();
+    let adhoc = versions(&bare, &ch("adhoc"), &Query::default(), &links()).expect("ok");
     let r = &adhoc.releases[0];
     assert_eq!(
         (r.size, &r.install_url, r.text_changelog.as_str()),
@@ -580,7 +564,7 @@ fn install_url_is_itms_for_ios_and_direct_elsewhere() {
             "itms-services://?action=download-manifest&url=https%3A%2F%2Fu.example%2Fapi%2Fapps%2F2%2Freleases%2F3%2Finstall"
         )
     );
-    let direct = "https://u.example/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa";
+    let direct = "https://u.example/artifacts/ios-demo/2.1.0/41d824c2c93bb7dc46dbe9fbffcb462a57a38a2f08de52a0c38e498eeb761a9c.demo-ios-2.1.0-111.ipa";
     // Android (the app's platform, or the artifact's architecture's) is a direct link.
     a.app.platform = Platform::Android;
     assert_eq!(url(&a).as_deref(), Some(direct));
@@ -644,7 +628,7 @@ fn install_manifest_plist() {
           <key>kind</key>
           <string>software-package</string>
           <key>url</key>
-          <string>http://127.0.0.1:8787/artifacts/ios-demo/2.1.0/41d8.demo-ios-2.1.0-111.ipa</string>
+          <string>http://127.0.0.1:8787/artifacts/ios-demo/2.1.0/41d824c2c93bb7dc46dbe9fbffcb462a57a38a2f08de52a0c38e498eeb761a9c.demo-ios-2.1.0-111.ipa</string>
         </dict>
       </array>
       <key>metadata</key>
@@ -677,11 +661,14 @@ fn install_manifest_plist() {
     yanked.releases[0].release.state = ReleaseState::Yanked;
     let mut android = ios_demo();
     android.app.platform = Platform::Android;
+    // The adhoc build (id 2) without its file.
+    let mut bare = ios_demo();
+    bare.releases[1].release.artifacts.clear();
     for (app, id) in [
         (&a, "9"),
         (&a, "x"),
         (&a, ""),
-        (&a, "2"),
+        (&bare, "2"),
         (&yanked, "3"),
         (&android, "3"),
     ] {

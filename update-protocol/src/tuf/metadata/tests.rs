@@ -65,7 +65,18 @@ fn below_threshold_is_error() {
     // A key outside the role does not count.
     let outsider = seed(9);
     md.signatures.push(sign(&md.signed, &outsider).expect("s"));
-    assert!(verify_role(&md, &root.keys, root.role("root").expect("role")).is_err());
+    let err = verify_role(&md, &root.keys, root.role("root").expect("role")).expect_err("1/2");
+    assert!(
+        matches!(
+            err,
+            TufError::Threshold {
+                have: 1,
+                need: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     md.signatures.push(sign(&md.signed, &b).expect("s"));
     assert_eq!(
         verify_role(&md, &root.keys, root.role("root").expect("role")).expect("ok"),
