@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod markup;
 pub mod names;
 pub mod rollout;
+pub mod rollout_control;
 pub mod routes;
 pub mod rules;
 pub mod serve;
