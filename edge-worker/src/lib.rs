@@ -9,6 +9,7 @@ mod http;
 mod ingest;
 mod limits;
 mod nonces;
+mod rollouts;
 mod store;
 mod telemetry;
 

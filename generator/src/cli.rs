@@ -27,6 +27,9 @@ pub enum Command {
     Keys(crate::cmd::keys::KeysArgs),
     /// Print the edge's telemetry: DAU/WAU/MAU, installs by version, update events, errors.
     Stats(crate::cmd::stats::StatsArgs),
+    /// Pause, resume, halt or re-percent a release at the edge at once (or show an app's
+    /// rollout control).
+    Rollout(crate::cmd::rollout::RolloutArgs),
     /// Add a build (APK, IPA or any file) to the release repository, then validate it.
     Publish(Box<crate::cmd::publish::PublishArgs>),
     /// Check a mirror's copy (directory or URL) against a trusted TUF root: chain, every target, nothing extra.

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Schema(a) => a.run(),
         Command::Keys(a) => a.run(),
         Command::Stats(a) => a.run(),
+        Command::Rollout(a) => a.run(),
         Command::Publish(a) => a.run(),
         Command::Verify(a) => a.run(),
         Command::Tuf(a) => a.run(),

@@ -86,7 +86,8 @@ pub struct Event {
 }
 
 /// Why an action was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "refused", rename_all = "snake_case")]
 pub enum Refused {
     /// The app has no release of that version.
     #[error("{app} has no release {version}")]
@@ -97,14 +98,35 @@ pub enum Refused {
         version: String,
     },
     /// A percentage over 100.
-    #[error("a rollout percentage is 0 to 100, not {0}")]
-    Percent(u8),
+    #[error("a rollout percentage is 0 to 100, not {percent}")]
+    Percent {
+        /// The percentage asked for.
+        percent: u8,
+    },
     /// A new percentage for a halted release.
-    #[error("{0} is halted: resume it first (generator rollout APP VERSION --resume)")]
-    Halted(String),
+    #[error("{version} is halted: resume it first (generator rollout APP VERSION --resume)")]
+    Halted {
+        /// The release's version.
+        version: String,
+    },
     /// A halt without a reason.
     #[error("a halt needs a reason")]
     NoReason,
+}
+
+/// Whether `app` has a release `version` in any channel.
+///
+/// # Errors
+/// [`Refused::NoRelease`] when it has none.
+pub fn check_release(app: &EdgeApp, version: &str) -> Result<(), Refused> {
+    if app.releases.iter().any(|r| r.release.version == version) {
+        Ok(())
+    } else {
+        Err(Refused::NoRelease {
+            app: app.app.id.to_string(),
+            version: version.to_owned(),
+        })
+    }
 }
 
 /// The rollout control of one app: each controlled release's state, by version, and the
@@ -120,26 +142,19 @@ pub struct Controls {
 }
 
 impl Controls {
-    /// Takes `action` on `app`'s release `version` at `at` (Unix milliseconds), recorded as
-    /// done by `by`; answers the release's control after it.
+    /// Takes `action` on release `version` (checked to exist with [`check_release`]) at `at`
+    /// (Unix milliseconds), recorded as done by `by`; answers the release's control after it.
     ///
     /// # Errors
-    /// [`Refused`] when the app has no such release, the percentage is over 100, a halted
-    /// release is given a percentage, or a halt has no reason; nothing changes then.
+    /// [`Refused`] when the percentage is over 100, a halted release is given a percentage,
+    /// or a halt has no reason; nothing changes then.
     pub fn act(
         &mut self,
-        app: &EdgeApp,
         version: &str,
         action: Action,
         by: &str,
         at: i64,
     ) -> Result<&Control, Refused> {
-        if !app.releases.iter().any(|r| r.release.version == version) {
-            return Err(Refused::NoRelease {
-                app: app.app.id.to_string(),
-                version: version.to_owned(),
-            });
-        }
         let current = self.releases.get(version).cloned().unwrap_or(Control {
             state: State::Live,
             percent: None,
@@ -172,10 +187,12 @@ impl Controls {
             }
             Action::Percent { percent } => {
                 if *percent > 100 {
-                    return Err(Refused::Percent(*percent));
+                    return Err(Refused::Percent { percent: *percent });
                 }
                 if current.state == State::Halted {
-                    return Err(Refused::Halted(version.to_owned()));
+                    return Err(Refused::Halted {
+                        version: version.to_owned(),
+                    });
                 }
                 Control {
                     percent: Some(*percent),
@@ -274,17 +291,17 @@ mod tests {
             reason: "crash rate".into(),
         };
         assert_eq!(
-            c.act(&app, v, halt, "admin", 1).expect("halt").state,
+            c.act(v, halt, "admin", 1).expect("halt").state,
             State::Halted
         );
         let halted = c.apply(&app).expect("controlled");
         assert_eq!(offered_to(&halted, v), 0);
         // A halted release takes no percentage until resumed.
         assert_eq!(
-            c.act(&app, v, Action::Percent { percent: 50 }, "admin", 2),
-            Err(Refused::Halted(v.clone()))
+            c.act(v, Action::Percent { percent: 50 }, "admin", 2),
+            Err(Refused::Halted { version: v.clone() })
         );
-        c.act(&app, v, Action::Resume, "admin", 3).expect("resume");
+        c.act(v, Action::Resume, "admin", 3).expect("resume");
         assert_eq!(offered_to(&c.apply(&app).expect("controlled"), v), before);
         assert_eq!(
             c.history
@@ -309,7 +326,7 @@ mod tests {
         let halt = Action::Halt {
             reason: "bad build".into(),
         };
-        c.act(&app, "1.2.0", halt, "health rule", 1).expect("halt");
+        c.act("1.2.0", halt, "health rule", 1).expect("halt");
         let halted = c.apply(&app).expect("controlled");
         let r = halted
             .releases
@@ -329,7 +346,7 @@ mod tests {
         let v = &app.releases[0].release.version;
         let mut c = Controls::default();
         let at = |c: &mut Controls, p: u8| {
-            c.act(&app, v, Action::Percent { percent: p }, "admin", 1)
+            c.act(v, Action::Percent { percent: p }, "admin", 1)
                 .expect("percent");
             machines_in(&c.apply(&app).expect("controlled"), v)
         };
@@ -339,9 +356,9 @@ mod tests {
         assert!(ten.iter().all(|m| thirty.contains(m)), "sticky upwards");
         assert_eq!(at(&mut c, 10), ten, "and back");
         // Paused: no one; resumed: the percentage set at the edge.
-        c.act(&app, v, Action::Pause, "admin", 2).expect("pause");
+        c.act(v, Action::Pause, "admin", 2).expect("pause");
         assert!(machines_in(&c.apply(&app).expect("controlled"), v).is_empty());
-        c.act(&app, v, Action::Resume, "admin", 3).expect("resume");
+        c.act(v, Action::Resume, "admin", 3).expect("resume");
         assert_eq!(machines_in(&c.apply(&app).expect("controlled"), v), ten);
     }
 
@@ -351,18 +368,18 @@ mod tests {
         let v = app.releases[0].release.version.clone();
         let mut c = Controls::default();
         assert_eq!(
-            c.act(&app, "9.9.9", Action::Pause, "admin", 1),
+            check_release(&app, "9.9.9"),
             Err(Refused::NoRelease {
                 app: "android-demo".into(),
                 version: "9.9.9".into()
             })
         );
         assert_eq!(
-            c.act(&app, &v, Action::Percent { percent: 101 }, "admin", 1),
-            Err(Refused::Percent(101))
+            c.act(&v, Action::Percent { percent: 101 }, "admin", 1),
+            Err(Refused::Percent { percent: 101 })
         );
         assert_eq!(
-            c.act(&app, &v, Action::Halt { reason: " ".into() }, "admin", 1),
+            c.act(&v, Action::Halt { reason: " ".into() }, "admin", 1),
             Err(Refused::NoReason)
         );
         assert_eq!(c, Controls::default());
@@ -376,7 +393,7 @@ mod tests {
         let mut c = Controls::default();
         for i in 0..(MAX_HISTORY + 5) {
             let p = u8::try_from(i % 100).expect("small");
-            c.act(&app, &v, Action::Percent { percent: p }, "admin", i as i64)
+            c.act(&v, Action::Percent { percent: p }, "admin", i as i64)
                 .expect("percent");
         }
         assert_eq!(c.history.len(), MAX_HISTORY);

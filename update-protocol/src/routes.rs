@@ -212,6 +212,10 @@ pub enum RouteId {
     TufTimestamp,
     /// `GET /api/admin/stats`.
     AdminStats,
+    /// `GET /api/admin/rollout?app=`: an app's rollout control.
+    AdminRollout,
+    /// `POST /api/admin/rollout`: an action on a release's rollout.
+    AdminRolloutSet,
     /// `GET /dl/:protocol/:id/:name`: a private app's file, by signed link.
     SignedDownload,
 }
@@ -333,6 +337,9 @@ pub const ROUTES: &[Route] = &[
     r(Get, "/metadata/timestamp.json", Tuf, Au::None, Id::TufTimestamp),
     // Ours: telemetry for the publisher.
     r(Get, "/api/admin/stats", Admin, Au::AdminToken, Id::AdminStats),
+    // Ours: rollout control (docs/rollout-control.md).
+    r(Get, "/api/admin/rollout", Admin, Au::AdminToken, Id::AdminRollout),
+    r(Post, "/api/admin/rollout", Admin, Au::AdminToken, Id::AdminRolloutSet),
     // Ours: private apps' files, by the signed links of the A, B, D and E answers.
     r(Get, "/dl/:protocol/:id/:name", Files, Au::SignedLink, Id::SignedDownload),
 ];

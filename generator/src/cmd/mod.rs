@@ -3,6 +3,7 @@
 pub mod build;
 pub mod keys;
 pub mod publish;
+pub mod rollout;
 pub mod schema;
 pub mod stats;
 pub mod tuf;

@@ -121,7 +121,7 @@ pub fn table(stats: &Value) -> String {
 /// invisible format characters (bidi overrides and isolates, zero-width ones, line and
 /// paragraph separators). The markup escapers (`update_protocol::markup::escape`)
 /// do not fit: a terminal needs neither `&lt;` nor dropped characters, only visible ones.
-fn visible(text: &str) -> String {
+pub fn visible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let invisible = c.is_control()

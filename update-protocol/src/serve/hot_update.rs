@@ -67,7 +67,7 @@ async fn answer<S: Stores>(
         Ok(id) => id,
         Err(e) => return Ok(Err(e)),
     };
-    let Some(app) = s.app(&app_id).await? else {
+    let Some(app) = super::offered_app(s, &app_id).await? else {
         return Ok(Err(Error::ProjectNotFound));
     };
     let order = s.hot_update_order(&app);

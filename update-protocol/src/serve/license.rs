@@ -29,7 +29,7 @@ async fn load<S: Stores>(
 ) -> Result<(Option<Rc<EdgeApp>>, Option<Rc<KeyRecord>>), StoreError> {
     let lookup = s.lookup().await?;
     let app = match lookup.license.get(app_id) {
-        Some(id) => s.app(id).await?,
+        Some(id) => super::offered_app(s, id).await?,
         None => None,
     };
     Ok((app, s.record(license_key).await?))

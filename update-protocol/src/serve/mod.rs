@@ -13,6 +13,7 @@ pub mod download;
 pub mod hot_update;
 pub mod license;
 pub mod limits;
+pub mod rollout;
 pub mod telemetry;
 pub mod tinyaii;
 pub mod toolsetlink;
@@ -162,8 +163,63 @@ pub trait Telemetry {
 }
 
 /// Every store a handler may read, as one bound.
-pub trait Stores: EdgeData + Credentials + Nonces + Telemetry + limits::RateLimits {}
-impl<T: EdgeData + Credentials + Nonces + Telemetry + limits::RateLimits> Stores for T {}
+/// The rollout control of each app (`crate::rollout_control`): kept where every location
+/// sees a change at once.
+#[allow(async_fn_in_trait)] // single-threaded (module doc)
+pub trait Rollouts {
+    /// `app`'s control (empty when nothing was ever done); an implementation may answer from a
+    /// cache a few seconds old.
+    async fn controls(&self, app: &AppId) -> Stored<Rc<crate::rollout_control::Controls>>;
+    /// Takes `action` on `app`'s release `version` (known to exist) at `at` (Unix ms) as one
+    /// atomic change, done by `by`; answers the app's control after it, or why it was refused.
+    async fn act(
+        &self,
+        app: &AppId,
+        version: &str,
+        action: &crate::rollout_control::Action,
+        by: &str,
+        at: i64,
+    ) -> Stored<Result<crate::rollout_control::Controls, crate::rollout_control::Refused>>;
+}
+
+/// Every store a handler may use.
+pub trait Stores:
+    EdgeData + Credentials + Nonces + Telemetry + limits::RateLimits + Rollouts
+{
+}
+impl<T: EdgeData + Credentials + Nonces + Telemetry + limits::RateLimits + Rollouts> Stores for T {}
+
+/// `id`'s edge data as the protocols offer it: with its rollout control applied
+/// (`rollout_control::Controls::apply`), so a paused or halted release is offered by none.
+///
+/// # Errors
+/// When the edge data or the rollout control cannot be read.
+pub async fn offered_app<S: Stores>(s: &S, id: &AppId) -> Stored<Option<Rc<EdgeApp>>> {
+    let Some(app) = s.app(id).await? else {
+        return Ok(None);
+    };
+    let controls = s.controls(id).await?;
+    Ok(Some(controls.apply(&app).map_or(app, Rc::new)))
+}
+
+/// The admin routes' token check: `None` when `req` carries the admin token, else the answer
+/// (401, or 500 when the secrets cannot be read).
+pub fn admin_refusal<S: EdgeData>(req: &Request, s: &S, what: &str) -> Option<Reply> {
+    let token = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "));
+    match s.secrets() {
+        Ok(secrets) if token.is_some_and(|t| secrets.is_admin(t.trim())) => None,
+        Ok(_) => Some(Reply::json(
+            401,
+            &serde_json::json!({"error": "admin token required"}),
+        )),
+        Err(e) => Some(
+            Reply::json(500, &serde_json::json!({"error": "internal error"}))
+                .logged(format!("{what}: {e}")),
+        ),
+    }
+}
 
 /// The body as the worker read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,6 +470,7 @@ pub fn body_cap(route: RouteId) -> Option<usize> {
         Id::TinyaiiVersionCheck => crate::tinyaii::MAX_BODY_BYTES,
         Id::TinyaiiHeartbeat => crate::telemetry::MAX_HEARTBEAT_BYTES,
         Id::TinyaiiErrorReport => crate::telemetry::MAX_REPORT_BYTES,
+        Id::AdminRolloutSet => rollout::MAX_BODY_BYTES,
         _ => return None,
     })
 }
@@ -477,6 +534,8 @@ pub async fn handle<S: Stores>(
         Id::SignedDownload => download::serve(req, s, p(0), p(1), p(2)).await,
         Id::TufTimestamp => tuf::timestamp(req, s).await,
         Id::AdminStats => telemetry::stats(req, s).await,
+        Id::AdminRollout => rollout::show(req, s).await,
+        Id::AdminRolloutSet => rollout::set(req, s).await,
     })
 }
 

@@ -199,13 +199,8 @@ pub async fn stats<S: Stores>(req: &Request, s: &S) -> Reply {
     let error = |status: u16, msg: &str| Reply::json(status, &serde_json::json!({"error": msg}));
     let internal =
         |e: &StoreError| error(500, "internal error").logged(format!("telemetry stats: {e}"));
-    let token = req
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "));
-    match s.secrets() {
-        Ok(secrets) if token.is_some_and(|t| secrets.is_admin(t.trim())) => {}
-        Ok(_) => return error(401, "admin token required"),
-        Err(e) => return internal(&e),
+    if let Some(refused) = super::admin_refusal(req, s, "telemetry stats") {
+        return refused;
     }
     let lookup = match s.lookup().await {
         Ok(l) => l,

@@ -16,6 +16,7 @@ enum Fails {
     EdgeData,
     Nonces,
     Telemetry,
+    Rollouts,
 }
 
 /// Every store in memory; `fails` makes one of them fail.
@@ -29,6 +30,7 @@ struct Memory {
     /// Requests each limiter let through, by limit and key; a key reaching `over` is refused.
     counted: RefCell<HashMap<(limits::Limit, String), u32>>,
     over: Cell<u32>,
+    controls: RefCell<HashMap<AppId, crate::rollout_control::Controls>>,
 }
 
 fn failing(what: &str) -> StoreError {
@@ -60,6 +62,31 @@ impl EdgeData for Memory {
     async fn site_file(&self, _path: &str) -> Stored<Option<Vec<u8>>> {
         self.check(Fails::EdgeData, "the assets binding")?;
         Ok(None)
+    }
+}
+
+impl Rollouts for Memory {
+    async fn controls(&self, app: &AppId) -> Stored<Rc<crate::rollout_control::Controls>> {
+        self.check(Fails::Rollouts, "the rollout objects")?;
+        Ok(Rc::new(
+            self.controls.borrow().get(app).cloned().unwrap_or_default(),
+        ))
+    }
+
+    async fn act(
+        &self,
+        app: &AppId,
+        version: &str,
+        action: &crate::rollout_control::Action,
+        by: &str,
+        at: i64,
+    ) -> Stored<Result<crate::rollout_control::Controls, crate::rollout_control::Refused>> {
+        self.check(Fails::Rollouts, "the rollout objects")?;
+        let mut all = self.controls.borrow_mut();
+        let c = all.entry(app.clone()).or_default();
+        Ok(c.act(version, action.clone(), by, at)
+            .map(|_| ())
+            .map(|()| c.clone()))
     }
 }
 
@@ -170,6 +197,7 @@ fn memory() -> Memory {
         fails: Cell::new(Fails::Nothing),
         counted: RefCell::default(),
         over: Cell::new(u32::MAX),
+        controls: RefCell::default(),
     }
 }
 
@@ -666,4 +694,160 @@ fn each_credential_is_counted_under_its_own_kind() {
         let got = got.as_ref().map(|(l, k)| (*l, k.as_str()));
         assert_eq!(got, want, "{auth:?} {}", req.request_uri());
     }
+}
+
+/// `memory()` with `token` as an admin token.
+fn with_admin(token: &str) -> Memory {
+    let mut s = memory();
+    let mut secrets = (*s.secrets).clone();
+    secrets.admin_tokens = vec![crate::keys::sha256_hex(token)];
+    s.secrets = Rc::new(secrets);
+    s
+}
+
+#[test]
+fn a_halt_at_the_admin_route_stops_the_offer_and_resume_brings_it_back() {
+    let s = with_admin("t");
+    let check = || {
+        let r = send(
+            &s,
+            &request(
+                "POST",
+                "/api/v1/version/check",
+                &[],
+                br#"{"app_key":"534a235d30f13cac","current_version":"1.0.0","platform":"windows"}"#,
+            ),
+        );
+        assert_eq!(r.status, 200);
+        let v = json_of(&r);
+        (
+            v["data"]["has_update"].clone(),
+            v["data"]["latest_version"].clone(),
+        )
+    };
+    let act = |body: &str| {
+        send(
+            &s,
+            &request(
+                "POST",
+                "/api/admin/rollout",
+                &[("authorization", "Bearer t")],
+                body.as_bytes(),
+            ),
+        )
+    };
+    assert_eq!(
+        check(),
+        (serde_json::json!(true), serde_json::json!("1.1.0"))
+    );
+    let halted =
+        act(r#"{"app":"windows-tool","version":"1.1.0","action":"halt","reason":"crashes"}"#);
+    assert_eq!(halted.status, 200);
+    let v = json_of(&halted);
+    assert_eq!(v["app"], "windows-tool");
+    assert_eq!(
+        v["releases"]["1.1.0"],
+        serde_json::json!({"state": "halted", "reason": "crashes", "at": now().unix_millis()})
+    );
+    assert_eq!(v["history"][0]["action"], "halt");
+    assert_eq!(v["history"][0]["by"], "admin");
+    assert_eq!(
+        check().0,
+        serde_json::json!(false),
+        "1.1.0 is no longer offered"
+    );
+    // Refusals, each with its status.
+    for (body, status, error) in [
+        (
+            r#"{"app":"windows-tool","version":"1.1.0","action":"percent","percent":5}"#,
+            409,
+            "1.1.0 is halted: resume it first (generator rollout APP VERSION --resume)",
+        ),
+        (
+            r#"{"app":"windows-tool","version":"9.9.9","action":"pause"}"#,
+            404,
+            "windows-tool has no release 9.9.9",
+        ),
+        (
+            r#"{"app":"nope","version":"1.1.0","action":"pause"}"#,
+            404,
+            "unknown app",
+        ),
+        (
+            r#"{"app":"windows-tool","version":"1.1.0","action":"percent","percent":101}"#,
+            400,
+            "a rollout percentage is 0 to 100, not 101",
+        ),
+        (
+            r#"{"app":"windows-tool","version":"1.1.0","action":"halt","reason":""}"#,
+            400,
+            "a halt needs a reason",
+        ),
+    ] {
+        let r = act(body);
+        assert_eq!(
+            (r.status, json_of(&r)["error"].clone()),
+            (status, serde_json::json!(error)),
+            "{body}"
+        );
+    }
+    let r = act(r#"{"app":"windows-tool","version":"1.1.0","action":"explode"}"#);
+    assert_eq!(r.status, 400);
+    assert!(
+        json_of(&r)["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("the body must be"))
+    );
+    assert_eq!(
+        act(r#"{"app":"windows-tool","version":"1.1.0","action":"resume"}"#).status,
+        200
+    );
+    assert_eq!(
+        check(),
+        (serde_json::json!(true), serde_json::json!("1.1.0"))
+    );
+    // Read back; the token is needed.
+    let shown = send(
+        &s,
+        &request(
+            "GET",
+            "/api/admin/rollout?app=windows-tool",
+            &[("authorization", "Bearer t")],
+            b"",
+        ),
+    );
+    assert_eq!(shown.status, 200);
+    assert_eq!(json_of(&shown)["history"].as_array().map(Vec::len), Some(2));
+    let refused = send(
+        &s,
+        &request("GET", "/api/admin/rollout?app=windows-tool", &[], b""),
+    );
+    assert_eq!(refused.status, 401);
+    // The control store down: the checks answer their internal error, the admin route 500.
+    s.fails.set(Fails::Rollouts);
+    let r = send(
+        &s,
+        &request(
+            "POST",
+            "/api/v1/version/check",
+            &[],
+            br#"{"app_key":"534a235d30f13cac","current_version":"1.0.0","platform":"windows"}"#,
+        ),
+    );
+    assert_eq!(r.status, 500);
+    assert!(r.log.expect("logged").contains("rollout objects is down"));
+    assert_eq!(shown_status(&s), 500);
+}
+
+fn shown_status(s: &Memory) -> u16 {
+    send(
+        s,
+        &request(
+            "GET",
+            "/api/admin/rollout?app=windows-tool",
+            &[("authorization", "Bearer t")],
+            b"",
+        ),
+    )
+    .status
 }

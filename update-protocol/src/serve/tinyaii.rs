@@ -37,7 +37,7 @@ async fn answer<S: Stores>(
     let Some(id) = lookup.tinyaii.get(parsed.app_key.trim()) else {
         return Ok(Err(Error::UnknownApp));
     };
-    let Some(app) = s.app(id).await? else {
+    let Some(app) = super::offered_app(s, id).await? else {
         return Ok(Err(Error::UnknownApp));
     };
     let links = req.links(s.secrets()?.as_ref(), Protocol::Tinyaii);

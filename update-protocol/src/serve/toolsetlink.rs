@@ -99,7 +99,9 @@ async fn signed_app<S: Stores>(
 ) -> Result<Result<Rc<EdgeApp>, Error>, StoreError> {
     let lookup = s.lookup().await?;
     let app_id = try_tl!(tl::resolve(&lookup, endpoint, key, Some(access)));
-    Ok(s.app(app_id).await?.ok_or(Error::AppNotFound(endpoint)))
+    Ok(super::offered_app(s, app_id)
+        .await?
+        .ok_or(Error::AppNotFound(endpoint)))
 }
 
 /// `POST /v1/<kind>/upgrade`.
@@ -194,7 +196,7 @@ pub async fn download<S: Stores>(req: &Request, s: &S, endpoint: Endpoint) -> Re
         let Ok(app_id) = tl::resolve(&lookup, endpoint, &parsed.key, None) else {
             return Ok(Err(Error::AppNotFound(endpoint)));
         };
-        let Some(app) = s.app(app_id).await? else {
+        let Some(app) = super::offered_app(s, app_id).await? else {
             return Ok(Err(Error::AppNotFound(endpoint)));
         };
         let links = Links::public_only(req.origin.clone());
@@ -214,7 +216,7 @@ async fn updater_app<S: Stores>(
     let Ok(app_id) = up::resolve(&lookup, updater, key) else {
         return Ok(Err(Error::UpdaterAppNotFound(updater)));
     };
-    Ok(s.app(app_id)
+    Ok(super::offered_app(s, app_id)
         .await?
         .ok_or(Error::UpdaterAppNotFound(updater)))
 }

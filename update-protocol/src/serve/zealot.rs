@@ -68,7 +68,7 @@ async fn answer<S: Stores>(req: &Request, s: &S, route: Route<'_>) -> Result<Rep
                 Ok(a) => a,
                 Err(e) => return Ok(fail(req, &e)),
             };
-            let Some(app) = s.app(app_id).await? else {
+            let Some(app) = super::offered_app(s, app_id).await? else {
                 return Ok(fail(req, &Error::AppNotFound(id.to_owned())));
             };
             let secrets = s.secrets()?;
@@ -101,7 +101,7 @@ async fn answer<S: Stores>(req: &Request, s: &S, route: Route<'_>) -> Result<Rep
                     Ok(a) => a,
                     Err(e) => return Ok(fail(req, &e)),
                 };
-                let Some(app) = s.app(app_id).await? else {
+                let Some(app) = super::offered_app(s, app_id).await? else {
                     return Ok(fail(req, &Error::AppNotFound(id.to_owned())));
                 };
                 let keys = secrets.zealot_channel_keys.get(&app.app.id);
@@ -109,7 +109,7 @@ async fn answer<S: Stores>(req: &Request, s: &S, route: Route<'_>) -> Result<Rep
             }
             let mut apps: Vec<Rc<EdgeApp>> = Vec::new();
             for id in z::visible_apps(&lookup, grant, &q) {
-                if let Some(a) = s.app(id).await? {
+                if let Some(a) = super::offered_app(s, id).await? {
                     apps.push(a);
                 }
             }
@@ -125,7 +125,7 @@ async fn answer<S: Stores>(req: &Request, s: &S, route: Route<'_>) -> Result<Rep
                 Ok(v) => v,
                 Err(e) => return Ok(fail(req, &e)),
             };
-            let Some(app) = s.app(app_id).await? else {
+            let Some(app) = super::offered_app(s, app_id).await? else {
                 return Ok(fail(req, &Error::UnauthorizedChannelKey));
             };
             let links = req.links(s.secrets()?.as_ref(), Protocol::Zealot);
