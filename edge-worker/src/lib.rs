@@ -5,6 +5,7 @@
 //! binding (the worker tree the build writes beside the public site is what is uploaded) and
 //! never served.
 
+mod health;
 mod http;
 mod ingest;
 mod limits;
@@ -61,10 +62,15 @@ fn unrouted(req: &serve::Request, route: &routes::Route) -> Result<Response> {
     )
 }
 
-/// The daily cron trigger: telemetry rollups and retention.
+/// The cron triggers: every five minutes the release-health rule (`health::CRON`); daily the
+/// telemetry rollups and retention.
 #[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = telemetry::retention(&env).await {
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if event.cron() == health::CRON {
+        if let Err(e) = health::check(&env).await {
+            worker::console_error!("health rule: {e}");
+        }
+    } else if let Err(e) = telemetry::retention(&env).await {
         worker::console_error!("retention: {e}");
     }
 }

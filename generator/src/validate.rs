@@ -467,6 +467,14 @@ fn check_app(app: Sourced<AppManifest>, problems: &mut Problems) -> Option<AppMo
         }
     }
 
+    // The release-health rule.
+    if let Some((field, why)) = m.health.as_ref().and_then(|h| h.problem()) {
+        problems.push(
+            Problem::new(&file, field, why)
+                .hint("see docs/rollout-control.md, \"The health rule\""),
+        );
+    }
+
     // Protocol identifiers and their channels.
     let p = &m.protocols;
     let mut channel_refs = Vec::new();

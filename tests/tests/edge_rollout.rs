@@ -178,3 +178,95 @@ fn rollout_control_end_to_end() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Heartbeats of `n` machines named `prefix-i` on `version`, and `reports` error reports from
+/// the first of them, at the worker's current (moved) day.
+fn activity(edge: &Edge, prefix: &str, n: usize, version: &str, reports: usize) {
+    for i in 0..n {
+        let (code, v) = edge.post_json(
+            "/api/v1/user/heartbeat",
+            &json!({"app_key": TINYAII_KEY, "machine_id": format!("{prefix}-{i}"), "version": version})
+                .to_string(),
+        );
+        assert_eq!(code, 200, "{v}");
+    }
+    for i in 0..reports {
+        let (code, v) = edge.post_json(
+            "/api/v1/error/report",
+            &json!({"app_key": TINYAII_KEY, "machine_id": format!("{prefix}-0"),
+                    "software_version": version, "error_type": "Crash",
+                    "error_message": format!("crash {i}"), "error_stack": "at main()",
+                    "os_info": "Windows-11"})
+            .to_string(),
+        );
+        assert_eq!(code, 200, "{v}");
+    }
+}
+
+/// Waits until D1 holds `reports` error reports in all (the queue's consumer is asynchronous).
+fn written(edge: &Edge, reports: i64) {
+    edge.eventually(&format!("{reports} reports in D1"), || {
+        let v = edge.d1("SELECT COUNT(*) AS n FROM error_reports");
+        (v[0]["results"][0]["n"].as_i64() == Some(reports)).then_some(())
+    });
+}
+
+/// Runs the health rule's scheduled check; answers windows-tool's control.
+fn health_check(edge: &Edge) -> Value {
+    let r = edge.send("GET", "/__scheduled?cron=*%2F5+*+*+*+*", &[], None);
+    assert!(r.status < 300, "{}: {}", r.status, r.text);
+    rollout_ok(edge, &["windows-tool"])
+}
+
+#[test]
+fn the_health_rule_halts_a_release_exactly_when_it_trips() {
+    let (_tmp, root) = e2e_tests::example_copy();
+    let manifest = root.join("apps/windows-tool.toml");
+    let mut text = std::fs::read_to_string(&manifest).expect("read");
+    text.push_str(
+        "\n[health]\nfactor = 2.0\nmin_machines = 10\nmin_reports = 5\nwindow_days = 2\n",
+    );
+    std::fs::write(&manifest, text).expect("write");
+    let edge = Edge::start_from(&root, &root.join("keys"), |_, _| {});
+    let set_day = |offset: i64| {
+        edge.set_clock_offset_days(offset);
+        let day = e2e_tests::today() + offset;
+        edge.eventually(&format!("the worker's clock at day {day}"), || {
+            (edge.admin_stats("windows-tool", Some(ADMIN)).1["day"] == day).then_some(())
+        });
+    };
+
+    // Three days ago, outside the two-day window: 1.1.0 crashed a lot.
+    set_day(-3);
+    activity(&edge, "old", 10, "1.1.0", 30);
+    // Written before the clock moves: a reload of `wrangler dev` drops what its local queues
+    // still hold.
+    written(&edge, 30);
+    // Yesterday: 20 machines on 1.0.0 with 5 reports (0.25 per machine), 10 on 1.1.0 with 5
+    // (0.5: exactly twice, not over).
+    set_day(-1);
+    activity(&edge, "prev", 20, "1.0.0", 5);
+    activity(&edge, "new", 10, "1.1.0", 5);
+    written(&edge, 40);
+    set_day(0);
+    let v = health_check(&edge);
+    assert_eq!(v["releases"], json!({}), "not tripped: {v}");
+    assert_eq!(tinyaii(&edge).as_deref(), Some("1.1.0"));
+    // Today one more report from 1.1.0: 0.6 per machine, over twice 0.25.
+    activity(&edge, "new", 1, "1.1.0", 1);
+    written(&edge, 41);
+    let v = health_check(&edge);
+    assert_eq!(v["releases"]["1.1.0"]["state"], "halted", "{v}");
+    assert_eq!(
+        v["releases"]["1.1.0"]["reason"],
+        "health rule: 1.1.0 had 6 error reports from 10 machines (0.600 per machine) in 2 \
+         days, over 2 times 1.0.0's 0.250 (5 from 20)"
+    );
+    assert_eq!(v["history"][0]["by"], "health rule");
+    assert_eq!(tinyaii(&edge), None, "halted: not offered");
+    // A publisher who resumes it overrules the rule: it does not halt it again.
+    rollout_ok(&edge, &["windows-tool", "1.1.0", "--resume"]);
+    let v = health_check(&edge);
+    assert_eq!(v["releases"]["1.1.0"]["state"], "live", "{v}");
+    assert_eq!(tinyaii(&edge).as_deref(), Some("1.1.0"));
+}

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod digest;
+pub mod health;
 pub mod hot_update;
 pub mod index;
 pub mod ingest;

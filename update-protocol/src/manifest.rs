@@ -59,6 +59,11 @@ pub struct AppManifest {
     /// Update policy: forced updates below a minimum version, offline TTL.
     #[serde(default)]
     pub policy: UpdatePolicy,
+    /// The release-health rule: when set, the edge halts a new release whose error reports
+    /// per active machine rise past the previous release's (`docs/rollout-control.md`). Off
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::health::HealthRule>,
     /// Architectures, as protocol A has them. Without any, the app has one architecture
     /// `default`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
