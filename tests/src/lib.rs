@@ -575,12 +575,13 @@ impl Edge {
 
     /// Moves the worker's clock by `days` whole days from the real one (the worker's
     /// `EDGE_CLOCK_OFFSET_DAYS` var, set in this instance's `wrangler.toml`, which `wrangler
-    /// dev` reloads; state is kept). The reload takes a moment: wait for a route that shows the
-    /// day (the admin stats' `day`) before relying on it.
+    /// dev` reloads; state is kept, but what its local queues still hold is lost: let them
+    /// drain first). Returns once the admin stats, read with `admin_token`, show the moved day
+    /// (connections are refused while the runtime restarts).
     ///
     /// # Panics
-    /// Panics when the configuration cannot be rewritten.
-    pub fn set_clock_offset_days(&self, days: i64) {
+    /// Panics when the configuration cannot be rewritten or the day never shows.
+    pub fn set_clock_offset_days(&self, days: i64, admin_token: &str) {
         let path = self.dir.path().join("wrangler.toml");
         let config = std::fs::read_to_string(&path).expect("read wrangler.toml");
         let base = config.split("\n[vars]\n").next().unwrap_or_default();
@@ -589,6 +590,14 @@ impl Edge {
             format!("{base}\n[vars]\nEDGE_CLOCK_OFFSET_DAYS = \"{days}\"\n"),
         )
         .expect("write wrangler.toml");
+        let day = today() + days;
+        let url = format!("{}/api/admin/stats", self.base);
+        let bearer = format!("Bearer {admin_token}");
+        self.eventually(&format!("the worker's clock at day {day}"), || {
+            let r = ureq::get(&url).set("authorization", &bearer).call().ok()?;
+            let v: serde_json::Value = r.into_json().ok()?;
+            (v["day"] == day).then_some(())
+        });
     }
 
     /// Waits for what the telemetry queues' consumer writes (a second or so after the request
