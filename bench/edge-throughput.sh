@@ -21,13 +21,18 @@
 #              NONCE_SHARDS a durableObjectNamespace binding of the worker's own SQLite-backed
 #              class NonceShard (enableSql, stored with localDisk in a writable disk service
 #              in the server's temporary directory, as Miniflare does), EDGE_SECRETS a text
-#              binding. Nothing else in the request path. The trivial worker gets the same
-#              config (it has its own small class of that name).
+#              binding, ROLLOUT_CONTROL the worker's SQLite-backed class RolloutControl, the
+#              three rate limiters of wrangler.toml as wrapped bindings of Miniflare's
+#              rate-limit module (limits out of reach), and TELEMETRY_QUEUE_0..3 queue bindings
+#              to a stand-in service that takes each send and drops it (raw workerd has no
+#              queue broker). The trivial worker gets the same config (it has its own small
+#              classes of those names).
 #   miniflare  bench/serve.mjs: Miniflare 4 from Node (the same workerd binary listens on the
 #              port), with its entry worker, the assets router (wrangler.toml's
 #              run_worker_first) and its SQLite-backed KV simulator in the path (KEYS; the
-#              NONCE_SHARDS Durable Objects are workerd's own, as in the other mode): what
-#              `wrangler dev` runs, minus wrangler's Node proxy.
+#              Durable Objects are workerd's own, as in the other mode), its rate limiters and
+#              its real queues with their consumers (bench/bindings.mjs reads them from
+#              wrangler.toml): what `wrangler dev` runs, minus wrangler's Node proxy.
 #
 # Order in each mode: trivial, trivial+nonce (D's requests to the trivial worker, which then
 # does D's nonce claim, one fetch to a NonceShard Durable Object that runs D's one SQL
@@ -92,6 +97,16 @@ echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
+# The three rate limiters of wrangler.toml as wrapped bindings of Miniflare's module, limits
+# raised out of reach (the binding is called on every request, as deployed; a benchmark sends
+# far more from one address than any client).
+ratelimit_bindings() {
+    local name
+    for name in $(sed -nE '/^\[\[ratelimits\]\]/,/^$/s/^name = "([^"]+)"/\1/p' wrangler.toml); do
+        printf '    (name = "%s", wrapped = (moduleName = "cloudflare-internal:ratelimit:module", innerBindings = [(name = "namespaceId", json = "\\"%s\\""), (name = "limit", json = "1000000000"), (name = "period", json = "60")])),\n' "$name" "$name"
+    done
+}
+
 # write_config DIR PORT: the plain workerd config of the worker copied into DIR; its Durable
 # Objects' SQLite files go into DIR/do.
 write_config() {
@@ -105,7 +120,11 @@ const config :Workerd.Config = (
     (name = "site", disk = (path = "$assets")),
     (name = "kv-keys", worker = .kvKeys),
     (name = "do-storage", disk = (path = "$dir/do", writable = true)),
+    (name = "queue-sink", worker = .queueSink),
   ],
+  # Miniflare's rate-limiting binding module (node_modules/miniflare), as wrapped bindings.
+  extensions = [ (modules = [ (name = "cloudflare-internal:ratelimit:module",
+                               esModule = embed "ratelimit.worker.js", internal = true) ]) ],
   sockets = [ (name = "http", address = "127.0.0.1:$port", http = (), service = "main") ],
 );
 const main :Workerd.Worker = (
@@ -118,12 +137,23 @@ const main :Workerd.Worker = (
     (name = "ASSETS", service = "site"),
     (name = "KEYS", kvNamespace = "kv-keys"),
     (name = "NONCE_SHARDS", durableObjectNamespace = "NonceShard"),
+    (name = "ROLLOUT_CONTROL", durableObjectNamespace = "RolloutControl"),
     (name = "EDGE_SECRETS", text = embed "edge-secrets.txt"),
+$(ratelimit_bindings)
+    (name = "TELEMETRY_QUEUE_0", queue = "queue-sink"),
+    (name = "TELEMETRY_QUEUE_1", queue = "queue-sink"),
+    (name = "TELEMETRY_QUEUE_2", queue = "queue-sink"),
+    (name = "TELEMETRY_QUEUE_3", queue = "queue-sink"),
   ],
   durableObjectNamespaces = [
     (className = "NonceShard", uniqueKey = "update-edge-bench-NonceShard", enableSql = true),
+    (className = "RolloutControl", uniqueKey = "update-edge-bench-RolloutControl", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do-storage"),
+);
+const queueSink :Workerd.Worker = (
+  modules = [ (name = "queue-sink.js", esModule = embed "queue-sink.js") ],
+  compatibilityDate = "$compat_date",
 );
 const kvKeys :Workerd.Worker = (
   modules = [ (name = "kv-memory.js", esModule = embed "kv-memory.js") ],
@@ -142,6 +172,10 @@ start_server() {
     mkdir -p "$dir"
     if [[ "$mode" == workerd ]]; then
         cp "$build/index.js" "$build/index_bg.wasm" bench/kv-memory.js "$tmp/kv-bulk.json" "$dir/"
+        cp node_modules/miniflare/dist/src/workers/ratelimit/ratelimit.worker.js "$dir/"
+        # A stand-in for the queues' broker: takes every send and drops it (raw workerd has no
+        # queues; the miniflare mode has the real ones).
+        echo 'export default { async fetch(req) { await req.arrayBuffer(); return new Response(null, { status: 200 }); } };' >"$dir/queue-sink.js"
         node -e 'const fs = require("fs");
             fs.writeFileSync(process.argv[2], JSON.parse(fs.readFileSync(process.argv[1])).EDGE_SECRETS)' \
             "$tmp/secrets-bulk.json" "$dir/edge-secrets.txt"

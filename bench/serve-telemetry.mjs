@@ -23,6 +23,7 @@ import { createServer } from "node:http";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
+import { edgeOptions } from "./bindings.mjs";
 
 const require = createRequire(import.meta.url);
 const root = new URL("..", import.meta.url).pathname;
@@ -67,7 +68,8 @@ const mf = new Miniflare({
   ],
   compatibilityDate,
   kvNamespaces: ["KEYS"],
-  durableObjects: { NONCE_SHARDS: { className: "NonceShard", useSQLite: true } },
+  // The Durable Objects, rate limiters and queues of wrangler.toml (bench/bindings.mjs).
+  ...edgeOptions(toml),
   d1Databases: ["TELEMETRY"],
   ...(a["d1-persist"] ? { d1Persist: a["d1-persist"] } : {}),
   bindings: secrets,

@@ -20,6 +20,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createRequire } from "node:module";
+import { edgeOptions } from "./bindings.mjs";
 
 const require = createRequire(import.meta.url);
 const root = new URL("..", import.meta.url).pathname;
@@ -61,7 +62,8 @@ const mf = new Miniflare({
   ],
   compatibilityDate,
   kvNamespaces: ["KEYS"],
-  durableObjects: { NONCE_SHARDS: { className: "NonceShard", useSQLite: true } },
+  // The Durable Objects, rate limiters and queues of wrangler.toml (bench/bindings.mjs).
+  ...edgeOptions(toml),
   bindings: secrets,
   assets: {
     directory: a.site,

@@ -14,9 +14,15 @@
 # of each route with curl; then, on that one server, run wrk with bench/wrk-telemetry.lua:
 #
 #   check      POST /api/v1/version/check (app 534a235d30f13cac, 1.0.0, windows): reads only
-#   unique     heartbeats, a new machine_id per request: one INSERT each
+#   unique     heartbeats, a new machine_id per request: one row each
 #   repeat     heartbeats cycling through RING machine ids: after the first RING, the upsert
 #              finds the row unchanged and writes nothing
+#
+# Heartbeats go through the telemetry queues (serve-telemetry.mjs binds wrangler.toml's
+# producers and consumers): the request sends one message; the worker's queue consumer writes
+# each batch (up to 100) to D1 with one statement. So the rows are counted once the queues
+# have drained, and the D1 work the consumer does per batch is shown by the "one statement"
+# checks.
 #   check(end) the version check again, so that drift shows
 #
 # Each row: a warm-up with the same settings, then machine_days is emptied (through the control
@@ -85,6 +91,19 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, 1/100 s
 busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 wbytes() { awk '/^write_bytes/{print $2}' "/proc/$1/io"; } # bytes sent to the block layer
 count() { curl -sf "$ctl/count"; }
+# drained: the count once the queues' consumer has written everything (heartbeats reach D1 a
+# second or so after they were answered): polled until it stays the same for 8 s (at most 90 s).
+drained() {
+    local last="" now same=0
+    for _ in $(seq 1 360); do
+        now="$(count)"
+        if [[ "$now" == "$last" ]]; then same=$((same + 1)); else same=0; fi
+        ((same >= 32)) && break
+        last="$now"
+        sleep 0.25
+    done
+    echo "$now"
+}
 reset() { curl -sf -X POST "$ctl/reset" >/dev/null; }
 
 # --- checks ----------------------------------------------------------------------------------
@@ -100,20 +119,26 @@ echo "check version: ${r:0:140}"
 r="$(post /api/v1/user/heartbeat '{"app_key":"534a235d30f13cac","machine_id":"curl-check","version":"1.1.0"}')"
 [[ "$r" == 200\ *'"recorded":true'* ]] || die "heartbeat: $r"
 echo "check heartbeat: $r"
-echo "check D1: $(count)"
-# What D1 itself counts for the heartbeat's upsert (the statement of edge-worker/src/telemetry.rs,
-# sent here through the control port): a new machine, then the same machine and version again.
-upsert='INSERT INTO machine_days (app, day, machine, version, platform) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (app, day, machine) DO UPDATE SET version = excluded.version, platform = excluded.platform WHERE version <> excluded.version OR platform <> excluded.platform'
-grep -qF "$upsert" <(tr -d '\\\n' <edge-worker/src/telemetry.rs | tr -s ' ') ||
-    echo "note: the heartbeat upsert of edge-worker/src/telemetry.rs differs from the one checked here"
+echo "check D1 (the queue drained): $(drained)"
+# What D1 itself counts for the consumer's heartbeat statement (HEARTBEATS of
+# edge-worker/src/ingest.rs: one per kind per batch, reading the batch's rows from one JSON
+# array), sent here through the control port for a batch of 100 new machines, the same batch
+# again, and the batch with every version changed.
+upsert="INSERT INTO machine_days (app, day, machine, version, platform) SELECT j.value ->> 'app', j.value ->> 'day', j.value ->> 'machine', j.value ->> 'version', j.value ->> 'platform' FROM json_each(?1) AS j WHERE true ON CONFLICT (app, day, machine) DO UPDATE SET version = excluded.version, platform = excluded.platform WHERE version <> excluded.version OR platform <> excluded.platform"
+grep -qF "$upsert" <(tr -d '\\\n"' <edge-worker/src/ingest.rs | tr -s ' ') ||
+    echo "note: the heartbeat statement of edge-worker/src/ingest.rs differs from the one checked here"
 meta() { # SQL PARAMS-JSON → D1 meta, abridged
-    curl -sf -X POST "$ctl/sql" -d "{\"sql\":\"$1\",\"params\":$2}" |
+    node -e 'process.stdout.write(JSON.stringify({sql: process.argv[1], params: JSON.parse(process.argv[2])}))' "$1" "$2" |
+        curl -sf -X POST "$ctl/sql" --data-binary @- |
         node -e 'const m=JSON.parse(require("fs").readFileSync(0));console.log(`changes=${m.changes} rows_read=${m.rows_read} rows_written=${m.rows_written} changed_db=${m.changed_db}`)'
 }
 day=$(($(date +%s) / 86400))
-echo "check upsert, new machine:     $(meta "$upsert" "[\"bench-app\",$day,\"m-meta\",\"1.1.0\",\"windows\"]")"
-echo "check upsert, same again:      $(meta "$upsert" "[\"bench-app\",$day,\"m-meta\",\"1.1.0\",\"windows\"]")"
-echo "check upsert, version changed: $(meta "$upsert" "[\"bench-app\",$day,\"m-meta\",\"1.2.0\",\"windows\"]")"
+batch() { # VERSION → the params: one JSON array of 100 heartbeats
+    node -e 'const [day, v] = process.argv.slice(1); console.log(JSON.stringify([JSON.stringify(Array.from({length: 100}, (_, i) => ({app: "bench-app", day: Number(day), machine: `m-meta-${i}`, version: v, platform: "windows"})))]))' "$day" "$1"
+}
+echo "check one statement, 100 new machines:     $(meta "$upsert" "$(batch 1.1.0)")"
+echo "check one statement, the same 100 again:   $(meta "$upsert" "$(batch 1.1.0)")"
+echo "check one statement, 100 versions changed: $(meta "$upsert" "$(batch 1.2.0)")"
 reset
 
 # --- runs ------------------------------------------------------------------------------------
@@ -123,6 +148,7 @@ bench() {
     tag="$(date +%s)-$RANDOM"
     wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s bench/wrk-telemetry.lua "$base" \
         -- "$kind" "warm-$tag" "$RING" >"$f-warm.wrk"
+    drained >/dev/null # the warm-up's heartbeats written before the table is emptied
     reset
     local w0 n0 b0 io0 w1 n1 b1 io1 wrk_cpu out rows machines
     w0=$(ticks "$workerd_pid") n0=$(ticks "$server_pid") b0=$(busy) io0=$(wbytes "$workerd_pid")
@@ -136,8 +162,7 @@ bench() {
         die "$name: no result from wrk"
     }
     grep '^BADSAMPLE' "$f.wrk" | sed "s/^/$name: first bad answer: /" || true
-    sleep 0.5 # let requests still in flight when wrk stopped finish
-    count >"$f.count"
+    drained >"$f.count" # the requests still in flight, and the queues' consumer, finish
     rows="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).rows' "$f.count")"
     machines="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).machines' "$f.count")"
     echo "$name: ${out#RESULT } d1_rows=$rows d1_machines=$machines"

@@ -96,3 +96,20 @@ impl DurableObject for NonceShard {
         Response::ok(if rows.count() == 1 { "fresh" } else { "used" })
     }
 }
+
+/// Bound as the edge's `ROLLOUT_CONTROL` is (`wrangler.toml`), so that both workers run with
+/// the same bindings; the trivial worker never calls it.
+#[durable_object]
+struct RolloutControl {
+    _state: State,
+}
+
+impl DurableObject for RolloutControl {
+    fn new(state: State, _env: Env) -> Self {
+        Self { _state: state }
+    }
+
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        Response::ok(r#"{"releases":{},"history":[]}"#)
+    }
+}
