@@ -211,12 +211,8 @@ impl Controls {
             let extra = self.history.len() - MAX_HISTORY;
             self.history.drain(..extra);
         }
-        let entry = self
-            .releases
-            .entry(version.to_owned())
-            .or_insert(next.clone());
-        *entry = next;
-        Ok(entry)
+        self.releases.insert(version.to_owned(), next);
+        Ok(&self.releases[version])
     }
 
     /// `app` as the protocols must see it: each controlled release's rollout replaced by the
@@ -259,16 +255,10 @@ mod tests {
 
     /// How many of 1,000 machines are offered `version`.
     fn offered_to(app: &EdgeApp, version: &str) -> usize {
-        let r = app
-            .releases
-            .iter()
-            .find(|r| r.release.version == version)
-            .expect("release");
-        (0..1000)
-            .filter(|i| offered(r, Some(&format!("machine-{i}"))))
-            .count()
+        machines_in(app, version).len()
     }
 
+    /// Which of 1,000 machines are offered `version`.
     fn machines_in(app: &EdgeApp, version: &str) -> Vec<usize> {
         let r = app
             .releases

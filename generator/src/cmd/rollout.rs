@@ -3,7 +3,7 @@
 //! every protocol, without a rebuild; or, with no action, print the app's control and history.
 
 use crate::args::OutputFormat;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
 /// Arguments of `rollout`.
@@ -77,21 +77,12 @@ impl RolloutArgs {
             .set("authorization", &bearer)
             .call(),
         };
-        let body: Value = match resp {
-            Ok(r) => r
-                .into_json()
-                .context("the edge answered something that is not JSON")?,
-            Err(ureq::Error::Status(401, _)) => {
-                bail!("the edge refused the admin token (check --token or EDGE_ADMIN_TOKEN)")
-            }
-            Err(ureq::Error::Status(code, r)) => {
-                let why: Value = r.into_json().unwrap_or(Value::Null);
-                bail!(
-                    "the edge refused it (HTTP {code}): {}",
-                    why["error"].as_str().unwrap_or("no reason given")
-                )
-            }
-            Err(e) => return Err(e).with_context(|| format!("failed to reach {base}")),
+        let body = match crate::cmd::stats::admin_answer(resp, &base)? {
+            Ok(body) => body,
+            Err((code, why)) => bail!(
+                "the edge refused it (HTTP {code}): {}",
+                why["error"].as_str().unwrap_or("no reason given")
+            ),
         };
         match self.format {
             OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),

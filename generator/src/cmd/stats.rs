@@ -35,26 +35,43 @@ impl StatsArgs {
         let resp = ureq::get(&url)
             .set("authorization", &format!("Bearer {}", self.token))
             .call();
-        let body: Value = match resp {
-            Ok(r) => r
-                .into_json()
-                .context("the edge answered something that is not JSON")?,
-            Err(ureq::Error::Status(401, _)) => {
-                bail!("the edge refused the admin token (check --token or EDGE_ADMIN_TOKEN)")
-            }
-            Err(ureq::Error::Status(404, _)) => {
+        let body = match admin_answer(resp, &url)? {
+            Ok(body) => body,
+            Err((404, _)) => {
                 bail!(
                     "the edge knows no app {:?} with telemetry",
                     self.app.unwrap_or_default()
                 )
             }
-            Err(e) => return Err(e).with_context(|| format!("failed to query {url}")),
+            Err((code, _)) => bail!("the edge answered HTTP {code} to {url}"),
         };
         match self.format {
             OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&body)?),
             OutputFormat::Text => print!("{}", table(&body)),
         }
         Ok(())
+    }
+}
+
+/// The JSON answer of an admin route (`Ok(Ok(body))`), or its status and error body
+/// (`Ok(Err(..))`) for the caller to explain.
+///
+/// # Errors
+/// When the edge refuses the admin token, cannot be reached, or answers a 2xx that is not
+/// JSON.
+pub fn admin_answer(
+    resp: std::result::Result<ureq::Response, ureq::Error>,
+    url: &str,
+) -> Result<std::result::Result<Value, (u16, Value)>> {
+    match resp {
+        Ok(r) => Ok(Ok(r
+            .into_json()
+            .context("the edge answered something that is not JSON")?)),
+        Err(ureq::Error::Status(401, _)) => {
+            bail!("the edge refused the admin token (check --token or EDGE_ADMIN_TOKEN)")
+        }
+        Err(ureq::Error::Status(code, r)) => Ok(Err((code, r.into_json().unwrap_or(Value::Null)))),
+        Err(e) => Err(e).with_context(|| format!("failed to query {url}")),
     }
 }
 

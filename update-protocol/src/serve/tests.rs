@@ -447,11 +447,8 @@ fn the_tuf_timestamp_is_refused_with_its_reason_when_the_metadata_cannot_be_read
 
 #[test]
 fn the_admin_stats_need_the_token_and_answer_500_when_d1_fails() {
-    let mut s = memory();
     let token = "admin-token-1";
-    let mut secrets = (*s.secrets).clone();
-    secrets.admin_tokens = vec![crate::keys::sha256_hex(token)];
-    s.secrets = Rc::new(secrets);
+    let s = with_admin(token);
     let bearer = format!("Bearer {token}");
     let req = request(
         "GET",
@@ -709,15 +706,7 @@ fn with_admin(token: &str) -> Memory {
 fn a_halt_at_the_admin_route_stops_the_offer_and_resume_brings_it_back() {
     let s = with_admin("t");
     let check = || {
-        let r = send(
-            &s,
-            &request(
-                "POST",
-                "/api/v1/version/check",
-                &[],
-                br#"{"app_key":"534a235d30f13cac","current_version":"1.0.0","platform":"windows"}"#,
-            ),
-        );
+        let r = windows_tool_check(&s);
         assert_eq!(r.status, 200);
         let v = json_of(&r);
         (
@@ -807,17 +796,9 @@ fn a_halt_at_the_admin_route_stops_the_offer_and_resume_brings_it_back() {
         (serde_json::json!(true), serde_json::json!("1.1.0"))
     );
     // Read back; the token is needed.
-    let shown = send(
-        &s,
-        &request(
-            "GET",
-            "/api/admin/rollout?app=windows-tool",
-            &[("authorization", "Bearer t")],
-            b"",
-        ),
-    );
-    assert_eq!(shown.status, 200);
-    assert_eq!(json_of(&shown)["history"].as_array().map(Vec::len), Some(2));
+    let read = shown(&s);
+    assert_eq!(read.status, 200);
+    assert_eq!(json_of(&read)["history"].as_array().map(Vec::len), Some(2));
     let refused = send(
         &s,
         &request("GET", "/api/admin/rollout?app=windows-tool", &[], b""),
@@ -825,21 +806,27 @@ fn a_halt_at_the_admin_route_stops_the_offer_and_resume_brings_it_back() {
     assert_eq!(refused.status, 401);
     // The control store down: the checks answer their internal error, the admin route 500.
     s.fails.set(Fails::Rollouts);
-    let r = send(
-        &s,
+    let r = windows_tool_check(&s);
+    assert_eq!(r.status, 500);
+    assert!(r.log.expect("logged").contains("rollout objects is down"));
+    assert_eq!(shown(&s).status, 500);
+}
+
+/// tinyaii's version check of windows-tool from 1.0.0.
+fn windows_tool_check(s: &Memory) -> Reply {
+    send(
+        s,
         &request(
             "POST",
             "/api/v1/version/check",
             &[],
             br#"{"app_key":"534a235d30f13cac","current_version":"1.0.0","platform":"windows"}"#,
         ),
-    );
-    assert_eq!(r.status, 500);
-    assert!(r.log.expect("logged").contains("rollout objects is down"));
-    assert_eq!(shown_status(&s), 500);
+    )
 }
 
-fn shown_status(s: &Memory) -> u16 {
+/// windows-tool's rollout control, with the admin token `t`.
+fn shown(s: &Memory) -> Reply {
     send(
         s,
         &request(
@@ -849,5 +836,4 @@ fn shown_status(s: &Memory) -> u16 {
             b"",
         ),
     )
-    .status
 }
