@@ -221,6 +221,12 @@ fn load_state(dir: &Path, config: &Path) {
     }
 }
 
+/// The last line of a test instance's `wrangler.toml`: the worker's clock offset in days, padded
+/// to one length so that [`Edge::set_clock_offset_days`] rewrites it in place.
+fn clock_line(days: i64) -> String {
+    format!("EDGE_CLOCK_OFFSET_DAYS = {:<8} #\n", format!("\"{days}\""))
+}
+
 /// The real worker under `wrangler dev` (workerd, local KV and D1), serving a site the
 /// generator built from the example. Stopped (with its whole process group) on drop.
 pub struct Edge {
@@ -348,6 +354,7 @@ impl Edge {
             })
             .collect::<Vec<_>>()
             .join("\n");
+        let config = format!("{config}\n[vars]\n{}", clock_line(0));
         let config_path = dir.path().join("wrangler.toml");
         std::fs::write(&config_path, config).expect("write config");
         let kv = dir.path().join("kv-bulk.json");
@@ -526,7 +533,29 @@ impl Edge {
     /// # Panics
     /// Panics when wrangler fails.
     pub fn d1(&self, sql: &str) -> serde_json::Value {
-        let out = Command::new(workspace_root().join("node_modules/.bin/wrangler"))
+        // wrangler opens the database file beside the running worker's runtime: while the
+        // worker's queue consumer writes, it is refused with SQLITE_BUSY (seen on a loaded CI
+        // machine). Try again for up to 30 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let out = self.d1_once(sql);
+            let busy = String::from_utf8_lossy(&out.stdout).contains("SQLITE_BUSY")
+                || String::from_utf8_lossy(&out.stderr).contains("SQLITE_BUSY");
+            if out.status.success() || !busy || std::time::Instant::now() > deadline {
+                assert!(
+                    out.status.success(),
+                    "wrangler d1 execute: {}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                return serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    fn d1_once(&self, sql: &str) -> Output {
+        Command::new(workspace_root().join("node_modules/.bin/wrangler"))
             .args([
                 "d1",
                 "execute",
@@ -543,14 +572,7 @@ impl Edge {
             .env("CI", "1")
             .current_dir(self.dir.path())
             .output()
-            .expect("run wrangler d1 execute");
-        assert!(
-            out.status.success(),
-            "wrangler d1 execute: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+            .expect("run wrangler d1 execute")
     }
 
     /// `GET /api/admin/stats?app=<app>`, with `token` as the bearer admin token when given:
@@ -582,22 +604,50 @@ impl Edge {
     /// # Panics
     /// Panics when the configuration cannot be rewritten or the day never shows.
     pub fn set_clock_offset_days(&self, days: i64, admin_token: &str) {
+        use std::io::Write as _;
         let path = self.dir.path().join("wrangler.toml");
         let config = std::fs::read_to_string(&path).expect("read wrangler.toml");
-        let base = config.split("\n[vars]\n").next().unwrap_or_default();
-        std::fs::write(
-            &path,
-            format!("{base}\n[vars]\nEDGE_CLOCK_OFFSET_DAYS = \"{days}\"\n"),
-        )
-        .expect("write wrangler.toml");
+        let at = config
+            .find("EDGE_CLOCK_OFFSET_DAYS = ")
+            .expect("the clock line Edge::start writes");
+        let mut new = config.into_bytes();
+        new.splice(at.., clock_line(days).into_bytes());
+        // Written in place with one write of the same length, never truncated first: wrangler
+        // reads the file on its first change event and drops a second one within 5 ms, so a
+        // read between a truncation and the write saw an empty configuration and never
+        // reloaded (seen on a loaded CI machine). Renaming a new file over it is worse:
+        // wrangler's watcher then stops seeing changes.
+        let write = || {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .expect("open wrangler.toml");
+            f.write_all(&new).expect("write wrangler.toml");
+        };
+        write();
         let day = today() + days;
         let url = format!("{}/api/admin/stats", self.base);
         let bearer = format!("Bearer {admin_token}");
+        let started = std::time::Instant::now();
+        let mut written = started;
         self.eventually(&format!("the worker's clock at day {day}"), || {
-            let r = ureq::get(&url).set("authorization", &bearer).call().ok()?;
-            let v: serde_json::Value = r.into_json().ok()?;
-            (v["day"] == day).then_some(())
+            let seen = ureq::get(&url)
+                .set("authorization", &bearer)
+                .call()
+                .ok()
+                .and_then(|r| r.into_json::<serde_json::Value>().ok())
+                .is_some_and(|v| v["day"] == day);
+            if !seen && written.elapsed() > std::time::Duration::from_secs(20) {
+                // A reload takes about a second; one this late was missed: write it again.
+                write();
+                written = std::time::Instant::now();
+            }
+            seen.then_some(())
         });
+        eprintln!(
+            "set_clock_offset_days({days}): reloaded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
 
     /// Waits for what the telemetry queues' consumer writes (a second or so after the request
